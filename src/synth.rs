@@ -1,0 +1,1 @@
+//! Synthetic camera series with known defects (placeholder, filled in next).
