@@ -1,3 +1,27 @@
-//! hotpix: find the defective pixels of a camera sensor from ordinary photos.
+//! hotpix finds the defective pixels (stuck, hot, warm, dead) of a camera
+//! sensor from ordinary photos taken with it: a subpixel that stays the same,
+//! or stays brighter than its neighbours, across many different scenes is the
+//! sensor's fault, not the scene's.
+//!
+//! The data flows one way through the modules:
+//! [`inputs`] (paths, globs, stdin list) -> [`decode`] (JPEG header, EXIF via
+//! [`camera`], pixels) -> [`stats`] (per-worker exact sums, merged to Welford
+//! form) -> [`rank`] -> [`report`] (one value, written as table, JSON or CSV).
+//! [`engine::find`] runs the whole path; it takes plain options and knows
+//! nothing of the command line.
 
+pub mod camera;
+pub mod decode;
+pub mod engine;
+pub mod error;
+pub mod inputs;
+pub mod output;
+pub mod rank;
+pub mod report;
+pub mod stats;
 pub mod synth;
+
+pub use engine::{find, Event, FindOptions, Outcome};
+pub use error::{Error, SkipReason, Skipped};
+pub use report::{Format, Report};
+pub use stats::Stats;

@@ -1,0 +1,139 @@
+//! Runs a validated command: calls the library, shows progress and messages on
+//! stderr, writes the report, and chooses the exit code.
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::Write;
+
+use crate::cli::{Cli, Command, Config, Destination, Verbosity};
+use hotpix::{output, report, Event};
+
+/// The documented exit codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// A report was produced.
+    Success = 0,
+    /// A usage error, or no usable result (nothing matched, fewer than 2
+    /// usable frames, frames from several cameras).
+    Usage = 2,
+    /// The work failed: the report could not be written, memory ran out.
+    Failure = 3,
+}
+
+/// The exit code for an error that ended the run.
+pub fn exit_for(err: &anyhow::Error) -> Exit {
+    match err.downcast_ref::<hotpix::Error>() {
+        Some(e) if !e.is_usage() => Exit::Failure,
+        Some(_) => Exit::Usage,
+        None if err.downcast_ref::<std::io::Error>().is_some() => Exit::Failure,
+        None => Exit::Usage,
+    }
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<Exit> {
+    match cli.command {
+        Command::Find(args) => find(args.into_config()?),
+    }
+}
+
+fn find(config: Config) -> anyhow::Result<Exit> {
+    let ui = Ui::new(&config);
+    let outcome = hotpix::find(&config.paths, &config.options, &|e| ui.event(e))?;
+    ui.finish();
+    let report = &outcome.report;
+    let written = match &config.destination {
+        Destination::Stdout => {
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::new(stdout.lock());
+            report::write(report, config.format, &mut out).and_then(|()| out.flush())
+        }
+        Destination::File(path) => {
+            output::write_atomic(path, |w| report::write(report, config.format, w)).map_err(|e| {
+                std::io::Error::new(e.kind(), format!("cannot write '{}': {e}", path.display()))
+            })
+        }
+    };
+    match written {
+        // A reader that stops early (`| head`) is not a failure.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(Exit::Success),
+        other => other?,
+    }
+    if config.verbosity != Verbosity::Quiet {
+        let s = &report.summary;
+        eprintln!(
+            "hotpix: {} frames used, {} skipped, {}x{}, {} workers, {:.2} s",
+            s.frames_used, s.frames_skipped, s.width, s.height, s.workers, s.elapsed_s
+        );
+    }
+    Ok(Exit::Success)
+}
+
+/// Progress bar and messages on stderr.
+struct Ui {
+    verbosity: Verbosity,
+    bar: Option<ProgressBar>,
+}
+
+impl Ui {
+    fn new(config: &Config) -> Self {
+        let bar = config.progress.then(|| {
+            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{bar:30} {pos}/{len} frames  {per_sec:.0}  ETA {eta}",
+                )
+                .expect("template is valid"),
+            );
+            bar
+        });
+        Ui {
+            verbosity: config.verbosity,
+            bar,
+        }
+    }
+
+    fn event(&self, event: Event) {
+        match event {
+            Event::DecodeStarted { frames } => {
+                if let Some(bar) = &self.bar {
+                    bar.set_length(frames as u64);
+                    bar.reset_eta();
+                }
+            }
+            Event::FrameDone => {
+                if let Some(bar) = &self.bar {
+                    bar.inc(1);
+                }
+            }
+            Event::Skipped(s) => {
+                if self.verbosity != Verbosity::Quiet {
+                    self.say(&format!(
+                        "hotpix: skipped {}: {}",
+                        s.path.display(),
+                        s.reason
+                    ));
+                }
+            }
+            Event::ExifProblem { path, problem } => {
+                if self.verbosity == Verbosity::Verbose {
+                    self.say(&format!(
+                        "hotpix: {}: EXIF not read ({problem}); its pixels are used",
+                        path.display()
+                    ));
+                }
+            }
+        }
+    }
+
+    fn say(&self, line: &str) {
+        match &self.bar {
+            Some(bar) => bar.suspend(|| eprintln!("{line}")),
+            None => eprintln!("{line}"),
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}

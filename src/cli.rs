@@ -1,0 +1,175 @@
+//! The command line: clap structs (a flag's doc comment is its --help), and
+//! their validation into a [`Config`] before any photo is decoded.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use anyhow::{bail, Context};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use hotpix::decode::DEFAULT_MAX_MEGAPIXELS;
+use hotpix::{inputs, FindOptions, Format};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "hotpix",
+    version,
+    about = "Find the defective pixels (stuck, hot, warm, dead) of a camera sensor from ordinary photos",
+    after_help = "Exit codes: 0 report produced; 2 usage error or no usable result \
+                  (nothing matched, fewer than 2 usable frames, mixed cameras); \
+                  3 the report could not be written."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Analyse a series of photos from one camera and report its suspect subpixels
+    Find(FindArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct FindArgs {
+    /// Photos: files, directories (their .jpg/.jpeg files), glob patterns
+    /// expanded by hotpix (quote them; the extension matches in any case), or
+    /// `-` to read one path a line from stdin
+    #[arg(required = true, value_name = "INPUT")]
+    pub inputs: Vec<String>,
+
+    /// Worker threads decoding and accumulating [default: available cores]
+    #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub jobs: Option<u32>,
+
+    /// Subpixels in each ranked list (lowest and highest variance)
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub top: usize,
+
+    /// Report format: a table for people, JSON or CSV for scripts
+    #[arg(long, value_enum, default_value_t = FormatArg::Table)]
+    pub format: FormatArg,
+
+    /// Write the report to FILE (replaced atomically) instead of stdout; `-` is stdout
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// No warnings, no progress bar, no closing line on stderr; errors are still printed
+    #[arg(short, long, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// Also name each frame whose EXIF could not be read (its pixels are still used)
+    #[arg(short, long)]
+    pub verbose: bool,
+
+    /// Analyse frames from different camera bodies together instead of stopping
+    #[arg(long)]
+    pub mixed_cameras: bool,
+
+    /// Skip frames whose header claims more than this many megapixels, before
+    /// allocating anything for them
+    #[arg(long, value_name = "MP", default_value_t = DEFAULT_MAX_MEGAPIXELS,
+          value_parser = clap::value_parser!(u32).range(1..=4295))]
+    pub max_megapixels: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    Table,
+    Json,
+    Csv,
+}
+
+/// Where the report goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Destination {
+    Stdout,
+    File(PathBuf),
+}
+
+/// How much is said on stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verbosity {
+    Quiet,
+    Normal,
+    Verbose,
+}
+
+/// A validated `find` invocation.
+#[derive(Debug)]
+pub struct Config {
+    pub paths: Vec<PathBuf>,
+    pub options: FindOptions,
+    pub format: Format,
+    pub destination: Destination,
+    pub verbosity: Verbosity,
+    pub progress: bool,
+}
+
+impl FindArgs {
+    /// Checks everything that can be checked before decoding: inputs expand
+    /// to at least one path, the output location is writable-looking.
+    pub fn into_config(self) -> anyhow::Result<Config> {
+        let destination = match self.output {
+            None => Destination::Stdout,
+            Some(p) if p.as_os_str() == "-" => Destination::Stdout,
+            Some(p) => {
+                if p.is_dir() {
+                    bail!("output '{}' is a directory", p.display());
+                }
+                let parent = p.parent().filter(|d| !d.as_os_str().is_empty());
+                if let Some(dir) = parent {
+                    if !dir.is_dir() {
+                        bail!("the directory of output '{}' does not exist", p.display());
+                    }
+                }
+                Destination::File(p)
+            }
+        };
+        let paths = inputs::expand(&self.inputs, &mut std::io::stdin().lock())
+            .context("cannot use the inputs")?;
+        let jobs = match self.jobs {
+            Some(j) => j as usize,
+            None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        };
+        let verbosity = match (self.quiet, self.verbose) {
+            (true, _) => Verbosity::Quiet,
+            (_, true) => Verbosity::Verbose,
+            _ => Verbosity::Normal,
+        };
+        Ok(Config {
+            paths,
+            options: FindOptions {
+                jobs,
+                top: self.top,
+                max_megapixels: self.max_megapixels,
+                mixed_cameras: self.mixed_cameras,
+            },
+            format: match self.format {
+                FormatArg::Table => Format::Table,
+                FormatArg::Json => Format::Json,
+                FormatArg::Csv => Format::Csv,
+            },
+            destination,
+            progress: verbosity != Verbosity::Quiet && std::io::stderr().is_terminal(),
+            verbosity,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn jobs_must_be_positive() {
+        assert!(Cli::try_parse_from(["hotpix", "find", "-j", "0", "a.jpg"]).is_err());
+        assert!(Cli::try_parse_from(["hotpix", "find", "-j", "2", "a.jpg"]).is_ok());
+    }
+}

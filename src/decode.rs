@@ -1,0 +1,250 @@
+//! Reads photos: a header-only probe (size, colour components, raw EXIF) that
+//! runs before any pixel is decoded, and a strict full decode into a reused
+//! buffer.
+//!
+//! The probe walks the JPEG marker segments and stops at the first frame
+//! header, so choosing the series' frame size, checking the camera and refusing
+//! absurd sizes all happen before a pixel buffer is allocated.
+
+use std::fs::File;
+use std::io::{BufReader, Read, Seek, SeekFrom};
+use std::path::Path;
+
+use zune_core::bytestream::ZCursor;
+use zune_core::colorspace::ColorSpace;
+use zune_core::options::DecoderOptions;
+
+use crate::error::SkipReason;
+
+/// Refuse frames above this many megapixels unless told otherwise: a header is
+/// free to claim 65535x65535 (12.8 GB of RGB), and no camera body makes that.
+pub const DEFAULT_MAX_MEGAPIXELS: u32 = 200;
+
+/// What a JPEG's header says, read without decoding its pixels.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Header {
+    pub width: u32,
+    pub height: u32,
+    pub components: u8,
+    /// The TIFF payload of the first `Exif` APP1 segment, if any.
+    pub exif: Option<Vec<u8>>,
+}
+
+/// Reads the header of the JPEG at `path`.
+pub fn probe(path: &Path, max_megapixels: u32) -> Result<Header, SkipReason> {
+    let meta = std::fs::metadata(path).map_err(|e| SkipReason::Unreadable(e.to_string()))?;
+    if meta.is_dir() {
+        return Err(SkipReason::Directory);
+    }
+    if meta.len() == 0 {
+        return Err(SkipReason::Empty);
+    }
+    let file = File::open(path).map_err(|e| SkipReason::Unreadable(e.to_string()))?;
+    let header = read_header(&mut BufReader::with_capacity(64 * 1024, file))?;
+    let pixels = u64::from(header.width) * u64::from(header.height);
+    if pixels > u64::from(max_megapixels) * 1_000_000 {
+        return Err(SkipReason::TooLarge {
+            width: header.width,
+            height: header.height,
+            limit_mp: max_megapixels,
+        });
+    }
+    if header.components != 3 {
+        return Err(SkipReason::NotColour {
+            components: header.components,
+        });
+    }
+    Ok(header)
+}
+
+fn read_header<R: Read + Seek>(r: &mut R) -> Result<Header, SkipReason> {
+    let truncated = |e: std::io::Error| {
+        if e.kind() == std::io::ErrorKind::UnexpectedEof {
+            SkipReason::BadHeader("file ends inside the header".into())
+        } else {
+            SkipReason::Unreadable(e.to_string())
+        }
+    };
+    let mut soi = [0u8; 2];
+    if r.read_exact(&mut soi).is_err() || soi != [0xFF, 0xD8] {
+        return Err(SkipReason::NotJpeg);
+    }
+    let mut exif = None;
+    loop {
+        let marker = next_marker(r).map_err(truncated)?;
+        match marker {
+            // Stand-alone markers carry no length.
+            0x01 | 0xD0..=0xD7 => continue,
+            0xD9 => {
+                return Err(SkipReason::BadHeader(
+                    "image ends before a frame header".into(),
+                ))
+            }
+            0xDA => {
+                return Err(SkipReason::BadHeader(
+                    "scan data before a frame header".into(),
+                ))
+            }
+            _ => {}
+        }
+        let mut len = [0u8; 2];
+        r.read_exact(&mut len).map_err(truncated)?;
+        let len = u16::from_be_bytes(len);
+        if len < 2 {
+            return Err(SkipReason::BadHeader(format!(
+                "segment 0x{marker:02X} has length {len}"
+            )));
+        }
+        let payload_len = usize::from(len - 2);
+        if is_frame_header(marker) {
+            let mut sof = [0u8; 6];
+            if payload_len < sof.len() {
+                return Err(SkipReason::BadHeader("frame header too short".into()));
+            }
+            r.read_exact(&mut sof).map_err(truncated)?;
+            let height = u32::from(u16::from_be_bytes([sof[1], sof[2]]));
+            let width = u32::from(u16::from_be_bytes([sof[3], sof[4]]));
+            if width == 0 || height == 0 {
+                return Err(SkipReason::BadHeader(format!(
+                    "frame header says {width}x{height}"
+                )));
+            }
+            return Ok(Header {
+                width,
+                height,
+                components: sof[5],
+                exif,
+            });
+        }
+        if marker == 0xE1 && exif.is_none() {
+            let mut payload = vec![0u8; payload_len];
+            r.read_exact(&mut payload).map_err(truncated)?;
+            if let Some(tiff) = payload.strip_prefix(b"Exif\0\0") {
+                exif = Some(tiff.to_vec());
+            }
+        } else {
+            r.seek(SeekFrom::Current(payload_len as i64))
+                .map_err(truncated)?;
+        }
+    }
+}
+
+/// The next marker code, skipping the 0xFF fill bytes JPEG allows before it.
+fn next_marker<R: Read>(r: &mut R) -> std::io::Result<u8> {
+    let mut byte = [0u8; 1];
+    r.read_exact(&mut byte)?;
+    if byte[0] != 0xFF {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("expected a marker, found byte 0x{:02X}", byte[0]),
+        ));
+    }
+    while byte[0] == 0xFF {
+        r.read_exact(&mut byte)?;
+    }
+    Ok(byte[0])
+}
+
+/// SOF0..SOF15 except DHT (C4), JPG (C8) and DAC (CC).
+fn is_frame_header(marker: u8) -> bool {
+    matches!(marker, 0xC0..=0xCF) && !matches!(marker, 0xC4 | 0xC8 | 0xCC)
+}
+
+/// Decodes frames of one known size; owns the buffers a worker reuses.
+pub struct FrameDecoder {
+    width: u32,
+    height: u32,
+    file_bytes: Vec<u8>,
+    pixels: Vec<u8>,
+}
+
+impl FrameDecoder {
+    pub fn new(width: u32, height: u32) -> Self {
+        let len = width as usize * height as usize * 3;
+        FrameDecoder {
+            width,
+            height,
+            file_bytes: Vec::new(),
+            // Written through once now so the pages are faulted in before timing
+            // matters (and not lazily inside the first decode).
+            pixels: vec![0u8; len],
+        }
+    }
+
+    /// Decodes the RGB pixels of `path` (row-major, 3 bytes a pixel, stored
+    /// orientation) into the reused buffer and returns it.
+    pub fn decode(&mut self, path: &Path) -> Result<&[u8], SkipReason> {
+        self.file_bytes.clear();
+        File::open(path)
+            .and_then(|mut f| f.read_to_end(&mut self.file_bytes))
+            .map_err(|e| SkipReason::Unreadable(e.to_string()))?;
+        let options = DecoderOptions::default()
+            .set_strict_mode(true)
+            .set_max_width(self.width as usize)
+            .set_max_height(self.height as usize)
+            .jpeg_set_out_colorspace(ColorSpace::RGB);
+        let mut decoder =
+            zune_jpeg::JpegDecoder::new_with_options(ZCursor::new(&self.file_bytes[..]), options);
+        decoder
+            .decode_headers()
+            .map_err(|e| SkipReason::Decode(e.to_string()))?;
+        let (w, h) = decoder.dimensions().expect("headers decoded");
+        if (w as u32, h as u32) != (self.width, self.height) {
+            return Err(SkipReason::OtherSize {
+                width: w as u32,
+                height: h as u32,
+                series_width: self.width,
+                series_height: self.height,
+            });
+        }
+        decoder
+            .decode_into(&mut self.pixels)
+            .map_err(|e| SkipReason::Decode(e.to_string()))?;
+        Ok(&self.pixels)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Cursor;
+
+    fn segment(marker: u8, payload: &[u8]) -> Vec<u8> {
+        let mut s = vec![0xFF, marker];
+        s.extend_from_slice(&((payload.len() + 2) as u16).to_be_bytes());
+        s.extend_from_slice(payload);
+        s
+    }
+
+    #[test]
+    fn reads_size_components_and_exif() {
+        let mut jpeg = vec![0xFF, 0xD8];
+        jpeg.extend(segment(0xE0, b"JFIF\0\x01\x01"));
+        jpeg.extend(segment(0xE1, b"Exif\0\0MM\0*rest"));
+        jpeg.extend([0xFF, 0xFF]); // fill bytes are allowed before a marker
+        jpeg.extend(segment(0xC0, &[8, 0x0A, 0x20, 0x0F, 0x20, 3, 1, 0x21, 0]));
+        let h = read_header(&mut Cursor::new(jpeg)).unwrap();
+        assert_eq!((h.width, h.height, h.components), (3872, 2592, 3));
+        assert_eq!(h.exif.as_deref(), Some(&b"MM\0*rest"[..]));
+    }
+
+    #[test]
+    fn refuses_non_jpeg_and_truncated_headers() {
+        assert_eq!(
+            read_header(&mut Cursor::new(b"hello".to_vec())),
+            Err(SkipReason::NotJpeg)
+        );
+        let mut jpeg = vec![0xFF, 0xD8];
+        jpeg.extend(&segment(0xE1, b"Exif\0\0MM\0*")[..6]);
+        assert!(matches!(
+            read_header(&mut Cursor::new(jpeg)),
+            Err(SkipReason::BadHeader(_))
+        ));
+        let mut scan_first = vec![0xFF, 0xD8];
+        scan_first.extend(segment(0xDA, &[1, 2, 3]));
+        assert!(matches!(
+            read_header(&mut Cursor::new(scan_first)),
+            Err(SkipReason::BadHeader(_))
+        ));
+    }
+}

@@ -1,0 +1,79 @@
+//! Why a run or a frame failed, naming the file or value at fault.
+
+use std::path::PathBuf;
+
+/// Why one input was skipped. A skipped frame never ends the run: it is
+/// reported on stderr with its path, counted, and listed in the report.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SkipReason {
+    #[error("cannot read: {0}")]
+    Unreadable(String),
+    #[error("is a directory")]
+    Directory,
+    #[error("empty file (0 bytes)")]
+    Empty,
+    #[error("not a JPEG file")]
+    NotJpeg,
+    #[error("JPEG header is damaged: {0}")]
+    BadHeader(String),
+    #[error("header claims {width}x{height}, over the limit of {limit_mp} megapixels")]
+    TooLarge {
+        width: u32,
+        height: u32,
+        limit_mp: u32,
+    },
+    #[error("not a colour (3-component) JPEG: {components} component(s)")]
+    NotColour { components: u8 },
+    #[error("frame is {width}x{height}, the series is {series_width}x{series_height}")]
+    OtherSize {
+        width: u32,
+        height: u32,
+        series_width: u32,
+        series_height: u32,
+    },
+    #[error("cannot decode: {0}")]
+    Decode(String),
+}
+
+/// A frame that was not used, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    pub path: PathBuf,
+    pub reason: SkipReason,
+}
+
+/// Errors that end a run.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("no file matches the pattern '{0}'")]
+    NoMatch(String),
+    #[error("input '{0}' does not exist")]
+    Missing(PathBuf),
+    #[error("cannot read the list of paths on standard input: {0}")]
+    Stdin(std::io::Error),
+    #[error("no input files were given")]
+    NoInputs,
+    #[error("bad glob pattern '{pattern}': {reason}")]
+    BadPattern { pattern: String, reason: String },
+    #[error("cannot list directory {path}: {source}")]
+    ReadDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
+        "only {usable} usable frame(s) of {total} input(s); at least 2 are needed for a variance"
+    )]
+    TooFewFrames { usable: usize, total: usize },
+    #[error("frames come from more than one camera body:\n{listing}\nuse --mixed-cameras to analyse them together anyway")]
+    MixedCameras { listing: String },
+    #[error("cannot allocate statistics for a {width}x{height} frame ({bytes} bytes)")]
+    Allocation { width: u32, height: u32, bytes: u64 },
+}
+
+impl Error {
+    /// True for errors that mean "nothing usable to report" or a bad command
+    /// line, as opposed to a failure while working.
+    pub fn is_usage(&self) -> bool {
+        !matches!(self, Error::Allocation { .. })
+    }
+}

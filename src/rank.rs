@@ -1,0 +1,215 @@
+//! Ranks subpixels by variance: the lowest (stuck candidates) and the highest.
+//!
+//! Ties are broken by position (y, x, channel), i.e. by flat index, so that the
+//! ranking is a total order and the output is the same for any number of
+//! workers.
+
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::stats::{Stats, CHANNELS};
+
+/// A colour channel of an RGB frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub enum Channel {
+    R,
+    G,
+    B,
+}
+
+impl Channel {
+    pub const ALL: [Channel; CHANNELS] = [Channel::R, Channel::G, Channel::B];
+
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Channel::R => "R",
+            Channel::G => "G",
+            Channel::B => "B",
+        }
+    }
+}
+
+/// One ranked subpixel.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RankedSubpixel {
+    /// Column, 0 at the left of the stored (unrotated) frame.
+    pub x: u32,
+    /// Row, 0 at the top of the stored frame.
+    pub y: u32,
+    /// Colour channel.
+    pub channel: Channel,
+    /// Mean 8-bit value over the frames.
+    pub mean: f32,
+    /// Sample variance (n − 1 in the denominator).
+    pub variance: f32,
+    /// Standard deviation, the square root of `variance`.
+    pub stddev: f32,
+}
+
+/// Which end of the ranking.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum End {
+    Lowest,
+    Highest,
+}
+
+/// A candidate under the total order of the ranking: "less" is better.
+#[derive(Debug, Clone, Copy)]
+struct Key {
+    variance: f64,
+    index: usize,
+    end: End,
+}
+
+impl Ord for Key {
+    fn cmp(&self, other: &Self) -> Ordering {
+        let by_variance = match self.end {
+            End::Lowest => self.variance.total_cmp(&other.variance),
+            End::Highest => other.variance.total_cmp(&self.variance),
+        };
+        by_variance.then(self.index.cmp(&other.index))
+    }
+}
+impl PartialOrd for Key {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl PartialEq for Key {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+impl Eq for Key {}
+
+/// The `top` best subpixels at `end` of the variance ranking, best first.
+pub fn rank(stats: &Stats, end: End, top: usize) -> Vec<RankedSubpixel> {
+    if top == 0 {
+        return Vec::new();
+    }
+    let len = stats.m2.len();
+    // Chunks of whole rows; each keeps its own bounded heap (its worst kept
+    // candidate on top), and the heaps are combined at the end.
+    let chunk = (stats.width() as usize * CHANNELS * 64).max(1);
+    let heap = (0..len.div_ceil(chunk))
+        .into_par_iter()
+        .map(|c| {
+            let mut heap = BinaryHeap::with_capacity(top + 1);
+            for index in c * chunk..((c + 1) * chunk).min(len) {
+                offer(
+                    &mut heap,
+                    top,
+                    Key {
+                        variance: stats.variance_at(index),
+                        index,
+                        end,
+                    },
+                );
+            }
+            heap
+        })
+        .reduce(BinaryHeap::new, |mut a, b| {
+            for key in b {
+                offer(&mut a, top, key);
+            }
+            a
+        });
+    heap.into_sorted_vec()
+        .into_iter()
+        .map(|k| describe(stats, k.index))
+        .collect()
+}
+
+fn offer(heap: &mut BinaryHeap<Key>, top: usize, key: Key) {
+    if heap.len() < top {
+        heap.push(key);
+    } else if let Some(mut worst) = heap.peek_mut() {
+        if key < *worst {
+            *worst = key;
+        }
+    }
+}
+
+/// The report line for the subpixel at flat index `index`.
+pub fn describe(stats: &Stats, index: usize) -> RankedSubpixel {
+    let (x, y, channel) = position(stats.width(), index);
+    // Reported as f32, the precision they are stored in, so that the text
+    // shows no digits the statistics do not have.
+    let variance = stats.variance_at(index);
+    RankedSubpixel {
+        x,
+        y,
+        channel,
+        mean: stats.mean_at(index) as f32,
+        variance: variance as f32,
+        stddev: variance.sqrt() as f32,
+    }
+}
+
+/// (x, y, channel) of a flat `[y, x, channel]` index.
+pub fn position(width: u32, index: usize) -> (u32, u32, Channel) {
+    let pixel = index / CHANNELS;
+    let width = width as usize;
+    (
+        (pixel % width) as u32,
+        (pixel / width) as u32,
+        Channel::ALL[index % CHANNELS],
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::Array3;
+
+    fn stats_from_m2(width: usize, height: usize, m2: Vec<f32>) -> Stats {
+        let shape = (height, width, CHANNELS);
+        Stats {
+            frames: 2,
+            mean: Array3::zeros(shape),
+            m2: Array3::from_shape_vec(shape, m2).unwrap(),
+        }
+    }
+
+    #[test]
+    fn ties_are_broken_by_position_and_match_a_full_sort() {
+        let (w, h) = (50, 40);
+        // Few distinct values, so ties are everywhere.
+        let m2: Vec<f32> = (0..w * h * 3).map(|i| ((i * 7919) % 13) as f32).collect();
+        let stats = stats_from_m2(w, h, m2.clone());
+        let mut all: Vec<usize> = (0..m2.len()).collect();
+        all.sort_by(|&a, &b| m2[a].total_cmp(&m2[b]).then(a.cmp(&b)));
+        let lowest = rank(&stats, End::Lowest, 25);
+        let expected: Vec<_> = all[..25].iter().map(|&i| describe(&stats, i)).collect();
+        assert_eq!(lowest, expected);
+
+        all.sort_by(|&a, &b| m2[b].total_cmp(&m2[a]).then(a.cmp(&b)));
+        let highest = rank(&stats, End::Highest, 25);
+        let expected: Vec<_> = all[..25].iter().map(|&i| describe(&stats, i)).collect();
+        assert_eq!(highest, expected);
+    }
+
+    #[test]
+    fn positions_are_row_major_rgb() {
+        assert_eq!(position(10, 0), (0, 0, Channel::R));
+        assert_eq!(position(10, 5), (1, 0, Channel::B));
+        assert_eq!(position(10, 31), (0, 1, Channel::G));
+    }
+
+    #[test]
+    fn top_larger_than_frame_returns_everything() {
+        let stats = stats_from_m2(1, 1, vec![3.0, 1.0, 2.0]);
+        let r = rank(&stats, End::Lowest, 10);
+        assert_eq!(
+            r.iter().map(|s| s.channel).collect::<Vec<_>>(),
+            [Channel::G, Channel::B, Channel::R]
+        );
+    }
+}

@@ -1,0 +1,104 @@
+//! The report as aligned text for people.
+
+use std::io::Write;
+
+use super::{Range, Report};
+use crate::rank::RankedSubpixel;
+
+pub fn write(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
+    let s = &report.summary;
+    writeln!(out, "{}", report.tool)?;
+    let camera = match (&s.camera, s.cameras.len()) {
+        (Some(c), _) => c.clone(),
+        (None, 0 | 1) => "unknown (no camera EXIF)".to_string(),
+        (None, _) => "several (--mixed-cameras)".to_string(),
+    };
+    writeln!(out, "  camera      {camera}")?;
+    if s.cameras.len() > 1 {
+        for c in &s.cameras {
+            writeln!(out, "                {} ({} frames)", c.camera, c.frames)?;
+        }
+    }
+    writeln!(
+        out,
+        "  frames      {} used, {} skipped",
+        s.frames_used, s.frames_skipped
+    )?;
+    for skip in &s.skipped {
+        writeln!(
+            out,
+            "                skipped {}: {}",
+            skip.path, skip.reason
+        )?;
+    }
+    writeln!(out, "  frame size  {}x{}", s.width, s.height)?;
+    writeln!(
+        out,
+        "  ISO         {}",
+        range_text(&s.iso, |v| v.to_string())
+    )?;
+    writeln!(
+        out,
+        "  exposure    {}",
+        range_text(&s.exposure_s, |&v| exposure_text(v))
+    )?;
+    writeln!(out, "  date        {}", range_text(&s.date, |v| v.clone()))?;
+    writeln!(out, "  workers     {}, {:.2} s", s.workers, s.elapsed_s)?;
+    writeln!(out)?;
+    write_list(
+        out,
+        "Lowest variance (stuck candidates)",
+        &report.lowest_variance,
+    )?;
+    writeln!(out)?;
+    write_list(out, "Highest variance", &report.highest_variance)
+}
+
+fn range_text<T: PartialEq>(range: &Option<Range<T>>, show: impl Fn(&T) -> String) -> String {
+    match range {
+        None => "unknown".to_string(),
+        Some(r) if r.min == r.max => show(&r.min),
+        Some(r) => format!("{} to {}", show(&r.min), show(&r.max)),
+    }
+}
+
+/// Photographers read exposures as 1/250 s, not 0.004 s.
+pub fn exposure_text(seconds: f64) -> String {
+    if seconds > 0.0 && seconds < 0.5 {
+        format!("1/{:.0} s", 1.0 / seconds)
+    } else {
+        format!("{seconds} s")
+    }
+}
+
+fn write_list(out: &mut dyn Write, title: &str, rows: &[RankedSubpixel]) -> std::io::Result<()> {
+    writeln!(out, "{title}")?;
+    writeln!(
+        out,
+        "  {:>4}  {:>6}  {:>6}  {:>2}  {:>8}  {:>10}  {:>8}",
+        "#", "x", "y", "ch", "mean", "variance", "stddev"
+    )?;
+    for (i, r) in rows.iter().enumerate() {
+        writeln!(
+            out,
+            "  {:>4}  {:>6}  {:>6}  {:>2}  {:>8.2}  {:>10.4}  {:>8.4}",
+            i + 1,
+            r.x,
+            r.y,
+            r.channel.name(),
+            r.mean,
+            r.variance,
+            r.stddev
+        )?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn exposures_read_as_photographers_write_them() {
+        assert_eq!(super::exposure_text(0.004), "1/250 s");
+        assert_eq!(super::exposure_text(2.0), "2 s");
+    }
+}
