@@ -187,19 +187,10 @@ fn majority_size(candidates: &[Candidate]) -> Option<(u32, u32)> {
         .map(|(size, _)| size)
 }
 
-/// Frames from two bodies would mix two sensors' defects. Bodies differ when
-/// make or model differ, or when both frames carry serials that differ.
-/// Frames without camera EXIF cannot be told apart and are not counted against.
+/// Frames from two bodies would mix two sensors' defects.
 fn check_one_body(series: &[Candidate]) -> Result<(), Error> {
     let bodies = count_bodies(series.iter().map(|c| &c.meta));
-    let known: Vec<&Body> = bodies.keys().flatten().collect();
-    let models: std::collections::BTreeSet<(&str, &str)> = known
-        .iter()
-        .map(|b| (b.make.as_str(), b.model.as_str()))
-        .collect();
-    let serials: std::collections::BTreeSet<&str> =
-        known.iter().filter_map(|b| b.serial.as_deref()).collect();
-    if models.len() <= 1 && serials.len() <= 1 {
+    if known_bodies(&bodies) <= 1 {
         return Ok(());
     }
     let listing = bodies
@@ -208,6 +199,31 @@ fn check_one_body(series: &[Candidate]) -> Result<(), Error> {
         .collect::<Vec<_>>()
         .join("\n");
     Err(Error::MixedCameras { listing })
+}
+
+/// How many distinct bodies the EXIF shows. Bodies differ when make or model
+/// differ, or when both carry serials that differ; a frame without a serial
+/// (some bodies write it only in some files) joins its model's one serial.
+/// Frames without camera EXIF cannot be told apart and are not counted.
+fn known_bodies(bodies: &BTreeMap<Option<Body>, u64>) -> usize {
+    let mut serials: BTreeMap<(&str, &str), std::collections::BTreeSet<&str>> = BTreeMap::new();
+    for body in bodies.keys().flatten() {
+        let entry = serials.entry((&body.make, &body.model)).or_default();
+        if let Some(serial) = &body.serial {
+            entry.insert(serial);
+        }
+    }
+    serials.values().map(|s| s.len().max(1)).sum()
+}
+
+/// The one body all frames with camera EXIF come from, with its serial if
+/// any frame gives it.
+fn the_body(bodies: &BTreeMap<Option<Body>, u64>) -> Option<Body> {
+    if known_bodies(bodies) != 1 {
+        return None;
+    }
+    let known = || bodies.keys().flatten();
+    known().find(|b| b.serial.is_some()).or_else(|| known().next()).cloned()
 }
 
 fn count_bodies<'a>(metas: impl Iterator<Item = &'a FrameMeta>) -> BTreeMap<Option<Body>, u64> {
@@ -303,13 +319,8 @@ fn summarize(
             .cmp(&a.frames)
             .then_with(|| a.camera.cmp(&b.camera))
     });
-    let known: Vec<&Body> = bodies.keys().flatten().collect();
-    let camera = match known.as_slice() {
-        [only] => Some(only.to_string()),
-        _ => None,
-    };
     Summary {
-        camera,
+        camera: the_body(&bodies).map(|b| b.to_string()),
         cameras,
         frames_used: used.len() as u64,
         frames_skipped: skipped.len(),
