@@ -1,1 +1,0 @@
-//! Synthetic camera series with known defects (placeholder, filled in next).
