@@ -1,0 +1,277 @@
+//! `hotpix find` end to end on the committed fixtures and on generated series.
+
+mod common;
+use common::*;
+
+use hotpix::synth::{self, DefectKind, SeriesSpec};
+
+fn series() -> String {
+    fixture("series").display().to_string()
+}
+
+fn truth() -> synth::Truth {
+    let text = std::fs::read_to_string(fixture("series/truth.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+fn channel_name(c: u8) -> &'static str {
+    ["R", "G", "B"][c as usize]
+}
+
+#[test]
+fn json_report_lists_the_injected_stuck_photosites_lowest() {
+    let r = run(&["find", "--format", "json", &series()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let report = r.json();
+    assert_eq!(report["schema_version"], 1);
+    assert_eq!(report["summary"]["frames_used"], 12);
+    assert_eq!(report["summary"]["camera"], "NIKON D80 #3001234");
+    let lowest = report["lowest_variance"].as_array().unwrap();
+    assert_eq!(lowest.len(), 10);
+    let stuck: Vec<_> = truth().defects.into_iter().filter(|d| d.kind == DefectKind::Stuck).collect();
+    assert_eq!(stuck.len(), 3);
+    for d in stuck {
+        let found = lowest
+            .iter()
+            .any(|s| s["x"] == d.x && s["y"] == d.y && s["channel"] == channel_name(d.channel));
+        assert!(found, "stuck photosite {d:?} not among the lowest variances: {lowest:#?}");
+    }
+    // Ranked lists are ordered.
+    let v: Vec<f64> = lowest.iter().map(|s| s["variance"].as_f64().unwrap()).collect();
+    assert!(v.windows(2).all(|w| w[0] <= w[1]));
+    let h: Vec<f64> =
+        report["highest_variance"].as_array().unwrap().iter().map(|s| s["variance"].as_f64().unwrap()).collect();
+    assert!(h.windows(2).all(|w| w[0] >= w[1]));
+}
+
+#[test]
+fn output_is_identical_for_any_number_of_workers() {
+    let one = run(&["find", "-j", "1", "--format", "csv", "--top", "50", &series()]);
+    let four = run(&["find", "-j", "4", "--format", "csv", "--top", "50", &series()]);
+    assert_eq!(one.code, 0);
+    assert_eq!(one.stdout, four.stdout, "CSV must be byte-identical for -j 1 and -j 4");
+    let one = run(&["find", "-j", "1", "--format", "json", "--top", "50", &series()]);
+    let four = run(&["find", "-j", "4", "--format", "json", "--top", "50", &series()]);
+    assert_eq!(one.json()["summary"]["workers"], 1);
+    assert_eq!(four.json()["summary"]["workers"], 4);
+    assert_eq!(without_run_fields(one.json()), without_run_fields(four.json()));
+}
+
+#[test]
+fn every_bad_input_is_named_skipped_and_counted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    for entry in std::fs::read_dir(fixture("bad")).unwrap() {
+        let p = entry.unwrap().path();
+        std::fs::copy(&p, dir.join(p.file_name().unwrap())).unwrap();
+    }
+    for entry in std::fs::read_dir(fixture("series")).unwrap() {
+        let p = entry.unwrap().path();
+        if p.extension().is_some_and(|e| e == "JPG") {
+            std::fs::copy(&p, dir.join(p.file_name().unwrap())).unwrap();
+        }
+    }
+    std::fs::create_dir(dir.join("folder.jpg")).unwrap();
+    std::fs::write(dir.join("folder.jpg/inside.txt"), "x").unwrap();
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(dir.join("gone.jpg"), dir.join("dangling.jpg")).unwrap();
+
+    let r = run_in(dir, &["find", "--format", "json", "."]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let report = r.json();
+    let expected: &[(&str, &str)] = &[
+        ("corrupt.jpg", "cannot decode"),
+        ("empty.jpg", "empty file"),
+        ("folder.jpg", "is a directory"),
+        ("huge-header.jpg", "claims 65000x65000"),
+        ("not-an-image.jpg", "not a JPEG"),
+        ("other-size.jpg", "frame is 240x180, the series is 320x240"),
+        ("truncated.jpg", "cannot decode"),
+        #[cfg(unix)]
+        ("dangling.jpg", "cannot read"),
+    ];
+    let skipped = report["summary"]["skipped"].as_array().unwrap();
+    assert_eq!(report["summary"]["frames_skipped"], expected.len());
+    assert_eq!(skipped.len(), expected.len());
+    assert_eq!(report["summary"]["frames_used"], 12);
+    for (name, reason) in expected {
+        let line = r.stderr.lines().find(|l| l.contains(&format!("skipped ./{name}: ")));
+        let line = line.unwrap_or_else(|| panic!("{name} not named on stderr:\n{}", r.stderr));
+        assert!(line.contains(reason), "{line}");
+        assert!(
+            skipped.iter().any(|s| s["path"] == format!("./{name}") && s["reason"].as_str().unwrap().contains(reason)),
+            "{name} not in the report's skipped list"
+        );
+    }
+    assert!(r.stderr.contains("12 frames used, 8 skipped") || !cfg!(unix), "{}", r.stderr);
+}
+
+#[test]
+fn unreadable_file_is_skipped() {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let tmp = tempfile::tempdir().unwrap();
+        for i in 1..=3 {
+            let name = format!("DSC_000{i}.JPG");
+            std::fs::copy(fixture("series").join(&name), tmp.path().join(&name)).unwrap();
+        }
+        let locked = tmp.path().join("DSC_0003.JPG");
+        std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).unwrap();
+        if std::fs::read(&locked).is_ok() {
+            eprintln!("skipping: running as a user who can read mode-000 files (root); the dangling link case covers 'cannot read'");
+            return;
+        }
+        let r = run_in(tmp.path(), &["find", "."]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert!(r.stderr.contains("skipped ./DSC_0003.JPG: cannot read"), "{}", r.stderr);
+    }
+}
+
+#[test]
+fn exit_codes() {
+    // A pattern that matches nothing: 2, naming the pattern.
+    let r = run(&["find", "fixtures/series/*.png"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("no file matches the pattern 'fixtures/series/*.png'"), "{}", r.stderr);
+    // A literal path that does not exist.
+    let r = run(&["find", "no/such/photo.jpg"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("no/such/photo.jpg"), "{}", r.stderr);
+    // Fewer than 2 usable frames.
+    let r = run(&["find", "fixtures/series/DSC_0001.JPG", "fixtures/bad/empty.jpg"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("only 1 usable frame"), "{}", r.stderr);
+    // Usage errors from the parser.
+    assert_eq!(run(&["find"]).code, 2);
+    assert_eq!(run(&["find", "--format", "xml", &series()]).code, 2);
+    assert_eq!(run(&["find", "-j", "0", &series()]).code, 2);
+    // The output's directory must exist: checked before any decoding.
+    let r = run(&["find", "-o", "no/such/dir/report.json", &series()]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("does not exist"), "{}", r.stderr);
+    // Success.
+    assert_eq!(run(&["find", "-q", &series()]).code, 0);
+}
+
+#[test]
+fn csv_has_the_fixed_header_and_one_row_per_ranked_subpixel() {
+    let r = run(&["find", "--format", "csv", "--top", "4", &series()]);
+    assert_eq!(r.code, 0);
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    assert_eq!(lines[0], "list,rank,x,y,channel,mean,variance,stddev");
+    assert_eq!(lines.len(), 1 + 8);
+    assert!(lines[1].starts_with("lowest_variance,1,"));
+    assert!(lines[5].starts_with("highest_variance,1,"));
+    assert!(lines[1..].iter().all(|l| l.split(',').count() == 8));
+}
+
+#[test]
+fn quoted_glob_matches_the_extension_in_any_case() {
+    // The files are DSC_*.JPG; the pattern is lower case and quoted (no shell expansion).
+    let r = run(&["find", "--format", "json", "fixtures/series/DSC_*.jpg"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["summary"]["frames_used"], 12);
+}
+
+#[test]
+fn stdin_list_of_paths() {
+    let list: String = (1..=12).map(|i| format!("fixtures/series/DSC_{i:04}.JPG\n")).collect();
+    // Listed twice in different spellings: counted once.
+    let list = format!("{list}./fixtures/series/DSC_0001.JPG\r\n\n");
+    let r = run_with_stdin(&repo(), &["find", "--format", "json", "-"], &list);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["summary"]["frames_used"], 12);
+    assert_eq!(r.json()["summary"]["frames_skipped"], 0);
+}
+
+#[test]
+fn output_file_is_replaced_whole_and_stdout_stays_empty() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("report.json");
+    std::fs::write(&out, "previous report").unwrap();
+    let r = run(&["find", "--format", "json", "-o", out.to_str().unwrap(), &series()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.is_empty());
+    let written: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert_eq!(written["summary"]["frames_used"], 12);
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 1, "no temporary file left behind");
+
+    // A failed run leaves the previous file as it was.
+    std::fs::write(&out, "previous report").unwrap();
+    let r = run(&["find", "-o", out.to_str().unwrap(), "fixtures/bad/empty.jpg", "fixtures/bad/corrupt.jpg"]);
+    assert_eq!(r.code, 2);
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "previous report");
+}
+
+#[test]
+fn closed_pipe_is_success_not_a_panic() {
+    use std::process::{Command, Stdio};
+    // Regression guard: writing a long report into a pipe whose reader has
+    // gone must end with exit 0 and no panic message.
+    let mut child = Command::new(bin())
+        .args(["find", "--format", "csv", "--top", "200000", &series()])
+        .current_dir(repo())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn help_documents_the_flags_and_exit_codes() {
+    let r = run(&["find", "--help"]);
+    assert_eq!(r.code, 0);
+    for flag in ["--jobs", "--top", "--format", "--output", "--quiet", "--verbose", "--mixed-cameras", "--max-megapixels"] {
+        assert!(r.stdout.contains(flag), "{flag} missing from --help");
+    }
+    assert!(run(&["--help"]).stdout.contains("Exit codes"));
+}
+
+/// Decodes `path` with the `image` crate: an independent decoding path.
+fn decode_with_image_crate(path: &std::path::Path) -> Vec<u8> {
+    image::open(path).unwrap().to_rgb8().into_raw()
+}
+
+#[test]
+fn variances_match_a_two_pass_f64_computation_over_200_frames() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut spec = SeriesSpec::new(40, 30, 200, 7);
+    spec.defects.stuck = 2;
+    spec.defects.dead = 1;
+    synth::write_series(&spec, tmp.path()).unwrap();
+    let all = 40 * 30 * 3;
+    let r = run_in(tmp.path(), &["find", "-j", "3", "--format", "json", "--top", &all.to_string(), "."]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let report = r.json();
+    assert_eq!(report["summary"]["frames_used"], 200);
+
+    let mut frames = Vec::new();
+    for i in 0..200 {
+        frames.push(decode_with_image_crate(&tmp.path().join(synth::frame_file_name(i))));
+    }
+    let lowest = report["lowest_variance"].as_array().unwrap();
+    assert_eq!(lowest.len(), all, "the whole ranking was requested");
+    let n = frames.len() as f64;
+    let mut worst: f64 = 0.0;
+    for item in lowest {
+        let (x, y) = (item["x"].as_u64().unwrap() as usize, item["y"].as_u64().unwrap() as usize);
+        let c = ["R", "G", "B"].iter().position(|&name| name == item["channel"]).unwrap();
+        let i = (y * 40 + x) * 3 + c;
+        let mean = frames.iter().map(|f| f64::from(f[i])).sum::<f64>() / n;
+        let var = frames.iter().map(|f| (f64::from(f[i]) - mean).powi(2)).sum::<f64>() / (n - 1.0);
+        let got = item["variance"].as_f64().unwrap();
+        if var == 0.0 {
+            assert_eq!(got, 0.0, "a constant subpixel must have variance exactly 0");
+        } else {
+            worst = worst.max((got - var).abs() / var);
+        }
+        assert!((item["mean"].as_f64().unwrap() - mean).abs() <= 1e-4 * mean.max(1.0));
+    }
+    assert!(worst <= 1e-4, "worst relative variance error {worst:e}");
+}
