@@ -1,10 +1,10 @@
 //! Synthetic camera series with known defective photosites: ground truth for testing the detector.
 //!
 //! A series is rendered the way a camera makes a JPEG, so that defects arrive in the files
-//! looking the way real ones do: a procedural scene ([`scene`]) is exposed onto an RGGB Bayer
+//! looking the way real ones do: a procedural scene (`scene.rs`) is exposed onto an RGGB Bayer
 //! mosaic with noise, single photosites are broken at the raw level, and the mosaic is
-//! demosaiced, white-balanced, gamma-encoded ([`sensor`]) and written as a 4:2:2 JPEG with
-//! Nikon-like EXIF ([`encode`]). Everything is a pure function of the [`SeriesSpec`]: the same
+//! demosaiced, white-balanced, gamma-encoded (`sensor.rs`) and written as a 4:2:2 JPEG with
+//! Nikon-like EXIF (`encode.rs`). Everything is a pure function of the [`SeriesSpec`]: the same
 //! spec gives byte-identical files, frame by frame, whatever the thread count.
 
 mod bad;
