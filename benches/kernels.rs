@@ -28,7 +28,9 @@ fn frame(seed: u32) -> Vec<u8> {
 }
 
 /// The alternative measured against: Welford's update in f32 or f64.
-fn welford<F: Copy + std::ops::Sub<Output = F> + std::ops::Add<Output = F> + std::ops::Mul<Output = F>>(
+fn welford<
+    F: Copy + std::ops::Sub<Output = F> + std::ops::Add<Output = F> + std::ops::Mul<Output = F>,
+>(
     mean: &mut [F],
     m2: &mut [F],
     frame: &[u8],
@@ -86,15 +88,22 @@ fn merge_and_rank(c: &mut Criterion) {
     g.bench_function("merge_two_partials_to_stats", |b| {
         b.iter_batched(
             || vec![partial(1), partial(3)],
-            |ps| merge_partials(ps),
+            merge_partials,
             criterion::BatchSize::PerIteration,
         )
     });
     let stats = merge_partials(vec![partial(1), partial(3)]).unwrap();
     let mut other = stats.clone();
-    g.bench_function("chan_merge_stats", |b| b.iter(|| other.merge(black_box(&stats))));
+    g.bench_function("chan_merge_stats", |b| {
+        b.iter(|| other.merge(black_box(&stats)))
+    });
     g.bench_function("rank_top10_both_ends", |b| {
-        b.iter(|| (rank(&stats, End::Lowest, 10), rank(&stats, End::Highest, 10)))
+        b.iter(|| {
+            (
+                rank(&stats, End::Lowest, 10),
+                rank(&stats, End::Highest, 10),
+            )
+        })
     });
     g.finish();
 }

@@ -223,7 +223,10 @@ fn the_body(bodies: &BTreeMap<Option<Body>, u64>) -> Option<Body> {
         return None;
     }
     let known = || bodies.keys().flatten();
-    known().find(|b| b.serial.is_some()).or_else(|| known().next()).cloned()
+    known()
+        .find(|b| b.serial.is_some())
+        .or_else(|| known().next())
+        .cloned()
 }
 
 fn count_bodies<'a>(metas: impl Iterator<Item = &'a FrameMeta>) -> BTreeMap<Option<Body>, u64> {

@@ -184,7 +184,7 @@ mod tests {
     fn pattern_that_matches_nothing_names_the_pattern() {
         let dir = tempfile::tempdir().unwrap();
         let pattern = format!("{}/*.JPG", dir.path().display());
-        let err = expand(&[pattern.clone()], &mut &b""[..]).unwrap_err();
+        let err = expand(std::slice::from_ref(&pattern), &mut &b""[..]).unwrap_err();
         assert!(err.to_string().contains(&pattern), "{err}");
     }
 

@@ -28,33 +28,89 @@ fn json_report_lists_the_injected_stuck_photosites_lowest() {
     assert_eq!(report["summary"]["camera"], "NIKON D80 #3001234");
     let lowest = report["lowest_variance"].as_array().unwrap();
     assert_eq!(lowest.len(), 10);
-    let stuck: Vec<_> = truth().defects.into_iter().filter(|d| d.kind == DefectKind::Stuck).collect();
+    let stuck: Vec<_> = truth()
+        .defects
+        .into_iter()
+        .filter(|d| d.kind == DefectKind::Stuck)
+        .collect();
     assert_eq!(stuck.len(), 3);
     for d in stuck {
         let found = lowest
             .iter()
             .any(|s| s["x"] == d.x && s["y"] == d.y && s["channel"] == channel_name(d.channel));
-        assert!(found, "stuck photosite {d:?} not among the lowest variances: {lowest:#?}");
+        assert!(
+            found,
+            "stuck photosite {d:?} not among the lowest variances: {lowest:#?}"
+        );
     }
     // Ranked lists are ordered.
-    let v: Vec<f64> = lowest.iter().map(|s| s["variance"].as_f64().unwrap()).collect();
+    let v: Vec<f64> = lowest
+        .iter()
+        .map(|s| s["variance"].as_f64().unwrap())
+        .collect();
     assert!(v.windows(2).all(|w| w[0] <= w[1]));
-    let h: Vec<f64> =
-        report["highest_variance"].as_array().unwrap().iter().map(|s| s["variance"].as_f64().unwrap()).collect();
+    let h: Vec<f64> = report["highest_variance"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["variance"].as_f64().unwrap())
+        .collect();
     assert!(h.windows(2).all(|w| w[0] >= w[1]));
 }
 
 #[test]
 fn output_is_identical_for_any_number_of_workers() {
-    let one = run(&["find", "-j", "1", "--format", "csv", "--top", "50", &series()]);
-    let four = run(&["find", "-j", "4", "--format", "csv", "--top", "50", &series()]);
+    let one = run(&[
+        "find",
+        "-j",
+        "1",
+        "--format",
+        "csv",
+        "--top",
+        "50",
+        &series(),
+    ]);
+    let four = run(&[
+        "find",
+        "-j",
+        "4",
+        "--format",
+        "csv",
+        "--top",
+        "50",
+        &series(),
+    ]);
     assert_eq!(one.code, 0);
-    assert_eq!(one.stdout, four.stdout, "CSV must be byte-identical for -j 1 and -j 4");
-    let one = run(&["find", "-j", "1", "--format", "json", "--top", "50", &series()]);
-    let four = run(&["find", "-j", "4", "--format", "json", "--top", "50", &series()]);
+    assert_eq!(
+        one.stdout, four.stdout,
+        "CSV must be byte-identical for -j 1 and -j 4"
+    );
+    let one = run(&[
+        "find",
+        "-j",
+        "1",
+        "--format",
+        "json",
+        "--top",
+        "50",
+        &series(),
+    ]);
+    let four = run(&[
+        "find",
+        "-j",
+        "4",
+        "--format",
+        "json",
+        "--top",
+        "50",
+        &series(),
+    ]);
     assert_eq!(one.json()["summary"]["workers"], 1);
     assert_eq!(four.json()["summary"]["workers"], 4);
-    assert_eq!(without_run_fields(one.json()), without_run_fields(four.json()));
+    assert_eq!(
+        without_run_fields(one.json()),
+        without_run_fields(four.json())
+    );
 }
 
 #[test]
@@ -95,15 +151,23 @@ fn every_bad_input_is_named_skipped_and_counted() {
     assert_eq!(skipped.len(), expected.len());
     assert_eq!(report["summary"]["frames_used"], 12);
     for (name, reason) in expected {
-        let line = r.stderr.lines().find(|l| l.contains(&format!("skipped ./{name}: ")));
+        let line = r
+            .stderr
+            .lines()
+            .find(|l| l.contains(&format!("skipped ./{name}: ")));
         let line = line.unwrap_or_else(|| panic!("{name} not named on stderr:\n{}", r.stderr));
         assert!(line.contains(reason), "{line}");
         assert!(
-            skipped.iter().any(|s| s["path"] == format!("./{name}") && s["reason"].as_str().unwrap().contains(reason)),
+            skipped.iter().any(|s| s["path"] == format!("./{name}")
+                && s["reason"].as_str().unwrap().contains(reason)),
             "{name} not in the report's skipped list"
         );
     }
-    assert!(r.stderr.contains("12 frames used, 8 skipped") || !cfg!(unix), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("12 frames used, 8 skipped") || !cfg!(unix),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
@@ -124,7 +188,11 @@ fn unreadable_file_is_skipped() {
         }
         let r = run_in(tmp.path(), &["find", "."]);
         assert_eq!(r.code, 0, "{}", r.stderr);
-        assert!(r.stderr.contains("skipped ./DSC_0003.JPG: cannot read"), "{}", r.stderr);
+        assert!(
+            r.stderr.contains("skipped ./DSC_0003.JPG: cannot read"),
+            "{}",
+            r.stderr
+        );
     }
 }
 
@@ -133,13 +201,22 @@ fn exit_codes() {
     // A pattern that matches nothing: 2, naming the pattern.
     let r = run(&["find", "fixtures/series/*.png"]);
     assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("no file matches the pattern 'fixtures/series/*.png'"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("no file matches the pattern 'fixtures/series/*.png'"),
+        "{}",
+        r.stderr
+    );
     // A literal path that does not exist.
     let r = run(&["find", "no/such/photo.jpg"]);
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("no/such/photo.jpg"), "{}", r.stderr);
     // Fewer than 2 usable frames.
-    let r = run(&["find", "fixtures/series/DSC_0001.JPG", "fixtures/bad/empty.jpg"]);
+    let r = run(&[
+        "find",
+        "fixtures/series/DSC_0001.JPG",
+        "fixtures/bad/empty.jpg",
+    ]);
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("only 1 usable frame"), "{}", r.stderr);
     // Usage errors from the parser.
@@ -176,7 +253,9 @@ fn quoted_glob_matches_the_extension_in_any_case() {
 
 #[test]
 fn stdin_list_of_paths() {
-    let list: String = (1..=12).map(|i| format!("fixtures/series/DSC_{i:04}.JPG\n")).collect();
+    let list: String = (1..=12)
+        .map(|i| format!("fixtures/series/DSC_{i:04}.JPG\n"))
+        .collect();
     // Listed twice in different spellings: counted once.
     let list = format!("{list}./fixtures/series/DSC_0001.JPG\r\n\n");
     let r = run_with_stdin(&repo(), &["find", "--format", "json", "-"], &list);
@@ -190,16 +269,34 @@ fn output_file_is_replaced_whole_and_stdout_stays_empty() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("report.json");
     std::fs::write(&out, "previous report").unwrap();
-    let r = run(&["find", "--format", "json", "-o", out.to_str().unwrap(), &series()]);
+    let r = run(&[
+        "find",
+        "--format",
+        "json",
+        "-o",
+        out.to_str().unwrap(),
+        &series(),
+    ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.is_empty());
-    let written: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
     assert_eq!(written["summary"]["frames_used"], 12);
-    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 1, "no temporary file left behind");
+    assert_eq!(
+        std::fs::read_dir(tmp.path()).unwrap().count(),
+        1,
+        "no temporary file left behind"
+    );
 
     // A failed run leaves the previous file as it was.
     std::fs::write(&out, "previous report").unwrap();
-    let r = run(&["find", "-o", out.to_str().unwrap(), "fixtures/bad/empty.jpg", "fixtures/bad/corrupt.jpg"]);
+    let r = run(&[
+        "find",
+        "-o",
+        out.to_str().unwrap(),
+        "fixtures/bad/empty.jpg",
+        "fixtures/bad/corrupt.jpg",
+    ]);
     assert_eq!(r.code, 2);
     assert_eq!(std::fs::read_to_string(&out).unwrap(), "previous report");
 }
@@ -227,7 +324,16 @@ fn closed_pipe_is_success_not_a_panic() {
 fn help_documents_the_flags_and_exit_codes() {
     let r = run(&["find", "--help"]);
     assert_eq!(r.code, 0);
-    for flag in ["--jobs", "--top", "--format", "--output", "--quiet", "--verbose", "--mixed-cameras", "--max-megapixels"] {
+    for flag in [
+        "--jobs",
+        "--top",
+        "--format",
+        "--output",
+        "--quiet",
+        "--verbose",
+        "--mixed-cameras",
+        "--max-megapixels",
+    ] {
         assert!(r.stdout.contains(flag), "{flag} missing from --help");
     }
     assert!(run(&["--help"]).stdout.contains("Exit codes"));
@@ -246,25 +352,49 @@ fn variances_match_a_two_pass_f64_computation_over_200_frames() {
     spec.defects.dead = 1;
     synth::write_series(&spec, tmp.path()).unwrap();
     let all = 40 * 30 * 3;
-    let r = run_in(tmp.path(), &["find", "-j", "3", "--format", "json", "--top", &all.to_string(), "."]);
+    let r = run_in(
+        tmp.path(),
+        &[
+            "find",
+            "-j",
+            "3",
+            "--format",
+            "json",
+            "--top",
+            &all.to_string(),
+            ".",
+        ],
+    );
     assert_eq!(r.code, 0, "{}", r.stderr);
     let report = r.json();
     assert_eq!(report["summary"]["frames_used"], 200);
 
     let mut frames = Vec::new();
     for i in 0..200 {
-        frames.push(decode_with_image_crate(&tmp.path().join(synth::frame_file_name(i))));
+        frames.push(decode_with_image_crate(
+            &tmp.path().join(synth::frame_file_name(i)),
+        ));
     }
     let lowest = report["lowest_variance"].as_array().unwrap();
     assert_eq!(lowest.len(), all, "the whole ranking was requested");
     let n = frames.len() as f64;
     let mut worst: f64 = 0.0;
     for item in lowest {
-        let (x, y) = (item["x"].as_u64().unwrap() as usize, item["y"].as_u64().unwrap() as usize);
-        let c = ["R", "G", "B"].iter().position(|&name| name == item["channel"]).unwrap();
+        let (x, y) = (
+            item["x"].as_u64().unwrap() as usize,
+            item["y"].as_u64().unwrap() as usize,
+        );
+        let c = ["R", "G", "B"]
+            .iter()
+            .position(|&name| name == item["channel"])
+            .unwrap();
         let i = (y * 40 + x) * 3 + c;
         let mean = frames.iter().map(|f| f64::from(f[i])).sum::<f64>() / n;
-        let var = frames.iter().map(|f| (f64::from(f[i]) - mean).powi(2)).sum::<f64>() / (n - 1.0);
+        let var = frames
+            .iter()
+            .map(|f| (f64::from(f[i]) - mean).powi(2))
+            .sum::<f64>()
+            / (n - 1.0);
         let got = item["variance"].as_f64().unwrap();
         if var == 0.0 {
             assert_eq!(got, 0.0, "a constant subpixel must have variance exactly 0");

@@ -9,14 +9,23 @@ fn nikon_d80_exif_and_maker_note_serial() {
     let Some(dir) = real_samples() else { return };
     let a = dir.join("exif/sample_nikon4.jpg");
     let b = dir.join("exif/sample_badifdentrytype.jpg");
-    let r = run(&["find", "--format", "json", a.to_str().unwrap(), b.to_str().unwrap()]);
+    let r = run(&[
+        "find",
+        "--format",
+        "json",
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+    ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let s = &r.json()["summary"];
     // The serial is only in sample_nikon4's Nikon maker note (tag 0x001D); the
     // other frame has none, and is taken to be the same body.
     assert_eq!(s["camera"], "NIKON D80 #4372370");
     assert_eq!(s["frames_used"], 2);
-    assert_eq!((s["width"].as_u64(), s["height"].as_u64()), (Some(1200), Some(803)));
+    assert_eq!(
+        (s["width"].as_u64(), s["height"].as_u64()),
+        (Some(1200), Some(803))
+    );
     assert_eq!(s["iso"]["min"], 200);
     assert_eq!(s["iso"]["max"], 400);
     assert_eq!(s["date"]["min"], "2008-04-06 16:07:52");
@@ -26,7 +35,14 @@ fn nikon_d80_exif_and_maker_note_serial() {
 fn same_camera_series_reports_and_matches_the_image_crate_decoder() {
     let Some(dir) = real_samples() else { return };
     let series = dir.join("same-camera");
-    let r = run(&["find", "--format", "json", "--top", "5", series.to_str().unwrap()]);
+    let r = run(&[
+        "find",
+        "--format",
+        "json",
+        "--top",
+        "5",
+        series.to_str().unwrap(),
+    ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let report = r.json();
     assert_eq!(report["summary"]["camera"], "NIKON COOLPIX P6000");
@@ -40,14 +56,26 @@ fn same_camera_series_reports_and_matches_the_image_crate_decoder() {
     }
     for list in ["lowest_variance", "highest_variance"] {
         for item in report[list].as_array().unwrap() {
-            let (x, y) = (item["x"].as_u64().unwrap() as u32, item["y"].as_u64().unwrap() as u32);
-            let c = ["R", "G", "B"].iter().position(|&n| n == item["channel"]).unwrap();
-            let values: Vec<f64> = frames.iter().map(|f| f64::from(f.get_pixel(x, y)[c])).collect();
+            let (x, y) = (
+                item["x"].as_u64().unwrap() as u32,
+                item["y"].as_u64().unwrap() as u32,
+            );
+            let c = ["R", "G", "B"]
+                .iter()
+                .position(|&n| n == item["channel"])
+                .unwrap();
+            let values: Vec<f64> = frames
+                .iter()
+                .map(|f| f64::from(f.get_pixel(x, y)[c]))
+                .collect();
             let n = values.len() as f64;
             let mean = values.iter().sum::<f64>() / n;
             let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
             let got = item["variance"].as_f64().unwrap();
-            assert!((got - var).abs() <= 1e-4 * var.max(1e-3), "{list} ({x},{y},{c}): {got} vs {var}");
+            assert!(
+                (got - var).abs() <= 1e-4 * var.max(1e-3),
+                "{list} ({x},{y},{c}): {got} vs {var}"
+            );
         }
     }
 }
@@ -62,12 +90,26 @@ fn orientation_tags_are_not_applied() {
     let r = run(&["find", "--format", "json", &pattern]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let s = &r.json()["summary"];
-    assert_eq!((s["width"].as_u64(), s["height"].as_u64()), (Some(600), Some(450)));
+    assert_eq!(
+        (s["width"].as_u64(), s["height"].as_u64()),
+        (Some(600), Some(450))
+    );
     assert_eq!(s["frames_used"], 8);
     assert_eq!(s["frames_skipped"], 8);
-    let skipped: Vec<&str> = s["skipped"].as_array().unwrap().iter().map(|k| k["path"].as_str().unwrap()).collect();
-    assert!(skipped.iter().any(|p| p.ends_with("landscape_6.jpg")), "{skipped:?}");
-    assert!(!skipped.iter().any(|p| p.ends_with("portrait_6.jpg")), "{skipped:?}");
+    let skipped: Vec<&str> = s["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["path"].as_str().unwrap())
+        .collect();
+    assert!(
+        skipped.iter().any(|p| p.ends_with("landscape_6.jpg")),
+        "{skipped:?}"
+    );
+    assert!(
+        !skipped.iter().any(|p| p.ends_with("portrait_6.jpg")),
+        "{skipped:?}"
+    );
 }
 
 #[test]
@@ -93,13 +135,35 @@ fn broken_exif_still_counts_and_is_named_at_verbose() {
     // kamadak-exif rejects (Truncated IFD, Truncated field value).
     let a = dir.join("broken/exiv2-bug443.jpg");
     let b = dir.join("broken/exiv2-bug495.jpg");
-    let r = run(&["find", "-v", "--mixed-cameras", "--format", "json", a.to_str().unwrap(), b.to_str().unwrap()]);
+    let r = run(&[
+        "find",
+        "-v",
+        "--mixed-cameras",
+        "--format",
+        "json",
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+    ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.json()["summary"]["frames_used"], 2);
-    assert!(r.stderr.contains("exiv2-bug443.jpg: EXIF not read (Truncated IFD)"), "{}", r.stderr);
-    assert!(r.stderr.contains("exiv2-bug495.jpg: EXIF not read"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("exiv2-bug443.jpg: EXIF not read (Truncated IFD)"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("exiv2-bug495.jpg: EXIF not read"),
+        "{}",
+        r.stderr
+    );
     // Without -v the EXIF problems are not mentioned.
-    let quiet = run(&["find", "--mixed-cameras", a.to_str().unwrap(), b.to_str().unwrap()]);
+    let quiet = run(&[
+        "find",
+        "--mixed-cameras",
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+    ]);
     assert!(!quiet.stderr.contains("EXIF"), "{}", quiet.stderr);
 }
 
@@ -110,8 +174,16 @@ fn frames_from_two_bodies_stop_the_run_with_a_listing() {
     let b = dir.join("broken/exiv2-bug495.jpg"); // Nikon D70, 150x91
     let r = run(&["find", a.to_str().unwrap(), b.to_str().unwrap()]);
     assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("more than one camera body"), "{}", r.stderr);
-    assert!(r.stderr.contains("KODAK DX3600 DIGITAL CAMERA: 1 frame(s)"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("more than one camera body"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("KODAK DX3600 DIGITAL CAMERA: 1 frame(s)"),
+        "{}",
+        r.stderr
+    );
     assert!(r.stderr.contains("NIKON D70: 1 frame(s)"), "{}", r.stderr);
     assert!(r.stdout.is_empty());
 }
