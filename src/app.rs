@@ -12,6 +12,8 @@ use hotpix::{output, report, Event};
 pub enum Exit {
     /// A report was produced.
     Success = 0,
+    /// A report was produced, it lists defects, and `--fail-on-defects` was given.
+    DefectsFound = 1,
     /// A usage error, or no usable result (nothing matched, fewer than 2
     /// usable frames, frames from several cameras).
     Usage = 2,
@@ -59,10 +61,22 @@ fn find(config: Config) -> anyhow::Result<Exit> {
     }
     if config.verbosity != Verbosity::Quiet {
         let s = &report.summary;
+        for w in &s.warnings {
+            eprintln!("hotpix: warning: {w}");
+        }
         eprintln!(
-            "hotpix: {} frames used, {} skipped, {}x{}, {} workers, {:.2} s",
-            s.frames_used, s.frames_skipped, s.width, s.height, s.workers, s.elapsed_s
+            "hotpix: {} defects; {} frames used, {} skipped, {}x{}, {} workers, {:.2} s",
+            report.defects.len(),
+            s.frames_used,
+            s.frames_skipped,
+            s.width,
+            s.height,
+            s.workers,
+            s.elapsed_s
         );
+    }
+    if config.fail_on_defects && !report.defects.is_empty() {
+        return Ok(Exit::DefectsFound);
     }
     Ok(Exit::Success)
 }

@@ -15,9 +15,9 @@ use hotpix::{inputs, FindOptions, Format};
     name = "hotpix",
     version,
     about = "Find the defective pixels (stuck, hot, warm, dead) of a camera sensor from ordinary photos",
-    after_help = "Exit codes: 0 report produced; 2 usage error or no usable result \
-                  (nothing matched, fewer than 2 usable frames, mixed cameras); \
-                  3 the report could not be written."
+    after_help = "Exit codes: 0 report produced; 1 defects found with --fail-on-defects; \
+                  2 usage error or no usable result (nothing matched, fewer than 2 usable \
+                  frames, mixed cameras); 3 the report could not be written."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -66,11 +66,27 @@ pub struct FindArgs {
     #[arg(long)]
     pub mixed_cameras: bool,
 
+    /// Defect score above which a subpixel is flagged [default: adapted to the
+    /// series from the spread of all scores; the report says which was used]
+    #[arg(long, value_name = "SCORE", value_parser = positive_f64)]
+    pub threshold: Option<f64>,
+
+    /// Exit with code 1 when any defect is found (the report is still written)
+    #[arg(long)]
+    pub fail_on_defects: bool,
+
     /// Skip frames whose header claims more than this many megapixels, before
     /// allocating anything for them
     #[arg(long, value_name = "MP", default_value_t = DEFAULT_MAX_MEGAPIXELS,
           value_parser = clap::value_parser!(u32).range(1..=4295))]
     pub max_megapixels: u32,
+}
+
+fn positive_f64(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
+        _ => Err(format!("'{s}' is not a positive number")),
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -104,6 +120,7 @@ pub struct Config {
     pub destination: Destination,
     pub verbosity: Verbosity,
     pub progress: bool,
+    pub fail_on_defects: bool,
 }
 
 impl FindArgs {
@@ -144,7 +161,9 @@ impl FindArgs {
                 top: self.top,
                 max_megapixels: self.max_megapixels,
                 mixed_cameras: self.mixed_cameras,
+                threshold: self.threshold,
             },
+            fail_on_defects: self.fail_on_defects,
             format: match self.format {
                 FormatArg::Table => Format::Table,
                 FormatArg::Json => Format::Json,
@@ -171,5 +190,7 @@ mod tests {
     fn jobs_must_be_positive() {
         assert!(Cli::try_parse_from(["hotpix", "find", "-j", "0", "a.jpg"]).is_err());
         assert!(Cli::try_parse_from(["hotpix", "find", "-j", "2", "a.jpg"]).is_ok());
+        assert!(Cli::try_parse_from(["hotpix", "find", "--threshold", "-1", "a.jpg"]).is_err());
+        assert!(Cli::try_parse_from(["hotpix", "find", "--threshold", "nan", "a.jpg"]).is_err());
     }
 }

@@ -14,10 +14,16 @@ use rayon::prelude::*;
 
 use crate::camera::{read_meta, Body, FrameMeta};
 use crate::decode::{probe, FrameDecoder, Header};
+use crate::detect::detect;
 use crate::error::{Error, SkipReason, Skipped};
 use crate::rank::{rank, End};
 use crate::report::{CameraCount, Range, Report, SkippedInput, Summary, SCHEMA_VERSION};
+use crate::similarity::{median_similarity, thumbnail, TOO_ALIKE};
 use crate::stats::{merge_partials, Partial, Stats};
+
+/// Fewer frames than this give a weak result: few scenes to tell a sensor
+/// defect from a scene detail, and a noisy estimate of each subpixel.
+pub const FEW_FRAMES: u64 = 8;
 
 /// Options of a run, already validated.
 #[derive(Debug, Clone)]
@@ -30,6 +36,8 @@ pub struct FindOptions {
     pub max_megapixels: u32,
     /// Analyse frames from several camera bodies together.
     pub mixed_cameras: bool,
+    /// Defect score threshold; `None` adapts it to the series.
+    pub threshold: Option<f64>,
 }
 
 /// What a run tells its caller while it works (for progress and messages).
@@ -136,7 +144,8 @@ pub fn find(
         frames: series.len(),
     });
     let workers = jobs.min(series.len());
-    let (partials, used, decode_skips) = accumulate(&pool, &series, width, height, workers, on)?;
+    let (partials, used, thumbs, decode_skips) =
+        accumulate(&pool, &series, width, height, workers, on)?;
     skipped.extend(decode_skips);
     skipped.sort_by(|a, b| a.path.cmp(&b.path));
 
@@ -147,11 +156,18 @@ pub fn find(
             total: paths.len(),
         })?;
     let used_meta: Vec<&FrameMeta> = used.iter().map(|&i| &series[i].meta).collect();
-    let summary = summarize(&used_meta, &skipped, width, height, workers, started);
+    let similarity = median_similarity(&thumbs);
+    let detection = pool.install(|| detect(&stats, opts.threshold));
+    let mut summary = summarize(&used_meta, &skipped, width, height, workers, started);
+    summary.threshold = detection.threshold;
+    summary.threshold_automatic = opts.threshold.is_none();
+    summary.frame_similarity = similarity;
+    summary.warnings = warnings(stats.frames, similarity);
     let report = pool.install(|| Report {
         schema_version: SCHEMA_VERSION,
         tool: format!("hotpix {}", env!("CARGO_PKG_VERSION")),
         summary,
+        defects: detection.defects,
         lowest_variance: rank(&stats, End::Lowest, opts.top),
         highest_variance: rank(&stats, End::Highest, opts.top),
     });
@@ -241,7 +257,27 @@ fn body_name(body: Option<&Body>) -> String {
     body.map_or_else(|| "unknown".to_string(), |b| b.to_string())
 }
 
-type Accumulated = (Vec<Partial>, Vec<usize>, Vec<Skipped>);
+/// What went wrong with the series itself, with what to do about it.
+fn warnings(frames: u64, similarity: Option<f64>) -> Vec<String> {
+    let mut w = Vec::new();
+    if let Some(s) = similarity.filter(|&s| s >= TOO_ALIKE) {
+        w.push(format!(
+            "the frames are too alike (median similarity {s:.2}): static scene details can look like \
+             defects; add photos of different scenes"
+        ));
+    }
+    if frames < FEW_FRAMES {
+        w.push(format!(
+            "only {frames} frames: the result is weak; {FEW_FRAMES} or more photos of different scenes \
+             separate defects from scene details far better"
+        ));
+    }
+    w
+}
+
+/// Per worker partials, the indices of the frames used, their thumbnails (in
+/// frame order), and the frames skipped while decoding.
+type Accumulated = (Vec<Partial>, Vec<usize>, Vec<Vec<f32>>, Vec<Skipped>);
 
 /// Exactly `workers` workers share the frames dynamically: each takes the next
 /// untaken frame when it is free, and folds it into the one partial it owns
@@ -270,8 +306,11 @@ fn accumulate(
             let Some(frame) = series.get(i) else { break };
             match decoder.decode(&frame.path) {
                 Ok(pixels) => {
+                    let thumb = thumbnail(pixels, width as usize, height as usize);
                     partial.push(pixels)?;
-                    used.lock().expect("no worker panics holding it").push(i);
+                    used.lock()
+                        .expect("no worker panics holding it")
+                        .push((i, thumb));
                     on(Event::FrameDone);
                 }
                 Err(reason) => {
@@ -293,10 +332,12 @@ fn accumulate(
         .filter(|p| p.frames() > 0)
         .collect();
     let mut used = used.into_inner().expect("workers are done");
-    used.sort_unstable();
+    used.sort_unstable_by_key(|(i, _)| *i);
+    let (used, thumbs) = used.into_iter().unzip();
     Ok((
         partials,
         used,
+        thumbs,
         skipped.into_inner().expect("workers are done"),
     ))
 }
@@ -341,5 +382,9 @@ fn summarize(
         date: Range::of(used.iter().filter_map(|m| m.datetime.clone())),
         workers,
         elapsed_s: started.elapsed().as_secs_f64(),
+        threshold: 0.0,
+        threshold_automatic: true,
+        frame_similarity: None,
+        warnings: Vec::new(),
     }
 }

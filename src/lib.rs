@@ -12,12 +12,15 @@
 
 pub mod camera;
 pub mod decode;
+pub mod detect;
 pub mod engine;
 pub mod error;
+pub mod evidence;
 pub mod inputs;
 pub mod output;
 pub mod rank;
 pub mod report;
+pub mod similarity;
 pub mod stats;
 pub mod synth;
 

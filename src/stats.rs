@@ -19,14 +19,16 @@
 //!   n = nA + nB, d = meanB - meanA, mean = meanA + d*nB/n,
 //!   M2 = M2A + M2B + d*d*nA*nB/n.
 
-use ndarray::Array3;
+use ndarray::{Array2, Array3};
 
 use crate::error::Error;
+use crate::evidence;
 
 /// Colour channels a pixel has (RGB).
 pub const CHANNELS: usize = 3;
 
-/// A worker's exact running sums over the frames it has decoded.
+/// A worker's exact running sums over the frames it has decoded, and its
+/// per-pixel defect votes (see [`evidence`]).
 #[derive(Debug, Clone)]
 pub struct Accumulator {
     width: u32,
@@ -34,19 +36,24 @@ pub struct Accumulator {
     frames: u32,
     sum: Vec<u32>,
     sum_sq: Vec<u32>,
+    bright: Vec<u16>,
+    dark: Vec<u16>,
+    scratch: evidence::Scratch,
 }
 
 impl Accumulator {
-    /// Σx² of 8-bit values fits a u32 for this many frames: 255² × 66051 < 2³².
-    pub const MAX_FRAMES: u32 = u32::MAX / (255 * 255);
+    /// The vote counters are u16, so at most 65535 frames; Σx² of 8-bit
+    /// values would fit a u32 for 66051 (255² × 66051 < 2³²).
+    pub const MAX_FRAMES: u32 = u16::MAX as u32;
 
     /// A zeroed accumulator for frames of `width` x `height` RGB pixels.
     pub fn new(width: u32, height: u32) -> Result<Self, Error> {
         let len = subpixels(width, height);
+        let pixels = width as usize * height as usize;
         let alloc_error = || Error::Allocation {
             width,
             height,
-            bytes: len as u64 * 8,
+            bytes: len as u64 * 8 + pixels as u64 * 4,
         };
         Ok(Accumulator {
             width,
@@ -54,6 +61,9 @@ impl Accumulator {
             frames: 0,
             sum: zeroed(len).ok_or_else(alloc_error)?,
             sum_sq: zeroed(len).ok_or_else(alloc_error)?,
+            bright: zeroed(pixels).ok_or_else(alloc_error)?,
+            dark: zeroed(pixels).ok_or_else(alloc_error)?,
+            scratch: evidence::Scratch::default(),
         })
     }
 
@@ -82,6 +92,15 @@ impl Accumulator {
             *s += u32::from(v);
             *q += u32::from(v16 * v16);
         }
+        let (w, h) = (self.width as usize, self.height as usize);
+        evidence::add_votes(
+            frame,
+            w,
+            h,
+            &mut self.bright,
+            &mut self.dark,
+            &mut self.scratch,
+        );
         self.frames += 1;
     }
 
@@ -96,6 +115,12 @@ impl Accumulator {
             *a += b;
         }
         for (a, b) in self.sum_sq.iter_mut().zip(&other.sum_sq) {
+            *a += b;
+        }
+        for (a, b) in self.bright.iter_mut().zip(&other.bright) {
+            *a += b;
+        }
+        for (a, b) in self.dark.iter_mut().zip(&other.dark) {
             *a += b;
         }
         self.frames += other.frames;
@@ -116,10 +141,16 @@ impl Accumulator {
         let shape = (self.height as usize, self.width as usize, CHANNELS);
         let mean: Vec<f32> = sum.into_iter().map(f32::from_bits).collect();
         let m2: Vec<f32> = sum_sq.into_iter().map(f32::from_bits).collect();
+        let votes = |v: Vec<u16>| {
+            let v: Vec<u32> = v.into_iter().map(u32::from).collect();
+            Array2::from_shape_vec((shape.0, shape.1), v).expect("shape matches length")
+        };
         Stats {
             frames: n,
             mean: Array3::from_shape_vec(shape, mean).expect("shape matches length"),
             m2: Array3::from_shape_vec(shape, m2).expect("shape matches length"),
+            bright: votes(self.bright),
+            dark: votes(self.dark),
         }
     }
 }
@@ -147,20 +178,23 @@ fn subpixels(width: u32, height: u32) -> usize {
 /// (first-touch page faults inside the first frame's update cost over a
 /// second per worker at full size), and `None` rather than an abort when
 /// memory is short.
-fn zeroed(len: usize) -> Option<Vec<u32>> {
+fn zeroed<T: Copy + Default>(len: usize) -> Option<Vec<T>> {
     let mut v = Vec::new();
     v.try_reserve_exact(len).ok()?;
-    v.resize(len, 0);
+    v.resize(len, T::default());
     Some(v)
 }
 
-/// Welford-form statistics of a series: frame count, and per subpixel the
-/// mean and M2 = Σ(x − mean)², indexed `[y, x, channel]`.
+/// Welford-form statistics of a series: frame count, per subpixel the mean
+/// and M2 = Σ(x − mean)², indexed `[y, x, channel]`, and per pixel the frames
+/// in which it stood out bright or dark (`[y, x]`, see [`evidence`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Stats {
     pub frames: u64,
     pub mean: Array3<f32>,
     pub m2: Array3<f32>,
+    pub bright: Array2<u32>,
+    pub dark: Array2<u32>,
 }
 
 impl Stats {
@@ -208,6 +242,8 @@ impl Stats {
                 *ma = (f64::from(*ma) + d * weight_b) as f32;
                 *m2a = (f64::from(*m2a) + f64::from(m2b) + d * d * cross) as f32;
             });
+        self.bright += &other.bright;
+        self.dark += &other.dark;
         self.frames += other.frames;
     }
 }

@@ -236,11 +236,15 @@ fn csv_has_the_fixed_header_and_one_row_per_ranked_subpixel() {
     let r = run(&["find", "--format", "csv", "--top", "4", &series()]);
     assert_eq!(r.code, 0);
     let lines: Vec<&str> = r.stdout.lines().collect();
-    assert_eq!(lines[0], "list,rank,x,y,channel,mean,variance,stddev");
-    assert_eq!(lines.len(), 1 + 8);
-    assert!(lines[1].starts_with("lowest_variance,1,"));
-    assert!(lines[5].starts_with("highest_variance,1,"));
-    assert!(lines[1..].iter().all(|l| l.split(',').count() == 8));
+    let ranked: Vec<&str> = lines
+        .iter()
+        .copied()
+        .filter(|l| !l.starts_with("defect,"))
+        .collect();
+    assert_eq!(ranked.len(), 1 + 8);
+    assert!(ranked[1].starts_with("lowest_variance,1,"));
+    assert!(ranked[5].starts_with("highest_variance,1,"));
+    assert!(lines[1..].iter().all(|l| l.split(',').count() == 14));
 }
 
 #[test]
@@ -404,4 +408,76 @@ fn variances_match_a_two_pass_f64_computation_over_200_frames() {
         assert!((item["mean"].as_f64().unwrap() - mean).abs() <= 1e-4 * mean.max(1.0));
     }
     assert!(worst <= 1e-4, "worst relative variance error {worst:e}");
+}
+
+#[test]
+fn the_fixture_series_defects_are_all_found_and_nothing_else() {
+    let r = run(&["find", "--format", "json", &series()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let report = r.json();
+    let defects = report["defects"].as_array().unwrap();
+    let truth = truth();
+    assert_eq!(defects.len(), truth.defects.len(), "{defects:#?}");
+    for t in &truth.defects {
+        let hit = defects.iter().find(|d| {
+            d["x"].as_u64().unwrap().abs_diff(u64::from(t.x)) <= 2
+                && d["y"].as_u64().unwrap().abs_diff(u64::from(t.y)) <= 2
+        });
+        let hit = hit.unwrap_or_else(|| panic!("{t:?} not reported"));
+        if t.kind == DefectKind::Dead {
+            assert_eq!(hit["kind"], "dead");
+        }
+        if matches!(t.kind, DefectKind::Hot | DefectKind::Warm) {
+            assert!(
+                hit["kind"] == "hot" || hit["kind"] == "warm" || hit["kind"] == "stuck",
+                "{hit}"
+            );
+            assert!(hit["mean"].as_f64().unwrap() > hit["reference"].as_f64().unwrap());
+        }
+    }
+    let summary = &report["summary"];
+    assert_eq!(summary["threshold_automatic"], true);
+    assert!(summary["threshold"].as_f64().unwrap() > 0.0);
+    assert!(summary["frame_similarity"].as_f64().unwrap() < 0.5);
+}
+
+#[test]
+fn fail_on_defects_exits_1_and_threshold_is_reported() {
+    let r = run(&["find", "--fail-on-defects", "--format", "json", &series()]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        !r.json()["defects"].as_array().unwrap().is_empty(),
+        "the report is still written"
+    );
+    // A threshold above every score: no defects, so exit 0, and the report says which threshold.
+    let r = run(&[
+        "find",
+        "--fail-on-defects",
+        "--threshold",
+        "1000",
+        "--format",
+        "json",
+        &series(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let report = r.json();
+    assert_eq!(report["defects"].as_array().unwrap().len(), 0);
+    assert_eq!(report["summary"]["threshold"], 1000.0);
+    assert_eq!(report["summary"]["threshold_automatic"], false);
+}
+
+#[test]
+fn defects_come_first_in_the_csv_and_the_table() {
+    let r = run(&["find", "--format", "csv", "--top", "2", &series()]);
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    assert_eq!(
+        lines[0],
+        "list,rank,x,y,channel,mean,variance,stddev,kind,channels,score,reference,bright_frames,dark_frames"
+    );
+    assert!(lines[1].starts_with("defect,1,"));
+    assert_eq!(lines.iter().filter(|l| l.starts_with("defect,")).count(), 9);
+    assert!(lines.iter().all(|l| l.split(',').count() == 14));
+    let table = run(&["find", &series()]).stdout;
+    let defects_at = table.find("Defects: 9").expect("defect list in the table");
+    assert!(defects_at < table.find("Lowest variance").unwrap());
 }

@@ -22,7 +22,9 @@ fn full_size_lowest_variance_matches_two_pass_f64() {
         }
     };
     let pattern = format!("{}/*.jpg", dir.display());
-    let r = run(&["find", "-j", "2", "--format", "json", "--top", "50", &pattern]);
+    let r = run(&[
+        "find", "-j", "2", "--format", "json", "--top", "50", &pattern,
+    ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let report = r.json();
     assert_eq!(report["summary"]["width"], 3872);
@@ -40,8 +42,13 @@ fn full_size_lowest_variance_matches_two_pass_f64() {
         .unwrap()
         .iter()
         .map(|s| {
-            let c = ["R", "G", "B"].iter().position(|&n| n == s["channel"]).unwrap();
-            let i = (s["y"].as_u64().unwrap() as usize * 3872 + s["x"].as_u64().unwrap() as usize) * 3 + c;
+            let c = ["R", "G", "B"]
+                .iter()
+                .position(|&n| n == s["channel"])
+                .unwrap();
+            let i = (s["y"].as_u64().unwrap() as usize * 3872 + s["x"].as_u64().unwrap() as usize)
+                * 3
+                + c;
             (i, s["variance"].as_f64().unwrap())
         })
         .collect();
@@ -52,12 +59,18 @@ fn full_size_lowest_variance_matches_two_pass_f64() {
             values[k].push(f64::from(frame[i]));
         }
     }
-    assert_eq!(values[0].len() as u64, report["summary"]["frames_used"].as_u64().unwrap());
+    assert_eq!(
+        values[0].len() as u64,
+        report["summary"]["frames_used"].as_u64().unwrap()
+    );
     for (k, &(i, got)) in listed.iter().enumerate() {
         let v = &values[k];
         let n = v.len() as f64;
         let mean = v.iter().sum::<f64>() / n;
         let var = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
-        assert!((got - var).abs() <= 1e-4 * var.max(1e-3), "subpixel {i}: {got} vs {var}");
+        assert!(
+            (got - var).abs() <= 1e-4 * var.max(1e-3),
+            "subpixel {i}: {got} vs {var}"
+        );
     }
 }

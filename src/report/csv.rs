@@ -1,15 +1,38 @@
-//! The report's ranked subpixels as CSV: a fixed header and one row a subpixel,
-//! with a column naming the list it belongs to. The summary is not in the CSV
-//! (use JSON for that), so the CSV is the same for any number of workers.
+//! The report as CSV: a fixed header, then one row a defect (list `defect`)
+//! and one row a ranked subpixel (`lowest_variance`, `highest_variance`).
+//! Columns that do not apply to a row are empty. The summary is not in the
+//! CSV (use JSON for that), so the CSV is the same for any number of workers.
 
 use super::Report;
 use crate::rank::RankedSubpixel;
 
-/// The header, fixed: scripts may index columns by position.
-pub const HEADER: &str = "list,rank,x,y,channel,mean,variance,stddev";
+/// The header, fixed: scripts may index columns by position. For a defect,
+/// `channel` is the peak's channel and `channels` every flagged channel.
+pub const HEADER: &str =
+    "list,rank,x,y,channel,mean,variance,stddev,kind,channels,score,reference,bright_frames,dark_frames";
 
 pub fn write(report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     writeln!(out, "{HEADER}")?;
+    for (rank, d) in report.defects.iter().enumerate() {
+        let channels: String = d.channels.iter().map(|c| c.name()).collect();
+        writeln!(
+            out,
+            "defect,{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            rank + 1,
+            d.x,
+            d.y,
+            d.channel.name(),
+            d.mean,
+            d.variance,
+            d.variance.sqrt(),
+            d.kind.name(),
+            channels,
+            d.score,
+            d.reference,
+            d.bright_frames,
+            d.dark_frames
+        )?;
+    }
     write_list(out, "lowest_variance", &report.lowest_variance)?;
     write_list(out, "highest_variance", &report.highest_variance)
 }
@@ -22,7 +45,7 @@ fn write_list(
     for (rank, s) in rows.iter().enumerate() {
         writeln!(
             out,
-            "{list},{},{},{},{},{},{},{}",
+            "{list},{},{},{},{},{},{},{},,,,,,",
             rank + 1,
             s.x,
             s.y,

@@ -8,6 +8,7 @@ pub mod table;
 
 use serde::Serialize;
 
+use crate::detect::Defect;
 use crate::rank::RankedSubpixel;
 
 /// Version of the JSON document's shape; raised when a field changes meaning
@@ -21,8 +22,10 @@ pub struct Report {
     pub schema_version: u32,
     /// The program and its version, e.g. `hotpix 0.1.0`.
     pub tool: String,
-    /// What went in: camera, frames, exposure, time taken.
+    /// What went in: camera, frames, exposure, time taken, threshold, warnings.
     pub summary: Summary,
+    /// The defects found, strongest first.
+    pub defects: Vec<Defect>,
     /// The `--top` subpixels with the lowest variance: stuck candidates.
     pub lowest_variance: Vec<RankedSubpixel>,
     /// The `--top` subpixels with the highest variance.
@@ -57,6 +60,15 @@ pub struct Summary {
     pub workers: usize,
     /// Wall-clock seconds from the first probe to the finished statistics.
     pub elapsed_s: f64,
+    /// The defect score above which a subpixel is flagged.
+    pub threshold: f64,
+    /// True when the threshold was chosen from the series (no `--threshold`).
+    pub threshold_automatic: bool,
+    /// Median correlation between frames' downscaled images (-1 to 1): near 1
+    /// means the same view (tripod, burst), which weakens the result.
+    pub frame_similarity: Option<f64>,
+    /// Problems with the series itself, each with what to do about it.
+    pub warnings: Vec<String>,
 }
 
 /// A camera body and how many frames it contributed.

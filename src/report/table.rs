@@ -3,6 +3,7 @@
 use std::io::Write;
 
 use super::{Range, Report};
+use crate::detect::Defect;
 use crate::rank::RankedSubpixel;
 
 pub fn write(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
@@ -44,6 +45,23 @@ pub fn write(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     )?;
     writeln!(out, "  date        {}", range_text(&s.date, |v| v.clone()))?;
     writeln!(out, "  workers     {}, {:.2} s", s.workers, s.elapsed_s)?;
+    let how = if s.threshold_automatic {
+        "automatic"
+    } else {
+        "--threshold"
+    };
+    writeln!(out, "  threshold   {:.2} ({how})", s.threshold)?;
+    if let Some(sim) = s.frame_similarity {
+        writeln!(
+            out,
+            "  similarity  {sim:.2} (median correlation between frames; near 1 = same view)"
+        )?;
+    }
+    for w in &s.warnings {
+        writeln!(out, "  WARNING     {w}")?;
+    }
+    writeln!(out)?;
+    write_defects(out, &report.defects)?;
     writeln!(out)?;
     write_list(
         out,
@@ -69,6 +87,36 @@ pub fn exposure_text(seconds: f64) -> String {
     } else {
         format!("{seconds} s")
     }
+}
+
+fn write_defects(out: &mut dyn Write, defects: &[Defect]) -> std::io::Result<()> {
+    writeln!(out, "Defects: {}", defects.len())?;
+    if defects.is_empty() {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "  {:>4}  {:>6}  {:>6}  {:<5}  {:<3}  {:>8}  {:>7}  {:>7}  {:>9}  {:>11}",
+        "#", "x", "y", "kind", "ch", "score", "mean", "ref", "variance", "bright/dark"
+    )?;
+    for (i, d) in defects.iter().enumerate() {
+        let channels: String = d.channels.iter().map(|c| c.name()).collect();
+        writeln!(
+            out,
+            "  {:>4}  {:>6}  {:>6}  {:<5}  {:<3}  {:>8.2}  {:>7.2}  {:>7.2}  {:>9.2}  {:>11}",
+            i + 1,
+            d.x,
+            d.y,
+            d.kind.name(),
+            channels,
+            d.score,
+            d.mean,
+            d.reference,
+            d.variance,
+            format!("{}/{}", d.bright_frames, d.dark_frames)
+        )?;
+    }
+    Ok(())
 }
 
 fn write_list(out: &mut dyn Write, title: &str, rows: &[RankedSubpixel]) -> std::io::Result<()> {

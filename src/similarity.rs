@@ -1,0 +1,121 @@
+//! How alike the frames of a series are. With a tripod series or a burst,
+//! static scene details stay put across frames and look like sensor defects;
+//! the report warns when the frames are too alike.
+//!
+//! Each frame is reduced to a 16x12 grid of block brightnesses; two frames are
+//! compared by the Pearson correlation of their grids, which ignores a change
+//! of exposure (gain and offset). The series' similarity is the median over
+//! pairs of frames.
+
+/// Grid of the thumbnail, in blocks.
+const GRID_W: usize = 16;
+const GRID_H: usize = 12;
+/// Pixels sampled per block row/column step (every 4th is plenty for a mean).
+const STEP: usize = 4;
+/// At most this many frames (evenly spaced in path order) are compared
+/// pairwise, which bounds the work at ~1,100 pairs.
+const MAX_COMPARED: usize = 48;
+
+/// Median correlation at or above which frames count as too alike. Different
+/// scenes correlate near 0 (±0.3); the same view under another exposure near 1.
+pub const TOO_ALIKE: f64 = 0.8;
+
+/// A frame's block brightnesses (R+G+B of sampled pixels, averaged per block).
+pub fn thumbnail(frame: &[u8], width: usize, height: usize) -> Vec<f32> {
+    let mut sums = vec![0f64; GRID_W * GRID_H];
+    let mut counts = vec![0u32; GRID_W * GRID_H];
+    for y in (0..height).step_by(STEP) {
+        let gy = y * GRID_H / height;
+        let row = &frame[y * width * 3..(y + 1) * width * 3];
+        for x in (0..width).step_by(STEP) {
+            let g = gy * GRID_W + x * GRID_W / width;
+            let p = &row[x * 3..x * 3 + 3];
+            sums[g] += f64::from(p[0]) + f64::from(p[1]) + f64::from(p[2]);
+            counts[g] += 1;
+        }
+    }
+    sums.iter()
+        .zip(&counts)
+        .map(|(&s, &c)| {
+            if c == 0 {
+                0.0
+            } else {
+                (s / f64::from(c)) as f32
+            }
+        })
+        .collect()
+}
+
+fn correlation(a: &[f32], b: &[f32]) -> f64 {
+    let n = a.len() as f64;
+    let ma = a.iter().map(|&v| f64::from(v)).sum::<f64>() / n;
+    let mb = b.iter().map(|&v| f64::from(v)).sum::<f64>() / n;
+    let (mut sab, mut saa, mut sbb) = (0.0, 0.0, 0.0);
+    for (&x, &y) in a.iter().zip(b) {
+        let (dx, dy) = (f64::from(x) - ma, f64::from(y) - mb);
+        sab += dx * dy;
+        saa += dx * dx;
+        sbb += dy * dy;
+    }
+    if saa == 0.0 || sbb == 0.0 {
+        // A flat frame carries no scene to compare: count it as alike only if
+        // both are flat.
+        return if saa == sbb { 1.0 } else { 0.0 };
+    }
+    sab / (saa * sbb).sqrt()
+}
+
+/// The median pairwise correlation of the thumbnails (in frame order), or
+/// `None` with fewer than 2.
+pub fn median_similarity(thumbnails: &[Vec<f32>]) -> Option<f64> {
+    if thumbnails.len() < 2 {
+        return None;
+    }
+    let picked: Vec<&Vec<f32>> = if thumbnails.len() <= MAX_COMPARED {
+        thumbnails.iter().collect()
+    } else {
+        (0..MAX_COMPARED)
+            .map(|i| &thumbnails[i * thumbnails.len() / MAX_COMPARED])
+            .collect()
+    };
+    let mut corr = Vec::new();
+    for i in 0..picked.len() {
+        for j in i + 1..picked.len() {
+            corr.push(correlation(picked[i], picked[j]));
+        }
+    }
+    corr.sort_by(f64::total_cmp);
+    let mid = corr.len() / 2;
+    Some(if corr.len() % 2 == 1 {
+        corr[mid]
+    } else {
+        (corr[mid - 1] + corr[mid]) / 2.0
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(w: usize, h: usize, f: impl Fn(usize, usize) -> u8) -> Vec<u8> {
+        let mut v = Vec::with_capacity(w * h * 3);
+        for y in 0..h {
+            for x in 0..w {
+                let p = f(x, y);
+                v.extend([p, p, p]);
+            }
+        }
+        v
+    }
+
+    #[test]
+    fn same_view_at_two_exposures_is_alike_and_different_views_are_not() {
+        let (w, h) = (64, 48);
+        let scene = |x: usize, y: usize| ((x * 7 + y * 13) % 50 + (x / 9) * 10) as u8;
+        let dark = thumbnail(&frame(w, h, scene), w, h);
+        let bright = thumbnail(&frame(w, h, |x, y| scene(x, y) * 2 + 10), w, h);
+        let other = thumbnail(&frame(w, h, |x, y| ((y * 5 + 3 * x * x) % 120) as u8), w, h);
+        assert!(median_similarity(&[dark.clone(), bright]).unwrap() > 0.99);
+        assert!(median_similarity(&[dark, other]).unwrap() < TOO_ALIKE);
+    }
+}
