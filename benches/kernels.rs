@@ -76,6 +76,20 @@ fn update(c: &mut Criterion) {
     g.finish();
 }
 
+fn evidence(c: &mut Criterion) {
+    let f = frame(1);
+    let mut g = c.benchmark_group("evidence_full_frame");
+    g.sample_size(10);
+    let mut net = vec![0i16; LEN];
+    g.bench_function("ring_median_votes", |b| {
+        b.iter(|| hotpix::evidence::add_votes(black_box(&f), W as usize, H as usize, &mut net))
+    });
+    g.bench_function("thumbnail", |b| {
+        b.iter(|| hotpix::similarity::thumbnail(black_box(&f), W as usize, H as usize))
+    });
+    g.finish();
+}
+
 fn merge_and_rank(c: &mut Criterion) {
     let partial = |seed| {
         let mut p = Partial::new(W, H).unwrap();
@@ -108,5 +122,5 @@ fn merge_and_rank(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, update, merge_and_rank);
+criterion_group!(benches, update, evidence, merge_and_rank);
 criterion_main!(benches);

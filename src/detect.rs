@@ -16,10 +16,12 @@
 //! high level in a few frames, but rarely stands out in most of them; a
 //! stuck, hot, warm or dead photosite does both.
 
+use std::collections::{BTreeSet, HashMap, HashSet};
+
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::evidence::RING;
+use crate::evidence::{median8, ring, RING};
 use crate::rank::Channel;
 use crate::stats::{Stats, CHANNELS};
 
@@ -29,7 +31,7 @@ pub const NOISE_FLOOR: f64 = 2.0;
 
 /// Stillness above which a defect is `stuck` (its σ is at most a quarter of
 /// its neighbours').
-const STUCK_STILLNESS: f64 = 0.75;
+const STUCK_STILLNESS: f32 = 0.75;
 
 /// The automatic threshold is this many times the 99.9th percentile of all
 /// scores, and never below `MIN_THRESHOLD`. Most subpixels score exactly 0
@@ -94,144 +96,132 @@ pub struct Defect {
     pub reference: f32,
     /// The peak's sample variance over the frames.
     pub variance: f32,
-    /// Frames in which the peak pixel stood out brighter than its neighbourhood.
-    pub bright_frames: u32,
-    /// Frames in which it stood out darker.
-    pub dark_frames: u32,
+    /// Net votes of the peak: frames in which it stood out brighter than its
+    /// neighbourhood minus frames in which it stood out darker.
+    pub votes: i32,
 }
 
-/// Per-subpixel score and what went into it.
-struct Scored {
-    score: Vec<f32>,
+/// The inputs of the score, per subpixel. Nothing full-size is allocated:
+/// a 3872x2592 frame has 30 million subpixels, and the statistics already
+/// hold 12 bytes each.
+struct Planes<'a> {
+    width: usize,
+    height: usize,
+    frames: f32,
+    /// 1 / (n − 1), to turn M2 into a variance.
+    inv_n1: f32,
+    mean: &'a [f32],
+    m2: &'a [f32],
+    votes: &'a [i32],
 }
 
-/// The score of every subpixel (0 within RING of the border).
-fn score_all(stats: &Stats) -> Scored {
-    let (h, w, _) = stats.mean.dim();
-    let n = stats.frames.max(1) as f64;
-    let mean = stats.mean.as_slice().expect("standard layout");
-    let m2 = stats.m2.as_slice().expect("standard layout");
-    let sd = |i: usize| (f64::from(m2[i]) / (n - 1.0).max(1.0)).sqrt();
-    let mut score = vec![0f32; w * h * CHANNELS];
-    if w <= 2 * RING || h <= 2 * RING {
-        return Scored { score };
+impl<'a> Planes<'a> {
+    fn new(stats: &'a Stats) -> Self {
+        let n = stats.frames.max(1) as f32;
+        Planes {
+            width: stats.width() as usize,
+            height: stats.height() as usize,
+            frames: n,
+            inv_n1: 1.0 / (n - 1.0).max(1.0),
+            mean: stats.mean.as_slice().expect("standard layout"),
+            m2: stats.m2.as_slice().expect("standard layout"),
+            votes: stats.votes.as_slice().expect("standard layout"),
+        }
     }
-    let stride = w * CHANNELS;
-    score
-        .par_chunks_mut(stride)
-        .enumerate()
-        .skip(RING)
-        .take(h - 2 * RING)
-        .for_each(|(y, row)| {
-            for x in RING..w - RING {
-                for c in 0..CHANNELS {
-                    let i = (y * w + x) * CHANNELS + c;
-                    row[x * CHANNELS + c] =
-                        subpixel_score(stats, mean, &sd, n, w, x, y, c, i).0 as f32;
-                }
-            }
-        });
-    Scored { score }
-}
 
-/// (score, reference, stillness) of subpixel `i` = (x, y, c).
-#[allow(clippy::too_many_arguments)]
-fn subpixel_score(
-    stats: &Stats,
-    mean: &[f32],
-    sd: &impl Fn(usize) -> f64,
-    n: f64,
-    w: usize,
-    x: usize,
-    y: usize,
-    c: usize,
-    i: usize,
-) -> (f64, f64, f64) {
-    let at = |xx: usize, yy: usize| (yy * w + xx) * CHANNELS + c;
-    let ring = ring_indices(x, y).map(|(xx, yy)| at(xx, yy));
-    let reference = median8_f64(ring.map(|j| f64::from(mean[j])));
-    let ring_sd = median8_f64(ring.map(sd));
-    let own_sd = sd(i);
-    let d = f64::from(mean[i]) - reference;
-    // A scene point's mean differs from its ring's by about the ring's own
-    // variation over √n (n scenes averaged), so that is part of the noise.
-    let noise = own_sd + ring_sd / n.sqrt() + NOISE_FLOOR;
-    let level = d.abs() / noise;
-    let votes = if d > 0.0 {
-        stats.bright[[y, x]]
-    } else {
-        stats.dark[[y, x]]
-    };
-    let consistency = f64::from(votes) / n;
-    let stillness = (1.0 - (own_sd + NOISE_FLOOR) / (ring_sd + NOISE_FLOOR)).max(0.0);
-    let sharpness = sharpness(mean, w, x, y, c, reference, d);
-    (
-        level * consistency.max(stillness) * sharpness,
-        reference,
-        stillness,
-    )
-}
-
-/// How much of the excess `d` is the subpixel's own: 1 − (the largest excess
-/// of its 8 immediate same-channel neighbours, on the same side) / d, in
-/// [0, 1]. One bad photosite, demosaiced, leaves its neighbours about half its
-/// excess or less; a scene detail, blurred by the lens and the anti-aliasing
-/// filter, leaves them nearly all of it. This is what separates defects from
-/// static scene details in a tripod series.
-fn sharpness(mean: &[f32], w: usize, x: usize, y: usize, c: usize, reference: f64, d: f64) -> f64 {
-    if d == 0.0 {
-        return 0.0;
+    /// True when flat index `i` has a full ring (is at least `RING` from the border).
+    fn interior(&self, i: usize) -> bool {
+        let (x, y) = ((i / CHANNELS) % self.width, (i / CHANNELS) / self.width);
+        x >= RING && y >= RING && x + RING < self.width && y + RING < self.height
     }
-    let mut strongest = 0.0f64;
-    for (dx, dy) in [
-        (-1i64, -1i64),
-        (0, -1),
-        (1, -1),
-        (-1, 0),
-        (1, 0),
-        (-1, 1),
-        (0, 1),
-        (1, 1),
-    ] {
-        let (xx, yy) = ((x as i64 + dx) as usize, (y as i64 + dy) as usize);
-        let e = (f64::from(mean[(yy * w + xx) * CHANNELS + c]) - reference) * d.signum();
-        strongest = strongest.max(e);
+
+    /// (score, reference, stillness) of the subpixel at flat index `i`, which
+    /// must be interior.
+    #[inline(always)]
+    fn score(&self, i: usize) -> (f32, f32, f32) {
+        let stride = self.width * CHANNELS;
+        let reference = median8(ring(self.mean, i, stride));
+        // The ring's typical σ: the square root of its median variance.
+        let ring_sd = (median8(ring(self.m2, i, stride)) * self.inv_n1).sqrt();
+        let own_sd = (self.m2[i] * self.inv_n1).sqrt();
+        let d = self.mean[i] - reference;
+        let floor = NOISE_FLOOR as f32;
+        // A scene point's mean differs from its ring's by about the ring's own
+        // variation over √n (n scenes averaged), so that is part of the noise.
+        let noise = own_sd + ring_sd / self.frames.sqrt() + floor;
+        let level = d.abs() / noise;
+        let consistency = (self.votes[i] as f32 * d.signum()).max(0.0) / self.frames;
+        let stillness = (1.0 - (own_sd + floor) / (ring_sd + floor)).max(0.0);
+        let sharpness = self.sharpness(i, reference, d);
+        (
+            level * consistency.max(stillness) * sharpness,
+            reference,
+            stillness,
+        )
     }
-    (1.0 - strongest / d.abs()).clamp(0.0, 1.0)
+
+    /// How much of the excess `d` is the subpixel's own: 1 − (the largest
+    /// excess of its 8 immediate same-channel neighbours, on the same side) /
+    /// |d|, in [0, 1]. One bad photosite, demosaiced, leaves its neighbours
+    /// about half its excess or less; a scene detail, blurred by the lens and
+    /// the anti-aliasing filter, leaves them most of it. This is what
+    /// separates defects from static scene details that stay put.
+    #[inline(always)]
+    fn sharpness(&self, i: usize, reference: f32, d: f32) -> f32 {
+        if d == 0.0 {
+            return 0.0;
+        }
+        let (s, v) = (CHANNELS, self.width * CHANNELS);
+        let m = self.mean;
+        let around = [
+            m[i - s],
+            m[i + s],
+            m[i - v],
+            m[i + v],
+            m[i - v - s],
+            m[i - v + s],
+            m[i + v - s],
+            m[i + v + s],
+        ];
+        let sign = d.signum();
+        let strongest = around
+            .iter()
+            .fold(0f32, |acc, &x| acc.max((x - reference) * sign));
+        (1.0 - strongest / d.abs()).clamp(0.0, 1.0)
+    }
+
+    /// Interior subpixels scoring above `threshold`, in index order.
+    fn flagged(&self, threshold: f64) -> Vec<(usize, f32)> {
+        let stride = self.width * CHANNELS;
+        if self.width <= 2 * RING || self.height <= 2 * RING {
+            return Vec::new();
+        }
+        (RING..self.height - RING)
+            .into_par_iter()
+            .flat_map_iter(|y| {
+                (RING * CHANNELS..stride - RING * CHANNELS).filter_map(move |xc| {
+                    let i = y * stride + xc;
+                    let score = self.score(i).0;
+                    (f64::from(score) > threshold).then_some((i, score))
+                })
+            })
+            .collect()
+    }
 }
 
-/// An 8-bit value in linear light, undoing a 2.2 gamma (near enough to sRGB
-/// for telling a large offset from a moderate one).
-fn linear(v: f64) -> f64 {
-    (v.max(0.0) / 255.0).powf(2.2)
-}
-
-fn ring_indices(x: usize, y: usize) -> [(usize, usize); 8] {
-    let r = RING;
-    [
-        (x - r, y),
-        (x + r, y),
-        (x, y - r),
-        (x, y + r),
-        (x - r, y - r),
-        (x + r, y - r),
-        (x - r, y + r),
-        (x + r, y + r),
-    ]
-}
-
-fn median8_f64(v: [f64; 8]) -> f64 {
-    let mut v = v;
-    v.sort_by(f64::total_cmp);
-    (v[3] + v[4]) / 2.0
-}
-
-/// The automatic threshold from a strided sample of the scores (see
-/// `AUTO_TAIL_FACTOR`).
-fn auto_threshold(score: &[f32]) -> f64 {
-    // A deterministic sample of at most ~1M scores is plenty for a percentile.
-    let step = (score.len() / 1_000_000).max(1);
-    let mut sample: Vec<f32> = score.iter().step_by(step).copied().collect();
+/// The automatic threshold: `AUTO_TAIL_FACTOR` times the 99.9th percentile
+/// of the scores of a deterministic strided sample of at most ~1M interior
+/// subpixels, and at least `MIN_THRESHOLD`.
+fn auto_threshold(planes: &Planes) -> f64 {
+    let len = planes.width * planes.height * CHANNELS;
+    // An odd step so that the sample walks through all three channels.
+    let step = ((len / 1_000_000) | 1).max(1);
+    let mut sample: Vec<f32> = (0..len)
+        .into_par_iter()
+        .step_by(step)
+        .filter(|&i| planes.interior(i))
+        .map(|i| planes.score(i).0)
+        .collect();
     if sample.is_empty() {
         return MIN_THRESHOLD;
     }
@@ -251,42 +241,35 @@ pub struct Detection {
 /// `None`), grouped 8-connected across channels, strongest first (ties by
 /// position), so the list is the same for any number of workers.
 pub fn detect(stats: &Stats, threshold: Option<f64>) -> Detection {
-    let (h, w, _) = stats.mean.dim();
-    let scored = score_all(stats);
-    let threshold = threshold.unwrap_or_else(|| auto_threshold(&scored.score));
-    let flagged_subpixel = |i: usize| f64::from(scored.score[i]) > threshold;
-    let mut pixel_flagged = vec![false; w * h];
-    for (p, flag) in pixel_flagged.iter_mut().enumerate() {
-        *flag = (0..CHANNELS).any(|c| flagged_subpixel(p * CHANNELS + c));
-    }
-    let mut seen = vec![false; w * h];
+    let planes = Planes::new(stats);
+    let w = planes.width;
+    let threshold = threshold.unwrap_or_else(|| auto_threshold(&planes));
+    let flagged = planes.flagged(threshold);
+    let score_of: HashMap<usize, f32> = flagged.iter().copied().collect();
+    let pixels: BTreeSet<usize> = flagged.iter().map(|&(i, _)| i / CHANNELS).collect();
+    let mut seen: HashSet<usize> = HashSet::new();
     let mut defects = Vec::new();
-    for start in 0..w * h {
-        if !pixel_flagged[start] || seen[start] {
+    for &start in &pixels {
+        if !seen.insert(start) {
             continue;
         }
-        // Flood fill the 8-connected group.
+        // Flood fill the 8-connected group of flagged pixels.
         let mut stack = vec![start];
-        seen[start] = true;
         let mut members = Vec::new();
         while let Some(p) = stack.pop() {
             members.push(p);
-            let (px, py) = ((p % w) as i64, (p / w) as i64);
-            for dy in -1..=1 {
-                for dx in -1..=1 {
-                    let (nx, ny) = (px + dx, py + dy);
-                    if nx < 0 || ny < 0 || nx >= w as i64 || ny >= h as i64 {
-                        continue;
-                    }
-                    let q = ny as usize * w + nx as usize;
-                    if pixel_flagged[q] && !seen[q] {
-                        seen[q] = true;
+            let (px, py) = (p % w, p / w);
+            for ny in py.saturating_sub(1)..=py + 1 {
+                for nx in px.saturating_sub(1)..=(px + 1).min(w - 1) {
+                    let q = ny * w + nx;
+                    if pixels.contains(&q) && seen.insert(q) {
                         stack.push(q);
                     }
                 }
             }
         }
-        defects.push(describe_group(stats, &scored, &members, threshold));
+        members.sort_unstable();
+        defects.push(describe_group(stats, &planes, &score_of, &members));
     }
     defects.sort_by(|a, b| {
         b.score
@@ -326,38 +309,42 @@ fn merge_echoes(defects: Vec<Defect>) -> Vec<Defect> {
     kept
 }
 
-fn describe_group(stats: &Stats, scored: &Scored, members: &[usize], threshold: f64) -> Defect {
-    let w = stats.width() as usize;
+fn describe_group(
+    stats: &Stats,
+    planes: &Planes,
+    score_of: &HashMap<usize, f32>,
+    members: &[usize],
+) -> Defect {
+    let w = planes.width;
     let mut channels = Vec::new();
-    let mut peak = members[0] * CHANNELS;
+    let mut peak: Option<(usize, f32)> = None;
     for &p in members {
         for c in 0..CHANNELS {
             let i = p * CHANNELS + c;
-            if f64::from(scored.score[i]) > threshold && !channels.contains(&Channel::ALL[c]) {
+            let Some(&score) = score_of.get(&i) else {
+                continue;
+            };
+            if !channels.contains(&Channel::ALL[c]) {
                 channels.push(Channel::ALL[c]);
             }
-            let better = scored.score[i]
-                .total_cmp(&scored.score[peak])
-                .then(peak.cmp(&i));
-            if better.is_gt() {
-                peak = i;
+            // Highest score; ties go to the lowest index.
+            if peak.is_none_or(|(_, best)| score > best) {
+                peak = Some((i, score));
             }
         }
     }
     channels.sort();
+    let (peak, _) = peak.expect("a group has a flagged subpixel");
     let (x, y, c) = (peak / CHANNELS % w, peak / CHANNELS / w, peak % CHANNELS);
-    let n = stats.frames as f64;
-    let mean = stats.mean.as_slice().expect("standard layout");
-    let m2 = stats.m2.as_slice().expect("standard layout");
-    let sd = |i: usize| (f64::from(m2[i]) / (n - 1.0).max(1.0)).sqrt();
-    let (score, reference, stillness) = subpixel_score(stats, mean, &sd, n, w, x, y, c, peak);
-    let excess = f64::from(mean[peak]) - reference;
-    let kind = if stillness >= STUCK_STILLNESS && mean[peak] < 250.0 && mean[peak] > 5.0 {
+    let (peak_score, reference, stillness) = planes.score(peak);
+    let mean = planes.mean[peak];
+    let excess = mean - reference;
+    let kind = if stillness >= STUCK_STILLNESS && mean < 250.0 && mean > 5.0 {
         Kind::Stuck
     } else if excess < 0.0 {
         Kind::Dead
-    } else if linear(f64::from(mean[peak])) - linear(reference) >= HOT_LINEAR_EXCESS
-        || mean[peak] >= 250.0
+    } else if linear(f64::from(mean)) - linear(f64::from(reference)) >= HOT_LINEAR_EXCESS
+        || mean >= 250.0
     {
         Kind::Hot
     } else {
@@ -370,11 +357,16 @@ fn describe_group(stats: &Stats, scored: &Scored, members: &[usize], threshold: 
         channel: Channel::ALL[c],
         channels,
         pixels: members.len() as u32,
-        score: score as f32,
-        mean: mean[peak],
-        reference: reference as f32,
+        score: peak_score,
+        mean,
+        reference,
         variance: stats.variance_at(peak) as f32,
-        bright_frames: stats.bright[[y, x]],
-        dark_frames: stats.dark[[y, x]],
+        votes: planes.votes[peak],
     }
+}
+
+/// An 8-bit value in linear light, undoing a 2.2 gamma (near enough to sRGB
+/// for telling a large offset from a moderate one).
+fn linear(v: f64) -> f64 {
+    (v.max(0.0) / 255.0).powf(2.2)
 }

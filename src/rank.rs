@@ -175,8 +175,7 @@ mod tests {
             frames: 2,
             mean: Array3::zeros(shape),
             m2: Array3::from_shape_vec(shape, m2).unwrap(),
-            bright: ndarray::Array2::zeros((height, width)),
-            dark: ndarray::Array2::zeros((height, width)),
+            votes: Array3::zeros(shape),
         }
     }
 

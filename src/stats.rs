@@ -19,7 +19,7 @@
 //!   n = nA + nB, d = meanB - meanA, mean = meanA + d*nB/n,
 //!   M2 = M2A + M2B + d*d*nA*nB/n.
 
-use ndarray::{Array2, Array3};
+use ndarray::Array3;
 
 use crate::error::Error;
 use crate::evidence;
@@ -36,24 +36,21 @@ pub struct Accumulator {
     frames: u32,
     sum: Vec<u32>,
     sum_sq: Vec<u32>,
-    bright: Vec<u16>,
-    dark: Vec<u16>,
-    scratch: evidence::Scratch,
+    votes: Vec<i16>,
 }
 
 impl Accumulator {
-    /// The vote counters are u16, so at most 65535 frames; Σx² of 8-bit
-    /// values would fit a u32 for 66051 (255² × 66051 < 2³²).
-    pub const MAX_FRAMES: u32 = u16::MAX as u32;
+    /// The net votes are i16, so at most 32767 frames; Σx² of 8-bit values
+    /// would fit a u32 for 66051 (255² × 66051 < 2³²).
+    pub const MAX_FRAMES: u32 = i16::MAX as u32;
 
     /// A zeroed accumulator for frames of `width` x `height` RGB pixels.
     pub fn new(width: u32, height: u32) -> Result<Self, Error> {
         let len = subpixels(width, height);
-        let pixels = width as usize * height as usize;
         let alloc_error = || Error::Allocation {
             width,
             height,
-            bytes: len as u64 * 8 + pixels as u64 * 4,
+            bytes: len as u64 * 10,
         };
         Ok(Accumulator {
             width,
@@ -61,9 +58,7 @@ impl Accumulator {
             frames: 0,
             sum: zeroed(len).ok_or_else(alloc_error)?,
             sum_sq: zeroed(len).ok_or_else(alloc_error)?,
-            bright: zeroed(pixels).ok_or_else(alloc_error)?,
-            dark: zeroed(pixels).ok_or_else(alloc_error)?,
-            scratch: evidence::Scratch::default(),
+            votes: zeroed(len).ok_or_else(alloc_error)?,
         })
     }
 
@@ -93,14 +88,7 @@ impl Accumulator {
             *q += u32::from(v16 * v16);
         }
         let (w, h) = (self.width as usize, self.height as usize);
-        evidence::add_votes(
-            frame,
-            w,
-            h,
-            &mut self.bright,
-            &mut self.dark,
-            &mut self.scratch,
-        );
+        evidence::add_votes(frame, w, h, &mut self.votes);
         self.frames += 1;
     }
 
@@ -117,10 +105,7 @@ impl Accumulator {
         for (a, b) in self.sum_sq.iter_mut().zip(&other.sum_sq) {
             *a += b;
         }
-        for (a, b) in self.bright.iter_mut().zip(&other.bright) {
-            *a += b;
-        }
-        for (a, b) in self.dark.iter_mut().zip(&other.dark) {
+        for (a, b) in self.votes.iter_mut().zip(&other.votes) {
             *a += b;
         }
         self.frames += other.frames;
@@ -141,16 +126,12 @@ impl Accumulator {
         let shape = (self.height as usize, self.width as usize, CHANNELS);
         let mean: Vec<f32> = sum.into_iter().map(f32::from_bits).collect();
         let m2: Vec<f32> = sum_sq.into_iter().map(f32::from_bits).collect();
-        let votes = |v: Vec<u16>| {
-            let v: Vec<u32> = v.into_iter().map(u32::from).collect();
-            Array2::from_shape_vec((shape.0, shape.1), v).expect("shape matches length")
-        };
+        let votes: Vec<i32> = self.votes.into_iter().map(i32::from).collect();
         Stats {
             frames: n,
             mean: Array3::from_shape_vec(shape, mean).expect("shape matches length"),
             m2: Array3::from_shape_vec(shape, m2).expect("shape matches length"),
-            bright: votes(self.bright),
-            dark: votes(self.dark),
+            votes: Array3::from_shape_vec(shape, votes).expect("shape matches length"),
         }
     }
 }
@@ -185,16 +166,16 @@ fn zeroed<T: Copy + Default>(len: usize) -> Option<Vec<T>> {
     Some(v)
 }
 
-/// Welford-form statistics of a series: frame count, per subpixel the mean
-/// and M2 = Σ(x − mean)², indexed `[y, x, channel]`, and per pixel the frames
-/// in which it stood out bright or dark (`[y, x]`, see [`evidence`]).
+/// Welford-form statistics of a series: frame count, and per subpixel
+/// (indexed `[y, x, channel]`) the mean, M2 = Σ(x − mean)², and the net votes
+/// (frames standing out bright minus frames standing out dark, see
+/// [`evidence`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Stats {
     pub frames: u64,
     pub mean: Array3<f32>,
     pub m2: Array3<f32>,
-    pub bright: Array2<u32>,
-    pub dark: Array2<u32>,
+    pub votes: Array3<i32>,
 }
 
 impl Stats {
@@ -242,8 +223,7 @@ impl Stats {
                 *ma = (f64::from(*ma) + d * weight_b) as f32;
                 *m2a = (f64::from(*m2a) + f64::from(m2b) + d * d * cross) as f32;
             });
-        self.bright += &other.bright;
-        self.dark += &other.dark;
+        self.votes += &other.votes;
         self.frames += other.frames;
     }
 }

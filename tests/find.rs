@@ -244,7 +244,7 @@ fn csv_has_the_fixed_header_and_one_row_per_ranked_subpixel() {
     assert_eq!(ranked.len(), 1 + 8);
     assert!(ranked[1].starts_with("lowest_variance,1,"));
     assert!(ranked[5].starts_with("highest_variance,1,"));
-    assert!(lines[1..].iter().all(|l| l.split(',').count() == 14));
+    assert!(lines[1..].iter().all(|l| l.split(',').count() == 13));
 }
 
 #[test]
@@ -472,11 +472,11 @@ fn defects_come_first_in_the_csv_and_the_table() {
     let lines: Vec<&str> = r.stdout.lines().collect();
     assert_eq!(
         lines[0],
-        "list,rank,x,y,channel,mean,variance,stddev,kind,channels,score,reference,bright_frames,dark_frames"
+        "list,rank,x,y,channel,mean,variance,stddev,kind,channels,score,reference,votes"
     );
     assert!(lines[1].starts_with("defect,1,"));
     assert_eq!(lines.iter().filter(|l| l.starts_with("defect,")).count(), 9);
-    assert!(lines.iter().all(|l| l.split(',').count() == 14));
+    assert!(lines.iter().all(|l| l.split(',').count() == 13));
     let table = run(&["find", &series()]).stdout;
     let defects_at = table.find("Defects: 9").expect("defect list in the table");
     assert!(defects_at < table.find("Lowest variance").unwrap());

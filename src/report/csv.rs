@@ -9,7 +9,7 @@ use crate::rank::RankedSubpixel;
 /// The header, fixed: scripts may index columns by position. For a defect,
 /// `channel` is the peak's channel and `channels` every flagged channel.
 pub const HEADER: &str =
-    "list,rank,x,y,channel,mean,variance,stddev,kind,channels,score,reference,bright_frames,dark_frames";
+    "list,rank,x,y,channel,mean,variance,stddev,kind,channels,score,reference,votes";
 
 pub fn write(report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     writeln!(out, "{HEADER}")?;
@@ -17,7 +17,7 @@ pub fn write(report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<(
         let channels: String = d.channels.iter().map(|c| c.name()).collect();
         writeln!(
             out,
-            "defect,{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            "defect,{},{},{},{},{},{},{},{},{},{},{},{}",
             rank + 1,
             d.x,
             d.y,
@@ -29,8 +29,7 @@ pub fn write(report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<(
             channels,
             d.score,
             d.reference,
-            d.bright_frames,
-            d.dark_frames
+            d.votes
         )?;
     }
     write_list(out, "lowest_variance", &report.lowest_variance)?;
@@ -45,7 +44,7 @@ fn write_list(
     for (rank, s) in rows.iter().enumerate() {
         writeln!(
             out,
-            "{list},{},{},{},{},{},{},{},,,,,,",
+            "{list},{},{},{},{},{},{},{},,,,,",
             rank + 1,
             s.x,
             s.y,

@@ -97,7 +97,7 @@ fn write_defects(out: &mut dyn Write, defects: &[Defect]) -> std::io::Result<()>
     writeln!(
         out,
         "  {:>4}  {:>6}  {:>6}  {:<5}  {:<3}  {:>8}  {:>7}  {:>7}  {:>9}  {:>11}",
-        "#", "x", "y", "kind", "ch", "score", "mean", "ref", "variance", "bright/dark"
+        "#", "x", "y", "kind", "ch", "score", "mean", "ref", "variance", "votes"
     )?;
     for (i, d) in defects.iter().enumerate() {
         let channels: String = d.channels.iter().map(|c| c.name()).collect();
@@ -113,7 +113,7 @@ fn write_defects(out: &mut dyn Write, defects: &[Defect]) -> std::io::Result<()>
             d.mean,
             d.reference,
             d.variance,
-            format!("{}/{}", d.bright_frames, d.dark_frames)
+            d.votes
         )?;
     }
     Ok(())
