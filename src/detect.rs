@@ -21,7 +21,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::evidence::{median8, ring, RING};
+use crate::evidence::{median8, ring, RING, VOTE_LEVEL};
 use crate::rank::Channel;
 use crate::stats::{Stats, CHANNELS};
 
@@ -37,10 +37,11 @@ const STUCK_STILLNESS: f32 = 0.75;
 /// scores, and never below `MIN_THRESHOLD`. Most subpixels score exactly 0
 /// (they never stand out and are not still), so a median/MAD rule collapses
 /// to 0; the upper tail is what grows when the series is weak (few frames,
-/// alike frames). Measured on generated series (tests/defects.rs): the best
-/// non-defect score was below 0.05 with 12 to 60 varied frames (p99.9 about
-/// 0.001-0.002), 0.6 with 2 frames (p99.9 0.075), 2.4 on a tripod series
-/// (p99.9 0.16); the weakest injected defect scored 0.2 with 12 or more.
+/// alike frames). Measured on generated series (tests/defects.rs, diagnose):
+/// the best non-defect score stays below 0.05 with 12 to 60 varied frames,
+/// is 0.2 with 2 frames (threshold 0.28) and 1.2 on a tripod series
+/// (threshold 1.47); the weakest stuck or hot defect scores 0.7 with 2 frames,
+/// and every defect 0.2 or more with 12 frames or more.
 pub const AUTO_TAIL_FACTOR: f64 = 20.0;
 pub const MIN_THRESHOLD: f64 = 0.1;
 
@@ -153,11 +154,39 @@ impl<'a> Planes<'a> {
         let consistency = (self.votes[i] as f32 * d.signum()).max(0.0) / self.frames;
         let stillness = (1.0 - (own_sd + floor) / (ring_sd + floor)).max(0.0);
         let sharpness = self.sharpness(i, reference, d);
+        // A defect worth reporting sits at least a per-frame vote level from
+        // its neighbourhood; below that, a "still" subpixel is a coincidence
+        // of few frames (two frames with the same value), not a photosite.
+        let magnitude = (d.abs() / (2.0 * f32::from(VOTE_LEVEL))).min(1.0);
+        let specificity = self.specificity(i, d);
         (
-            level * consistency.max(stillness) * sharpness,
+            level * consistency.max(stillness) * sharpness * magnitude * specificity,
             reference,
             stillness,
         )
+    }
+
+    /// One bad photosite sits under one colour filter: its excess is mostly in
+    /// its own channel, while a scene detail (a dark knot, a bright speck) is
+    /// there in all three. 0.5 + 0.5 × (1 − the largest same-side excess of
+    /// the pixel's other channels / |d|), in [0.5, 1]: soft, because JPEG's
+    /// luma carries part of a green photosite's excess into R and B.
+    #[inline(always)]
+    fn specificity(&self, i: usize, d: f32) -> f32 {
+        if d == 0.0 {
+            return 0.5;
+        }
+        let stride = self.width * CHANNELS;
+        let base = i - i % CHANNELS;
+        let mut shared = 0f32;
+        for c in 0..CHANNELS {
+            let j = base + c;
+            if j != i {
+                let e = (self.mean[j] - median8(ring(self.mean, j, stride))) * d.signum();
+                shared = shared.max(e);
+            }
+        }
+        0.5 + 0.5 * (1.0 - shared / d.abs()).clamp(0.0, 1.0)
     }
 
     /// How much of the excess `d` is the subpixel's own: 1 − (the largest
