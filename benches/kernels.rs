@@ -52,7 +52,7 @@ fn update(c: &mut Criterion) {
     g.sample_size(20);
     {
         let mut acc = Accumulator::new(W, H).unwrap();
-        g.bench_function("exact_u32_sums", |b| {
+        g.bench_function("hotpix_push_sums_and_votes", |b| {
             b.iter(|| {
                 if acc.is_full() {
                     acc = Accumulator::new(W, H).unwrap();
