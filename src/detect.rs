@@ -21,7 +21,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::evidence::{median8, ring, RING, VOTE_LEVEL};
+use crate::evidence::{around, median8, ring, RING, VOTE_LEVEL};
 use crate::rank::Channel;
 use crate::stats::{Stats, CHANNELS};
 
@@ -200,18 +200,7 @@ impl<'a> Planes<'a> {
         if d == 0.0 {
             return 0.0;
         }
-        let (s, v) = (CHANNELS, self.width * CHANNELS);
-        let m = self.mean;
-        let around = [
-            m[i - s],
-            m[i + s],
-            m[i - v],
-            m[i + v],
-            m[i - v - s],
-            m[i - v + s],
-            m[i + v - s],
-            m[i + v + s],
-        ];
+        let around = around(self.mean, i, self.width * CHANNELS, 1);
         let sign = d.signum();
         let strongest = around
             .iter()

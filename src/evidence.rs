@@ -104,11 +104,18 @@ pub fn median8<T: MinMax>(v: [T; 8]) -> T {
 }
 
 /// The 8 ring neighbours of flat index `i` in interleaved RGB rows of
-/// `stride` bytes: same channel, `RING` pixels away.
+/// `stride` values: same channel, `RING` pixels away.
 #[inline(always)]
 pub fn ring<T: Copy>(plane: &[T], i: usize, stride: usize) -> [T; 8] {
-    let s = RING * 3;
-    let v = RING * stride;
+    around(plane, i, stride, RING)
+}
+
+/// The 8 same-channel neighbours of flat index `i` at distance `dist`
+/// (left, right, up, down, then the four diagonals).
+#[inline(always)]
+pub fn around<T: Copy>(plane: &[T], i: usize, stride: usize, dist: usize) -> [T; 8] {
+    let s = dist * 3;
+    let v = dist * stride;
     [
         plane[i - s],
         plane[i + s],
