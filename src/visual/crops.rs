@@ -39,9 +39,13 @@ const OUTSIDE: [u8; 3] = [60, 60, 72];
 const TEXT: [u8; 3] = [235, 235, 235];
 
 /// Columns and rows of a sheet of `tiles` tiles: as few rows as `COLUMNS`
-/// allows, filled evenly (9 tiles are 5 + 4, not 8 + 1); one tile for none.
+/// allows, filled evenly (9 tiles are 5 + 4, not 8 + 1). No tiles leave one
+/// column's width for the title and no row.
 pub fn grid(tiles: usize) -> (u32, u32) {
-    let tiles = (tiles as u32).max(1);
+    let tiles = tiles as u32;
+    if tiles == 0 {
+        return (1, 0);
+    }
     let rows = tiles.div_ceil(COLUMNS);
     (tiles.div_ceil(rows), rows)
 }
@@ -61,23 +65,26 @@ pub fn render(stats: &Stats, report: &Report, max: usize) -> RgbImage {
     let (w, h) = sheet_size(shown.len());
     let mut img = RgbImage::from_pixel(w, h, image::Rgb(BACKGROUND));
     let sum = &report.summary;
-    let title = format!(
-        "hotpix: {} of {} defects; {}, {} frames",
-        shown.len(),
-        report.defects.len(),
-        sum.camera.as_deref().unwrap_or("camera unknown"),
-        sum.frames_used
-    );
+    let camera = sum.camera.as_deref().unwrap_or("camera unknown");
+    let (title, subtitle) = if shown.is_empty() {
+        (
+            "hotpix: no defects".to_string(),
+            format!("{camera}, {} frames", sum.frames_used),
+        )
+    } else {
+        (
+            format!(
+                "hotpix: {} of {} defects; {camera}, {} frames",
+                shown.len(),
+                report.defects.len(),
+                sum.frames_used
+            ),
+            format!("top: mean of the frames; bottom: score; x{ZOOM}"),
+        )
+    };
     let g = i64::from(GAP);
     draw::text(&mut img, g, 4, &title, 1, TEXT);
-    draw::text(
-        &mut img,
-        g,
-        4 + i64::from(draw::LINE),
-        &format!("top: mean of the frames; bottom: score; x{ZOOM}"),
-        1,
-        TEXT,
-    );
+    draw::text(&mut img, g, 4 + i64::from(draw::LINE), &subtitle, 1, TEXT);
     let (columns, _) = grid(shown.len());
     for (k, d) in shown.iter().enumerate() {
         let (col, row) = (k as u32 % columns, k as u32 / columns);
@@ -160,7 +167,8 @@ mod tests {
 
     #[test]
     fn sheet_grows_by_whole_tiles() {
-        assert_eq!(grid(0), (1, 1));
+        assert_eq!(grid(0), (1, 0));
+        assert_eq!(sheet_size(0), (TILE_WIDTH + 2 * GAP, HEADER + GAP));
         assert_eq!(grid(9), (5, 2));
         assert_eq!(grid(3), (3, 1));
         assert_eq!(grid(8), (8, 1));

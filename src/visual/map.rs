@@ -16,6 +16,8 @@ pub const MAX_ZOOM: u32 = 3;
 pub const RADIUS: f64 = 12.0;
 /// Half the width of the circle's line.
 pub const RING_HALF_WIDTH: f64 = 1.0;
+/// Smallest side, in map pixels, of a subpixel above the threshold.
+const DOT: u32 = 3;
 /// Background of the legend.
 const LEGEND_BACKGROUND: [u8; 3] = [24, 24, 24];
 const LEGEND_TEXT: [u8; 3] = [235, 235, 235];
@@ -115,6 +117,31 @@ pub fn render(stats: &Stats, report: &Report) -> RgbImage {
             px.0 = colour::of_score(score, threshold);
         } else {
             px.0 = LEGEND_BACKGROUND;
+        }
+    }
+    // A flagged pixel is drawn at least DOT map pixels wide, weakest first,
+    // so that a single one still catches the eye on a reduced map.
+    if z < DOT {
+        let mut flagged: Vec<(f32, usize, usize)> = (0..scores.height)
+            .flat_map(|y| (0..scores.width).map(move |x| (x, y)))
+            .filter_map(|(x, y)| {
+                let v = scores.at(x, y);
+                (f64::from(v) > threshold).then_some((v, x, y))
+            })
+            .collect();
+        flagged.sort_by(|a, b| a.0.total_cmp(&b.0).then((a.2, a.1).cmp(&(b.2, b.1))));
+        let r = i64::from(DOT / 2);
+        for (v, x, y) in flagged {
+            let (cx, cy) = ((x as u32 * z + z / 2) as i64, (y as u32 * z + z / 2) as i64);
+            let bottom = (cy + r + 1).min(i64::from(layout.map_height));
+            draw::fill(
+                &mut img,
+                cx - r,
+                cy - r,
+                cx + r + 1,
+                bottom,
+                colour::of_score(v, threshold),
+            );
         }
     }
 
