@@ -3,9 +3,12 @@
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::Write;
+use std::path::Path;
 
-use crate::cli::{Cli, Command, Config, Destination, Verbosity};
-use hotpix::{output, report, Event};
+use crate::cli::{Cli, Command, Config, Destination, Extras, Verbosity};
+use hotpix::export::{self, dcraw, rawtherapee};
+use hotpix::visual::{self, crops, map};
+use hotpix::{output, report, Event, Outcome};
 
 /// The documented exit codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,6 +62,7 @@ fn find(config: Config) -> anyhow::Result<Exit> {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(Exit::Success),
         other => other?,
     }
+    write_extras(&config, &outcome)?;
     if config.verbosity != Verbosity::Quiet {
         let s = &report.summary;
         for w in &s.warnings {
@@ -79,6 +83,66 @@ fn find(config: Config) -> anyhow::Result<Exit> {
         return Ok(Exit::DefectsFound);
     }
     Ok(Exit::Success)
+}
+
+/// Writes an output file atomically, naming it in any error.
+fn write_file(
+    path: &Path,
+    fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    output::write_atomic(path, fill).map_err(|e| {
+        std::io::Error::new(e.kind(), format!("cannot write '{}': {e}", path.display()))
+    })
+}
+
+/// The pictures and bad-pixel lists, after the report.
+fn write_extras(config: &Config, outcome: &Outcome) -> anyhow::Result<()> {
+    let Extras {
+        map: map_path,
+        crops: crops_path,
+        max_crops,
+        dcraw: dcraw_path,
+        rawtherapee: rawtherapee_dir,
+        raw_offset,
+    } = &config.extras;
+    let (stats, report) = (&outcome.stats, &outcome.report);
+    if map_path.is_some() || crops_path.is_some() {
+        // Drawing computes scores again: on -j threads, like the run.
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(config.options.jobs.max(1))
+            .build()?;
+        if let Some(path) = map_path {
+            let image = pool.install(|| map::render(stats, report));
+            write_file(path, |w| visual::write_png(&image, w))?;
+        }
+        if let Some(path) = crops_path {
+            let image = pool.install(|| crops::render(stats, report, *max_crops));
+            write_file(path, |w| visual::write_png(&image, w))?;
+        }
+    }
+    if dcraw_path.is_none() && rawtherapee_dir.is_none() {
+        return Ok(());
+    }
+    let positions = export::positions(report, *raw_offset);
+    if config.verbosity != Verbosity::Quiet {
+        for (number, x, y) in &positions.dropped {
+            eprintln!(
+                "hotpix: warning: defect {number} is at ({x},{y}) after the raw offset \
+                 {},{}: left out of the bad-pixel lists",
+                raw_offset.dx, raw_offset.dy
+            );
+        }
+    }
+    if let Some(path) = dcraw_path {
+        write_file(path, |w| dcraw::write(report, *raw_offset, &positions, w))?;
+    }
+    if let Some(dir) = rawtherapee_dir {
+        let path = dir.join(rawtherapee::file_name(&report.summary)?);
+        write_file(&path, |w| {
+            rawtherapee::write(report, *raw_offset, &positions, w)
+        })?;
+    }
+    Ok(())
 }
 
 /// Progress bar and messages on stderr.

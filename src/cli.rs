@@ -2,12 +2,14 @@
 //! their validation into a [`Config`] before any photo is decoded.
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use hotpix::decode::DEFAULT_MAX_MEGAPIXELS;
+use hotpix::export::Offset;
+use hotpix::visual::crops;
 use hotpix::{inputs, FindOptions, Format};
 
 #[derive(Debug, Parser)]
@@ -80,6 +82,46 @@ pub struct FindArgs {
     #[arg(long, value_name = "MP", default_value_t = DEFAULT_MAX_MEGAPIXELS,
           value_parser = clap::value_parser!(u32).range(1..=4295))]
     pub max_megapixels: u32,
+
+    /// Draw the whole sensor coloured by defect score, each defect circled
+    /// and numbered as in the report, as a PNG (replaced atomically)
+    #[arg(long, value_name = "FILE.png")]
+    pub map: Option<PathBuf>,
+
+    /// Draw a contact sheet of close-ups, one tile per defect in report
+    /// order (mean image and score around it), as a PNG (replaced atomically)
+    #[arg(long, value_name = "FILE.png")]
+    pub crops: Option<PathBuf>,
+
+    /// Tiles on the --crops sheet, at most (the strongest defects)
+    #[arg(long, value_name = "N", default_value_t = crops::DEFAULT_MAX as u32,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_crops: u32,
+
+    /// Write the defects as a dcraw/LibRaw dead-pixel list (`dcraw -P FILE`):
+    /// `column row 0` a line
+    #[arg(long, value_name = "FILE")]
+    pub dcraw: Option<PathBuf>,
+
+    /// Write the defects as `<Make> <Model>.badpixels` (`x y` a line) into DIR,
+    /// RawTherapee's dark-frame folder; needs the camera's make and model in EXIF
+    #[arg(long, value_name = "DIR")]
+    pub rawtherapee: Option<PathBuf>,
+
+    /// Add DX,DY (signed integers) to every position in the --dcraw and
+    /// --rawtherapee lists, for the border a raw frame has and the JPEG lacks;
+    /// positions that become negative are dropped with a warning [default: 0,0]
+    #[arg(long, value_name = "DX,DY", allow_hyphen_values = true, value_parser = parse_offset)]
+    pub raw_offset: Option<Offset>,
+}
+
+fn parse_offset(s: &str) -> Result<Offset, String> {
+    let bad = || format!("'{s}' is not DX,DY (two integers, e.g. 0,0 or -2,4)");
+    let (dx, dy) = s.split_once(',').ok_or_else(bad)?;
+    Ok(Offset {
+        dx: dx.trim().parse().map_err(|_| bad())?,
+        dy: dy.trim().parse().map_err(|_| bad())?,
+    })
 }
 
 fn positive_f64(s: &str) -> Result<f64, String> {
@@ -121,6 +163,37 @@ pub struct Config {
     pub verbosity: Verbosity,
     pub progress: bool,
     pub fail_on_defects: bool,
+    pub extras: Extras,
+}
+
+/// The pictures and bad-pixel lists asked for, besides the report.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Extras {
+    pub map: Option<PathBuf>,
+    pub crops: Option<PathBuf>,
+    pub max_crops: usize,
+    pub dcraw: Option<PathBuf>,
+    /// The folder the RawTherapee list goes into.
+    pub rawtherapee: Option<PathBuf>,
+    pub raw_offset: Offset,
+}
+
+/// Checks that a file can be written at `path` as far as can be told before
+/// the run: it is not a directory, and its directory exists.
+fn check_output_file(what: &str, path: &Path) -> anyhow::Result<()> {
+    if path.is_dir() {
+        bail!("{what} '{}' is a directory", path.display());
+    }
+    let parent = path.parent().filter(|d| !d.as_os_str().is_empty());
+    if let Some(dir) = parent {
+        if !dir.is_dir() {
+            bail!(
+                "the directory of {what} '{}' does not exist",
+                path.display()
+            );
+        }
+    }
+    Ok(())
 }
 
 impl FindArgs {
@@ -131,17 +204,34 @@ impl FindArgs {
             None => Destination::Stdout,
             Some(p) if p.as_os_str() == "-" => Destination::Stdout,
             Some(p) => {
-                if p.is_dir() {
-                    bail!("output '{}' is a directory", p.display());
-                }
-                let parent = p.parent().filter(|d| !d.as_os_str().is_empty());
-                if let Some(dir) = parent {
-                    if !dir.is_dir() {
-                        bail!("the directory of output '{}' does not exist", p.display());
-                    }
-                }
+                check_output_file("output", &p)?;
                 Destination::File(p)
             }
+        };
+        for (what, path) in [
+            ("--map", &self.map),
+            ("--crops", &self.crops),
+            ("--dcraw", &self.dcraw),
+        ] {
+            if let Some(p) = path {
+                check_output_file(what, p)?;
+            }
+        }
+        if let Some(dir) = &self.rawtherapee {
+            if !dir.is_dir() {
+                bail!("--rawtherapee '{}' is not a directory", dir.display());
+            }
+        }
+        if self.raw_offset.is_some() && self.dcraw.is_none() && self.rawtherapee.is_none() {
+            bail!("--raw-offset applies to the --dcraw and --rawtherapee lists; give one of them");
+        }
+        let extras = Extras {
+            map: self.map,
+            crops: self.crops,
+            max_crops: self.max_crops as usize,
+            dcraw: self.dcraw,
+            rawtherapee: self.rawtherapee,
+            raw_offset: self.raw_offset.unwrap_or_default(),
         };
         let paths = inputs::expand(&self.inputs, &mut std::io::stdin().lock())
             .context("cannot use the inputs")?;
@@ -164,6 +254,7 @@ impl FindArgs {
                 threshold: self.threshold,
             },
             fail_on_defects: self.fail_on_defects,
+            extras,
             format: match self.format {
                 FormatArg::Table => Format::Table,
                 FormatArg::Json => Format::Json,
@@ -192,5 +283,26 @@ mod tests {
         assert!(Cli::try_parse_from(["hotpix", "find", "-j", "2", "a.jpg"]).is_ok());
         assert!(Cli::try_parse_from(["hotpix", "find", "--threshold", "-1", "a.jpg"]).is_err());
         assert!(Cli::try_parse_from(["hotpix", "find", "--threshold", "nan", "a.jpg"]).is_err());
+    }
+
+    #[test]
+    fn raw_offset_takes_signed_pairs() {
+        let offset = |args: &[&str]| -> Option<Offset> {
+            let mut all = vec!["hotpix", "find", "--dcraw", "d.txt"];
+            all.extend_from_slice(args);
+            all.push("a.jpg");
+            match Cli::try_parse_from(all).ok()?.command {
+                Command::Find(f) => f.raw_offset,
+            }
+        };
+        assert_eq!(
+            offset(&["--raw-offset", "-2,-3"]),
+            Some(Offset { dx: -2, dy: -3 })
+        );
+        assert_eq!(offset(&["--raw-offset=4,0"]), Some(Offset { dx: 4, dy: 0 }));
+        assert_eq!(offset(&["--raw-offset", "4"]), None);
+        assert_eq!(offset(&["--raw-offset", "a,1"]), None);
+        assert_eq!(offset(&["--raw-offset", "1.5,1"]), None);
+        assert!(Cli::try_parse_from(["hotpix", "find", "--max-crops", "0", "a.jpg"]).is_err());
     }
 }

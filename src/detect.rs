@@ -388,3 +388,14 @@ fn describe_group(
 fn linear(v: f64) -> f64 {
     (v.max(0.0) / 255.0).powf(2.2)
 }
+
+/// The score [`detect`] gives the subpixel (`x`, `y`, channel `c`); 0 within
+/// `RING` of the border or outside the frame, where no subpixel is scored.
+pub fn score_at(stats: &Stats, x: usize, y: usize, c: usize) -> f32 {
+    let planes = Planes::new(stats);
+    let i = (y * planes.width + x) * CHANNELS + c;
+    if x >= planes.width || y >= planes.height || c >= CHANNELS || !planes.interior(i) {
+        return 0.0;
+    }
+    planes.score(i).0
+}

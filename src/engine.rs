@@ -363,8 +363,12 @@ fn summarize(
             .cmp(&a.frames)
             .then_with(|| a.camera.cmp(&b.camera))
     });
+    let body = the_body(&bodies);
+    let known = |s: &str| (!s.is_empty()).then(|| s.to_string());
     Summary {
-        camera: the_body(&bodies).map(|b| b.to_string()),
+        camera: body.as_ref().map(|b| b.to_string()),
+        make: body.as_ref().and_then(|b| known(&b.make)),
+        model: body.as_ref().and_then(|b| known(&b.model)),
         cameras,
         frames_used: used.len() as u64,
         frames_skipped: skipped.len(),

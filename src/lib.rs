@@ -7,6 +7,8 @@
 //! [`inputs`] (paths, globs, stdin list) -> [`decode`] (JPEG header, EXIF via
 //! [`camera`], pixels) -> [`stats`] (per-worker exact sums, merged to Welford
 //! form) -> [`rank`] -> [`report`] (one value, written as table, JSON or CSV).
+//! [`visual`] draws the defects as PNG pictures and [`export`] lists them
+//! for raw converters, both from the finished report.
 //! [`engine::find`] runs the whole path; it takes plain options and knows
 //! nothing of the command line.
 
@@ -16,6 +18,7 @@ pub mod detect;
 pub mod engine;
 pub mod error;
 pub mod evidence;
+pub mod export;
 pub mod inputs;
 pub mod output;
 pub mod rank;
@@ -23,6 +26,7 @@ pub mod report;
 pub mod similarity;
 pub mod stats;
 pub mod synth;
+pub mod visual;
 
 pub use engine::{find, Event, FindOptions, Outcome};
 pub use error::{Error, SkipReason, Skipped};

@@ -37,6 +37,10 @@ pub struct Report {
 pub struct Summary {
     /// The camera body, when all frames with camera EXIF come from one body.
     pub camera: Option<String>,
+    /// That body's EXIF Make, as written (e.g. "NIKON CORPORATION").
+    pub make: Option<String>,
+    /// That body's EXIF Model, as written (e.g. "NIKON D80").
+    pub model: Option<String>,
     /// Every body seen among the frames used, with its frame count ("unknown"
     /// for frames without camera EXIF), most frames first.
     pub cameras: Vec<CameraCount>,

@@ -1,0 +1,164 @@
+//! Bad-pixel lists for raw converters, so that they mend the defects hotpix
+//! found before demosaicing: one file per format, each turning a finished
+//! report into bytes.
+//!
+//! hotpix sees JPEG pixels; a raw converter counts photosites of the raw
+//! frame, which usually has a border the JPEG lacks. `Offset` shifts every
+//! position; the lists are exact only with the right offset (docs/VISUAL.md
+//! says how to find it).
+
+pub mod dcraw;
+pub mod rawtherapee;
+
+use crate::report::Report;
+
+/// What can stop a list from being written.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    /// RawTherapee finds its list by the camera's name, which the EXIF did not give.
+    #[error(
+        "cannot name the RawTherapee list: the frames do not say one camera make and model \
+         (RawTherapee looks its list up as '<Make> <Model>.badpixels')"
+    )]
+    UnknownCamera,
+}
+
+/// Added to every JPEG position to give the raw converter's (column, row).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Offset {
+    pub dx: i64,
+    pub dy: i64,
+}
+
+/// A defect's position in the converter's coordinates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Position {
+    /// The defect's number in the report (1 = strongest).
+    pub number: usize,
+    pub x: u64,
+    pub y: u64,
+}
+
+/// The report's defects shifted by an offset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Positions {
+    /// Defects that land inside the raw frame (non-negative), in report order.
+    pub kept: Vec<Position>,
+    /// (number, x, y) of defects the offset moves to a negative coordinate.
+    pub dropped: Vec<(usize, i64, i64)>,
+}
+
+/// Shifts the peak of every defect of `report` by `offset`.
+pub fn positions(report: &Report, offset: Offset) -> Positions {
+    let mut kept = Vec::new();
+    let mut dropped = Vec::new();
+    for (k, d) in report.defects.iter().enumerate() {
+        let (x, y) = (i64::from(d.x) + offset.dx, i64::from(d.y) + offset.dy);
+        if x < 0 || y < 0 {
+            dropped.push((k + 1, x, y));
+        } else {
+            kept.push(Position {
+                number: k + 1,
+                x: x as u64,
+                y: y as u64,
+            });
+        }
+    }
+    Positions { kept, dropped }
+}
+
+/// The comment lines both formats start with: what the list is and where it came from.
+fn provenance(report: &Report, offset: Offset) -> Vec<String> {
+    let s = &report.summary;
+    vec![
+        format!(
+            "{}: {} defects of {} from {} frames of {}x{} (threshold {:.3})",
+            report.tool,
+            report.defects.len(),
+            s.camera.as_deref().unwrap_or("an unknown camera"),
+            s.frames_used,
+            s.width,
+            s.height,
+            s.threshold
+        ),
+        format!(
+            "positions: the JPEG pixel of each defect's peak shifted by the raw offset ({},{})",
+            offset.dx, offset.dy
+        ),
+    ]
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::detect::{Defect, Kind};
+    use crate::rank::Channel;
+    use crate::report::{Summary, SCHEMA_VERSION};
+
+    pub(crate) fn report_with(
+        defects: &[(u32, u32)],
+        make: Option<&str>,
+        model: Option<&str>,
+    ) -> Report {
+        Report {
+            schema_version: SCHEMA_VERSION,
+            tool: "hotpix test".into(),
+            summary: Summary {
+                camera: Some("NIKON D80".into()),
+                make: make.map(Into::into),
+                model: model.map(Into::into),
+                cameras: Vec::new(),
+                frames_used: 12,
+                frames_skipped: 0,
+                skipped: Vec::new(),
+                width: 320,
+                height: 240,
+                iso: None,
+                exposure_s: None,
+                date: None,
+                workers: 1,
+                elapsed_s: 0.0,
+                threshold: 0.12,
+                threshold_automatic: true,
+                frame_similarity: None,
+                warnings: Vec::new(),
+            },
+            defects: defects
+                .iter()
+                .map(|&(x, y)| Defect {
+                    x,
+                    y,
+                    kind: Kind::Hot,
+                    channel: Channel::G,
+                    channels: vec![Channel::G],
+                    pixels: 1,
+                    score: 1.0,
+                    mean: 200.0,
+                    reference: 50.0,
+                    variance: 10.0,
+                    votes: 12,
+                })
+                .collect(),
+            lowest_variance: Vec::new(),
+            highest_variance: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn offset_shifts_and_drops_negatives() {
+        let report = report_with(&[(10, 20), (1, 50), (30, 2)], None, None);
+        let p = positions(&report, Offset { dx: -2, dy: -3 });
+        assert_eq!(
+            p.kept,
+            vec![Position {
+                number: 1,
+                x: 8,
+                y: 17
+            }]
+        );
+        assert_eq!(p.dropped, vec![(2, -1, 47), (3, 28, -1)]);
+        let p = positions(&report, Offset { dx: 4, dy: 0 });
+        assert_eq!(p.kept.len(), 3);
+        assert_eq!((p.kept[1].x, p.kept[1].y), (5, 50));
+    }
+}

@@ -1,0 +1,180 @@
+//! `--crops`: a contact sheet with one tile per defect, in report order: the
+//! mean image around it (what the photos show on average) and its score
+//! around it, both enlarged with square pixels, the defect's pixel outlined,
+//! and a caption with its number, position, kind and score.
+
+use image::RgbImage;
+
+use super::{colour, draw, MARKER};
+use crate::detect::{score_at, Defect};
+use crate::report::Report;
+use crate::stats::{Stats, CHANNELS};
+
+/// Side of the square of frame pixels shown around a defect (odd: the defect
+/// is in the middle).
+pub const CROP: u32 = 21;
+/// Screen pixels per frame pixel.
+pub const ZOOM: u32 = 8;
+/// Width and height of one enlarged crop.
+pub const CROP_SIZE: u32 = CROP * ZOOM;
+/// Gap between the mean crop and the score crop of a tile.
+const INNER_GAP: u32 = 4;
+/// Height of a tile's caption: two lines of text and a margin.
+const CAPTION: u32 = 2 * draw::LINE + 4;
+/// A tile: mean crop, score crop, caption.
+pub const TILE_WIDTH: u32 = CROP_SIZE;
+pub const TILE_HEIGHT: u32 = CROP_SIZE + INNER_GAP + CROP_SIZE + CAPTION;
+/// Space around and between tiles.
+pub const GAP: u32 = 8;
+/// Height of the title band at the top of the sheet.
+pub const HEADER: u32 = 2 * draw::LINE + 4;
+/// Tiles in a row, at most.
+pub const COLUMNS: u32 = 8;
+/// The default of `--max-crops`.
+pub const DEFAULT_MAX: usize = 48;
+
+const BACKGROUND: [u8; 3] = [24, 24, 24];
+/// Where a crop reaches past the frame's edge.
+const OUTSIDE: [u8; 3] = [60, 60, 72];
+const TEXT: [u8; 3] = [235, 235, 235];
+
+/// Columns and rows of a sheet of `tiles` tiles: as few rows as `COLUMNS`
+/// allows, filled evenly (9 tiles are 5 + 4, not 8 + 1). No tiles leave one
+/// column's width for the title and no row.
+pub fn grid(tiles: usize) -> (u32, u32) {
+    let tiles = tiles as u32;
+    if tiles == 0 {
+        return (1, 0);
+    }
+    let rows = tiles.div_ceil(COLUMNS);
+    (tiles.div_ceil(rows), rows)
+}
+
+/// Size of a sheet of `tiles` tiles.
+pub fn sheet_size(tiles: usize) -> (u32, u32) {
+    let (columns, rows) = grid(tiles);
+    (
+        columns * TILE_WIDTH + (columns + 1) * GAP,
+        HEADER + rows * TILE_HEIGHT + (rows + 1) * GAP,
+    )
+}
+
+/// Draws the sheet of the first `max` defects of `report`.
+pub fn render(stats: &Stats, report: &Report, max: usize) -> RgbImage {
+    let shown = &report.defects[..report.defects.len().min(max)];
+    let (w, h) = sheet_size(shown.len());
+    let mut img = RgbImage::from_pixel(w, h, image::Rgb(BACKGROUND));
+    let sum = &report.summary;
+    let camera = sum.camera.as_deref().unwrap_or("camera unknown");
+    let (title, subtitle) = if shown.is_empty() {
+        (
+            "hotpix: no defects".to_string(),
+            format!("{camera}, {} frames", sum.frames_used),
+        )
+    } else {
+        (
+            format!(
+                "hotpix: {} of {} defects; {camera}, {} frames",
+                shown.len(),
+                report.defects.len(),
+                sum.frames_used
+            ),
+            format!("top: mean of the frames; bottom: score; x{ZOOM}"),
+        )
+    };
+    let g = i64::from(GAP);
+    draw::text(&mut img, g, 4, &title, 1, TEXT);
+    draw::text(&mut img, g, 4 + i64::from(draw::LINE), &subtitle, 1, TEXT);
+    let (columns, _) = grid(shown.len());
+    for (k, d) in shown.iter().enumerate() {
+        let (col, row) = (k as u32 % columns, k as u32 / columns);
+        let x0 = i64::from(GAP + col * (TILE_WIDTH + GAP));
+        let y0 = i64::from(HEADER + GAP + row * (TILE_HEIGHT + GAP));
+        tile(&mut img, stats, sum.threshold, k + 1, d, x0, y0);
+    }
+    img
+}
+
+/// One tile with its top-left corner at (x0, y0).
+fn tile(
+    img: &mut RgbImage,
+    stats: &Stats,
+    threshold: f64,
+    number: usize,
+    d: &Defect,
+    x0: i64,
+    y0: i64,
+) {
+    let (fw, fh) = (i64::from(stats.width()), i64::from(stats.height()));
+    let half = i64::from(CROP / 2);
+    let z = i64::from(ZOOM);
+    let mean = stats.mean.as_slice().expect("standard layout");
+    let score_top = y0 + i64::from(CROP_SIZE + INNER_GAP);
+    for dy in 0..i64::from(CROP) {
+        for dx in 0..i64::from(CROP) {
+            let (fx, fy) = (i64::from(d.x) + dx - half, i64::from(d.y) + dy - half);
+            let inside = fx >= 0 && fy >= 0 && fx < fw && fy < fh;
+            let (pixel, score) = if inside {
+                let i = (fy * fw + fx) as usize * CHANNELS;
+                let rgb: [u8; 3] =
+                    std::array::from_fn(|c| mean[i + c].round().clamp(0.0, 255.0) as u8);
+                let best = (0..CHANNELS)
+                    .map(|c| score_at(stats, fx as usize, fy as usize, c))
+                    .fold(0f32, f32::max);
+                (rgb, colour::of_score(best, threshold))
+            } else {
+                (OUTSIDE, OUTSIDE)
+            };
+            let (sx, sy) = (x0 + dx * z, dy * z);
+            draw::fill(img, sx, y0 + sy, sx + z, y0 + sy + z, pixel);
+            draw::fill(img, sx, score_top + sy, sx + z, score_top + sy + z, score);
+        }
+    }
+    // Outline the defect's pixel just outside it: the pixel itself stays
+    // whole and its neighbours lose only a quarter of their squares.
+    let c = half * z;
+    for top in [y0, score_top] {
+        draw::frame(
+            img,
+            (x0 + c - 2, top + c - 2, x0 + c + z + 2, top + c + z + 2),
+            2,
+            MARKER,
+        );
+    }
+    let channels: String = d.channels.iter().map(|c| c.name()).collect();
+    let caption_top = score_top + i64::from(CROP_SIZE) + 3;
+    draw::text(
+        img,
+        x0,
+        caption_top,
+        &format!("#{number} x{} y{}", d.x, d.y),
+        1,
+        MARKER,
+    );
+    draw::text(
+        img,
+        x0,
+        caption_top + i64::from(draw::LINE),
+        &format!("{} {channels} score {:.2}", d.kind.name(), d.score),
+        1,
+        TEXT,
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sheet_grows_by_whole_tiles() {
+        assert_eq!(grid(0), (1, 0));
+        assert_eq!(sheet_size(0), (TILE_WIDTH + 2 * GAP, HEADER + GAP));
+        assert_eq!(grid(9), (5, 2));
+        assert_eq!(grid(3), (3, 1));
+        assert_eq!(grid(8), (8, 1));
+        assert_eq!(grid(48), (8, 6));
+        let (w, h) = sheet_size(9);
+        assert_eq!(w, 5 * TILE_WIDTH + 6 * GAP);
+        assert_eq!(h, HEADER + 2 * TILE_HEIGHT + 3 * GAP);
+    }
+}
