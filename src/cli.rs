@@ -15,9 +15,10 @@ use hotpix::{inputs, FindOptions, Format};
     name = "hotpix",
     version,
     about = "Find the defective pixels (stuck, hot, warm, dead) of a camera sensor from ordinary photos",
-    after_help = "Exit codes: 0 report produced; 1 defects found with --fail-on-defects; \
-                  2 usage error or no usable result (nothing matched, fewer than 2 usable \
-                  frames, mixed cameras); 3 the report could not be written."
+    after_help = "Exit codes: 0 report produced; 1 defects found with --fail-on-defects, or \
+                  `diff` found a new defect; 2 usage error or no usable result (nothing matched, \
+                  fewer than 2 usable frames, mixed cameras, a damaged or incompatible state \
+                  file); 3 the report or state file could not be written."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -28,6 +29,12 @@ pub struct Cli {
 pub enum Command {
     /// Analyse a series of photos from one camera and report its suspect subpixels
     Find(FindArgs),
+    /// Report on a saved state (from `find --save`) without decoding any photo
+    Report(ReportArgs),
+    /// Combine saved states of disjoint frame sets into one
+    Merge(MergeArgs),
+    /// Compare the defects of two states or JSON reports; exit 1 if a defect is new
+    Diff(DiffArgs),
 }
 
 #[derive(Debug, Args)]
@@ -80,6 +87,97 @@ pub struct FindArgs {
     #[arg(long, value_name = "MP", default_value_t = DEFAULT_MAX_MEGAPIXELS,
           value_parser = clap::value_parser!(u32).range(1..=4295))]
     pub max_megapixels: u32,
+
+    /// Also save the merged statistics and the list of frames counted to
+    /// STATE (an .npz file; replaced atomically), for `report`, `merge` and
+    /// `find --resume`
+    #[arg(long, value_name = "STATE")]
+    pub save: Option<PathBuf>,
+
+    /// Add to the statistics saved in STATE: only frames whose content is not
+    /// already counted there are decoded; the report covers all frames. The
+    /// result is written only with --save (which may name STATE itself)
+    #[arg(long, value_name = "STATE")]
+    pub resume: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A state file written by `hotpix find --save` or `hotpix merge`
+    #[arg(value_name = "STATE")]
+    pub state: PathBuf,
+
+    /// Subpixels in each ranked list (lowest and highest variance)
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub top: usize,
+
+    /// Report format: a table for people, JSON or CSV for scripts
+    #[arg(long, value_enum, default_value_t = FormatArg::Table)]
+    pub format: FormatArg,
+
+    /// Write the report to FILE (replaced atomically) instead of stdout; `-` is stdout
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Defect score above which a subpixel is flagged [default: adapted to the
+    /// series from the spread of all scores; the report says which was used]
+    #[arg(long, value_name = "SCORE", value_parser = positive_f64)]
+    pub threshold: Option<f64>,
+
+    /// Exit with code 1 when any defect is found (the report is still written)
+    #[arg(long)]
+    pub fail_on_defects: bool,
+
+    /// No warnings or closing line on stderr; errors are still printed
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// State files to combine (at least two); they must share frame size,
+    /// decoder and camera body. A state whose frames all lie in another is left
+    /// out; any other frame counted in two states is refused
+    #[arg(required = true, num_args = 2.., value_name = "STATE")]
+    pub states: Vec<PathBuf>,
+
+    /// The merged state file to write (replaced atomically; may be one of the inputs)
+    #[arg(short, long, value_name = "OUT")]
+    pub output: PathBuf,
+
+    /// Combine states from different camera bodies instead of stopping
+    #[arg(long)]
+    pub mixed_cameras: bool,
+
+    /// No closing line on stderr; errors are still printed
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The earlier state file, or JSON report of `find --format json`
+    #[arg(value_name = "OLD")]
+    pub old: PathBuf,
+
+    /// The later state file, or JSON report
+    #[arg(value_name = "NEW")]
+    pub new: PathBuf,
+
+    /// Defect score threshold for detecting on state files [default: adapted
+    /// to each state]; a JSON report's defects are taken as reported
+    #[arg(long, value_name = "SCORE", value_parser = positive_f64)]
+    pub threshold: Option<f64>,
+
+    /// Output format: a table for people or JSON for scripts
+    #[arg(long, value_enum, default_value_t = DiffFormatArg::Table)]
+    pub format: DiffFormatArg,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormatArg {
+    Table,
+    Json,
 }
 
 fn positive_f64(s: &str) -> Result<f64, String> {
@@ -121,28 +219,105 @@ pub struct Config {
     pub verbosity: Verbosity,
     pub progress: bool,
     pub fail_on_defects: bool,
+    /// Where to save the statistics (`--save`).
+    pub save: Option<PathBuf>,
+    /// The state to add to (`--resume`).
+    pub resume: Option<PathBuf>,
+}
+
+/// A validated `report` invocation.
+#[derive(Debug)]
+pub struct ReportConfig {
+    pub state: PathBuf,
+    pub top: usize,
+    pub threshold: Option<f64>,
+    pub format: Format,
+    pub destination: Destination,
+    pub fail_on_defects: bool,
+    pub quiet: bool,
+}
+
+impl ReportArgs {
+    pub fn into_config(self) -> anyhow::Result<ReportConfig> {
+        Ok(ReportConfig {
+            destination: destination_of(self.output)?,
+            state: existing_file(self.state)?,
+            top: self.top,
+            threshold: self.threshold,
+            format: self.format.into(),
+            fail_on_defects: self.fail_on_defects,
+            quiet: self.quiet,
+        })
+    }
+}
+
+impl MergeArgs {
+    /// Checks the inputs exist and the output can be written before reading any.
+    pub fn validate(mut self) -> anyhow::Result<Self> {
+        self.states = self
+            .states
+            .into_iter()
+            .map(existing_file)
+            .collect::<anyhow::Result<_>>()?;
+        match destination_of(Some(self.output.clone()))? {
+            Destination::File(_) => Ok(self),
+            Destination::Stdout => bail!("merge writes a state file; `-o -` is not supported"),
+        }
+    }
+}
+
+impl From<FormatArg> for Format {
+    fn from(f: FormatArg) -> Format {
+        match f {
+            FormatArg::Table => Format::Table,
+            FormatArg::Json => Format::Json,
+            FormatArg::Csv => Format::Csv,
+        }
+    }
+}
+
+fn existing_file(p: PathBuf) -> anyhow::Result<PathBuf> {
+    if !p.is_file() {
+        bail!(
+            "state file '{}' does not exist or is not a file",
+            p.display()
+        );
+    }
+    Ok(p)
+}
+
+/// Where `-o` sends output: stdout for none or `-`, else a file whose
+/// directory exists.
+fn destination_of(output: Option<PathBuf>) -> anyhow::Result<Destination> {
+    Ok(match output {
+        None => Destination::Stdout,
+        Some(p) if p.as_os_str() == "-" => Destination::Stdout,
+        Some(p) => {
+            if p.is_dir() {
+                bail!("output '{}' is a directory", p.display());
+            }
+            let parent = p.parent().filter(|d| !d.as_os_str().is_empty());
+            if let Some(dir) = parent {
+                if !dir.is_dir() {
+                    bail!("the directory of output '{}' does not exist", p.display());
+                }
+            }
+            Destination::File(p)
+        }
+    })
 }
 
 impl FindArgs {
     /// Checks everything that can be checked before decoding: inputs expand
     /// to at least one path, the output location is writable-looking.
     pub fn into_config(self) -> anyhow::Result<Config> {
-        let destination = match self.output {
-            None => Destination::Stdout,
-            Some(p) if p.as_os_str() == "-" => Destination::Stdout,
-            Some(p) => {
-                if p.is_dir() {
-                    bail!("output '{}' is a directory", p.display());
-                }
-                let parent = p.parent().filter(|d| !d.as_os_str().is_empty());
-                if let Some(dir) = parent {
-                    if !dir.is_dir() {
-                        bail!("the directory of output '{}' does not exist", p.display());
-                    }
-                }
-                Destination::File(p)
+        let destination = destination_of(self.output)?;
+        if let Some(save) = &self.save {
+            if destination_of(Some(save.clone()))? == Destination::Stdout {
+                bail!("--save writes a state file; `-` is not supported");
             }
-        };
+        }
+        let resume = self.resume.map(existing_file).transpose()?;
         let paths = inputs::expand(&self.inputs, &mut std::io::stdin().lock())
             .context("cannot use the inputs")?;
         let jobs = match self.jobs {
@@ -164,6 +339,8 @@ impl FindArgs {
                 threshold: self.threshold,
             },
             fail_on_defects: self.fail_on_defects,
+            save: self.save,
+            resume,
             format: match self.format {
                 FormatArg::Table => Format::Table,
                 FormatArg::Json => Format::Json,
@@ -192,5 +369,12 @@ mod tests {
         assert!(Cli::try_parse_from(["hotpix", "find", "-j", "2", "a.jpg"]).is_ok());
         assert!(Cli::try_parse_from(["hotpix", "find", "--threshold", "-1", "a.jpg"]).is_err());
         assert!(Cli::try_parse_from(["hotpix", "find", "--threshold", "nan", "a.jpg"]).is_err());
+    }
+
+    #[test]
+    fn merge_needs_two_states_and_an_output() {
+        assert!(Cli::try_parse_from(["hotpix", "merge", "a.npz", "-o", "c.npz"]).is_err());
+        assert!(Cli::try_parse_from(["hotpix", "merge", "a.npz", "b.npz"]).is_err());
+        assert!(Cli::try_parse_from(["hotpix", "merge", "a.npz", "b.npz", "-o", "c.npz"]).is_ok());
     }
 }

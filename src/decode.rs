@@ -236,7 +236,9 @@ mod tests {
     #[test]
     fn decoder_name_matches_the_locked_version() {
         let lock = include_str!("../Cargo.lock");
-        let at = lock.find("name = \"zune-jpeg\"\nversion = \"").expect("zune-jpeg is locked");
+        let at = lock
+            .find("name = \"zune-jpeg\"\nversion = \"")
+            .expect("zune-jpeg is locked");
         let rest = &lock[at + "name = \"zune-jpeg\"\nversion = \"".len()..];
         let version = &rest[..rest.find('"').unwrap()];
         assert_eq!(DECODER, format!("zune-jpeg {version} strict"));

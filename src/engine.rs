@@ -216,12 +216,10 @@ pub fn find_more(
         }
     }
     let usable = frames.len() + used.len();
-    let stats = stats
-        .filter(|s| s.frames >= 2)
-        .ok_or(Error::TooFewFrames {
-            usable,
-            total: paths.len() + frames.len(),
-        })?;
+    let stats = stats.filter(|s| s.frames >= 2).ok_or(Error::TooFewFrames {
+        usable,
+        total: paths.len() + frames.len(),
+    })?;
     frames.extend(used.into_iter().map(|u| {
         let c = &series[u.index];
         CountedFrame {
@@ -446,24 +444,36 @@ fn accumulate(
                 let hash = *blake3::hash(bytes).as_bytes();
                 let mut claimed = claimed.lock().expect("no worker panics holding it");
                 match claimed.get(&hash) {
+                    // The same file listed again (resuming over a whole folder): no news.
+                    Some(first) if *first == frame.path => Ok(None),
                     Some(first) => Err(SkipReason::AlreadyCounted(first.display().to_string())),
                     None => {
                         claimed.insert(hash, frame.path.clone());
-                        Ok((bytes.len() as u64, hash))
+                        Ok(Some((bytes.len() as u64, hash)))
                     }
                 }
             });
-            match read.and_then(|(bytes, hash)| Ok((bytes, hash, decoder.decode_read()?))) {
+            let decoded = match read {
+                Ok(Some((bytes, hash))) => decoder.decode_read().map(|px| (bytes, hash, px)),
+                Ok(None) => {
+                    on(Event::FrameDone);
+                    continue;
+                }
+                Err(reason) => Err(reason),
+            };
+            match decoded {
                 Ok((bytes, hash, pixels)) => {
                     let thumbnail = thumbnail(pixels, width as usize, height as usize);
                     debug_assert_eq!(thumbnail.len(), THUMBNAIL_LEN);
                     partial.push(pixels)?;
-                    used.lock().expect("no worker panics holding it").push(Used {
-                        index: i,
-                        bytes,
-                        hash,
-                        thumbnail,
-                    });
+                    used.lock()
+                        .expect("no worker panics holding it")
+                        .push(Used {
+                            index: i,
+                            bytes,
+                            hash,
+                            thumbnail,
+                        });
                     on(Event::FrameDone);
                 }
                 Err(reason) => {

@@ -13,6 +13,7 @@
 pub mod camera;
 pub mod decode;
 pub mod detect;
+pub mod diff;
 pub mod engine;
 pub mod error;
 pub mod evidence;
@@ -21,6 +22,7 @@ pub mod output;
 pub mod rank;
 pub mod report;
 pub mod similarity;
+pub mod state;
 pub mod stats;
 pub mod synth;
 
