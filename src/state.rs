@@ -682,3 +682,223 @@ pub fn merge(states: Vec<(PathBuf, State)>, mixed_cameras: bool) -> Result<Merge
         contained,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{RngExt, SeedableRng};
+    use std::io::Cursor;
+
+    fn random_state(seed: u64, w: usize, h: usize, frames: usize) -> State {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        let len = w * h * CHANNELS;
+        let n = frames as u64;
+        let stats = Stats {
+            frames: n,
+            mean: Array3::from_shape_fn((h, w, CHANNELS), |_| rng.random_range(0.0..=255.0f32)),
+            m2: Array3::from_shape_fn((h, w, CHANNELS), |_| {
+                rng.random_range(0.0..=(n as f32 * 16000.0))
+            }),
+            votes: Array3::from_shape_fn((h, w, CHANNELS), |_| {
+                rng.random_range(-(frames as i32)..=frames as i32)
+            }),
+        };
+        assert_eq!(stats.mean.len(), len);
+        let frames = (0..frames)
+            .map(|i| CountedFrame {
+                path: PathBuf::from(format!("dir/DSC_{i:04}.JPG")),
+                bytes: rng.random_range(1..1u64 << 40),
+                hash: rng.random(),
+                meta: FrameMeta {
+                    make: Some("NIKON CORPORATION".into()),
+                    model: Some("NIKON D80".into()),
+                    serial: (i % 2 == 0).then(|| "3001234".into()),
+                    iso: Some(rng.random_range(100..3200)),
+                    exposure_s: Some(rng.random_range(0.0001..30.0)),
+                    datetime: None,
+                },
+                thumbnail: (0..THUMBNAIL_LEN)
+                    .map(|_| rng.random_range(0.0..=765.0f32))
+                    .collect(),
+            })
+            .collect();
+        State {
+            stats,
+            frames,
+            skipped: vec![SkippedInput {
+                path: "bad.jpg".into(),
+                reason: "empty file (0 bytes)".into(),
+            }],
+            decoder: DECODER.into(),
+        }
+    }
+
+    fn bytes_of(state: &State) -> Vec<u8> {
+        let mut out = Vec::new();
+        state.write_to(&mut out).unwrap();
+        out
+    }
+
+    fn read(bytes: &[u8]) -> Result<State, StateError> {
+        State::read_from(Cursor::new(bytes), Path::new("test.npz"))
+    }
+
+    /// The same archive with `meta.json` replaced by `edit(meta)`.
+    fn with_meta(bytes: &[u8], edit: impl Fn(&mut serde_json::Value)) -> Vec<u8> {
+        let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).unwrap();
+        let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        for i in 0..zip.len() {
+            let mut member = zip.by_index(i).unwrap();
+            let name = member.name().to_string();
+            let mut data = Vec::new();
+            member.read_to_end(&mut data).unwrap();
+            if name == "meta.json" {
+                let mut meta: serde_json::Value = serde_json::from_slice(&data).unwrap();
+                edit(&mut meta);
+                data = serde_json::to_vec(&meta).unwrap();
+            }
+            out.start_file(name, SimpleFileOptions::default()).unwrap();
+            out.write_all(&data).unwrap();
+        }
+        out.finish().unwrap().into_inner()
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+        /// Whatever is written is read back exactly.
+        #[test]
+        fn round_trips(seed in 0u64..10_000, w in 1usize..7, h in 1usize..6, frames in 1usize..6) {
+            let state = random_state(seed, w, h, frames);
+            let back = read(&bytes_of(&state)).unwrap();
+            proptest::prop_assert_eq!(back, state);
+        }
+    }
+
+    #[test]
+    fn every_truncation_is_refused() {
+        let bytes = bytes_of(&random_state(1, 4, 3, 3));
+        for cut in 0..bytes.len() {
+            assert!(
+                read(&bytes[..cut]).is_err(),
+                "cut at {cut} of {}",
+                bytes.len()
+            );
+        }
+    }
+
+    /// A flipped byte is refused, or lands where it changes nothing the state
+    /// holds (a timestamp, a "version made by" field): never a wrong state.
+    #[test]
+    fn every_flipped_byte_is_refused_or_harmless() {
+        let state = random_state(2, 4, 3, 3);
+        let bytes = bytes_of(&state);
+        let mut harmless = 0;
+        for at in 0..bytes.len() {
+            for mask in [0x01u8, 0x80, 0xFF] {
+                let mut bad = bytes.clone();
+                bad[at] ^= mask;
+                if let Ok(back) = read(&bad) {
+                    assert_eq!(back, state, "byte {at} ^ {mask:#x} gave a different state");
+                    harmless += 1;
+                }
+            }
+        }
+        eprintln!("{harmless} of {} flips were harmless", bytes.len() * 3);
+        // Most of the file is checked data; only zip bookkeeping may be ignored.
+        assert!(
+            harmless * 10 < bytes.len() * 3,
+            "{harmless} of {}",
+            bytes.len() * 3
+        );
+    }
+
+    #[test]
+    fn foreign_newer_and_inconsistent_files_are_refused_with_the_reason() {
+        let bytes = bytes_of(&random_state(3, 2, 2, 2));
+        let problem = |b: &[u8]| read(b).unwrap_err().to_string();
+        assert!(problem(b"PK\x03\x04 not really").contains("test.npz"));
+        assert!(problem(b"\x89PNG....").contains("not a zip archive"));
+        let mut magic = bytes.clone();
+        magic[..4].copy_from_slice(b"XXXX");
+        assert!(read(&magic).is_err());
+        let newer = with_meta(&bytes, |m| m["format_version"] = 2.into());
+        assert!(problem(&newer).contains("newer"), "{}", problem(&newer));
+        let foreign = with_meta(&bytes, |m| m["format"] = "something-else".into());
+        assert!(problem(&foreign).contains("not a hotpix state"));
+        let count = with_meta(&bytes, |m| m["frames"] = 3.into());
+        assert!(problem(&count).contains("3 frames counted but 2 listed"));
+        let size = with_meta(&bytes, |m| m["width"] = 3.into());
+        assert!(problem(&size).contains("shape"), "{}", problem(&size));
+        let hash = with_meta(&bytes, |m| m["frame_list"][0]["blake3"] = "xyz".into());
+        assert!(problem(&hash).contains("hex"));
+        // Round trip through the rewriting itself is exact.
+        assert!(read(&with_meta(&bytes, |_| {})).is_ok());
+    }
+
+    #[test]
+    fn impossible_values_are_refused() {
+        let good = random_state(4, 2, 2, 2);
+        let mut nan = good.clone();
+        nan.stats.m2[[0, 1, 2]] = f32::NAN;
+        let mut negative = good.clone();
+        negative.stats.m2[[1, 0, 0]] = -1.0;
+        let mut mean = good.clone();
+        mean.stats.mean[[0, 0, 0]] = 300.0;
+        let mut votes = good.clone();
+        votes.stats.votes[[0, 0, 1]] = 3;
+        for bad in [nan, negative, mean, votes] {
+            let err = read(&bytes_of(&bad)).unwrap_err();
+            assert!(matches!(err.problem, Problem::Corrupt(_)), "{err}");
+        }
+    }
+
+    fn with_hashes(mut state: State, first: u8) -> State {
+        for (i, f) in state.frames.iter_mut().enumerate() {
+            f.hash = [first + i as u8; 32];
+        }
+        state
+    }
+
+    #[test]
+    fn merge_takes_a_superset_once_and_refuses_a_partial_overlap() {
+        let a = with_hashes(random_state(5, 3, 2, 3), 10);
+        let b = with_hashes(random_state(6, 3, 2, 2), 20);
+        let merged = merge(
+            vec![("a".into(), a.clone()), ("b".into(), b.clone())],
+            false,
+        )
+        .unwrap();
+        assert_eq!(merged.state.stats.frames, 5);
+        assert!(merged.contained.is_empty());
+        let mut expected = a.stats.clone();
+        expected.merge(&b.stats);
+        assert_eq!(merged.state.stats, expected);
+
+        let sub = with_hashes(random_state(7, 3, 2, 2), 11); // hashes 11, 12: inside a
+        let merged = merge(vec![("sub".into(), sub), ("a".into(), a.clone())], false).unwrap();
+        assert_eq!(merged.state.stats, a.stats);
+        assert_eq!(merged.contained, vec![PathBuf::from("sub")]);
+
+        let overlap = with_hashes(random_state(8, 3, 2, 3), 12); // 12 shared, 13, 14 new
+        let err = merge(vec![("a".into(), a.clone()), ("o".into(), overlap)], false).unwrap_err();
+        assert!(err.to_string().contains("also counted in"), "{err}");
+
+        let other_size = random_state(9, 2, 2, 2);
+        let err = merge(
+            vec![("a".into(), a.clone()), ("s".into(), other_size)],
+            false,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("2x2"), "{err}");
+        let mut other_body = with_hashes(random_state(10, 3, 2, 2), 30);
+        for f in &mut other_body.frames {
+            f.meta.model = Some("NIKON D90".into());
+        }
+        assert!(merge(
+            vec![("a".into(), a.clone()), ("c".into(), other_body.clone())],
+            false
+        )
+        .is_err());
+        assert!(merge(vec![("a".into(), a), ("c".into(), other_body)], true).is_ok());
+    }
+}
