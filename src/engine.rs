@@ -425,8 +425,8 @@ fn accumulate(
     on: &(dyn Fn(Event) + Sync),
 ) -> Result<Accumulated, Error> {
     let next = AtomicUsize::new(0);
-    // Content already counted, by a base or by this run: the first claim wins.
-    // (With duplicates in one run, which path wins depends on timing.)
+    // Content already counted, by a base or by this run: the first frame
+    // decoded wins. (With duplicates in one run, which path wins depends on timing.)
     let claimed = Mutex::new(known);
     let used = Mutex::new(Vec::new());
     let skipped = Mutex::new(Vec::new());
@@ -440,42 +440,54 @@ fn accumulate(
         loop {
             let i = next.fetch_add(1, Ordering::Relaxed);
             let Some(frame) = series.get(i) else { break };
-            let read = decoder.read(&frame.path).and_then(|bytes| {
-                let hash = *blake3::hash(bytes).as_bytes();
+            // Content is claimed only once decoded and counted, so a copy of
+            // a frame that fails to decode fails with its own reason.
+            let claim = |hash: FrameHash, insert: bool| -> Result<bool, SkipReason> {
                 let mut claimed = claimed.lock().expect("no worker panics holding it");
                 match claimed.get(&hash) {
                     // The same file listed again (resuming over a whole folder): no news.
-                    Some(first) if *first == frame.path => Ok(None),
+                    Some(first) if *first == frame.path => Ok(false),
                     Some(first) => Err(SkipReason::AlreadyCounted(first.display().to_string())),
                     None => {
-                        claimed.insert(hash, frame.path.clone());
-                        Ok(Some((bytes.len() as u64, hash)))
+                        if insert {
+                            claimed.insert(hash, frame.path.clone());
+                        }
+                        Ok(true)
                     }
                 }
-            });
-            let decoded = match read {
-                Ok(Some((bytes, hash))) => decoder.decode_read().map(|px| (bytes, hash, px)),
-                Ok(None) => {
-                    on(Event::FrameDone);
-                    continue;
-                }
-                Err(reason) => Err(reason),
             };
-            match decoded {
-                Ok((bytes, hash, pixels)) => {
+            let counted = decoder
+                .read(&frame.path)
+                .map(|bytes| (bytes.len() as u64, *blake3::hash(bytes).as_bytes()))
+                .and_then(|(bytes, hash)| {
+                    if !claim(hash, false)? {
+                        return Ok(None);
+                    }
+                    let pixels = decoder.decode_read()?;
+                    if !claim(hash, true)? {
+                        return Ok(None);
+                    }
                     let thumbnail = thumbnail(pixels, width as usize, height as usize);
                     debug_assert_eq!(thumbnail.len(), THUMBNAIL_LEN);
-                    partial.push(pixels)?;
-                    used.lock()
-                        .expect("no worker panics holding it")
-                        .push(Used {
+                    Ok(Some((
+                        pixels,
+                        Used {
                             index: i,
                             bytes,
                             hash,
                             thumbnail,
-                        });
+                        },
+                    )))
+                });
+            match counted {
+                Ok(Some((pixels, frame_used))) => {
+                    partial.push(pixels)?;
+                    used.lock()
+                        .expect("no worker panics holding it")
+                        .push(frame_used);
                     on(Event::FrameDone);
                 }
+                Ok(None) => on(Event::FrameDone),
                 Err(reason) => {
                     let s = Skipped {
                         path: frame.path.clone(),
