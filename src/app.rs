@@ -5,8 +5,12 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::Write;
 use std::path::Path;
 
-use crate::cli::{Cli, Command, Config, Destination, Extras, Verbosity};
+use crate::cli::{
+    Cli, Command, Config, Destination, DiffArgs, DiffFormatArg, Extras, MergeArgs, ReportConfig,
+    Verbosity,
+};
 use hotpix::export::{self, dcraw, rawtherapee};
+use hotpix::state::{State, StateError};
 use hotpix::visual::{self, crops, map};
 use hotpix::{output, report, Event, Outcome};
 
@@ -15,7 +19,8 @@ use hotpix::{output, report, Event, Outcome};
 pub enum Exit {
     /// A report was produced.
     Success = 0,
-    /// A report was produced, it lists defects, and `--fail-on-defects` was given.
+    /// A report was produced, it lists defects, and `--fail-on-defects` was
+    /// given; or `diff` found a new defect.
     DefectsFound = 1,
     /// A usage error, or no usable result (nothing matched, fewer than 2
     /// usable frames, frames from several cameras).
@@ -26,6 +31,13 @@ pub enum Exit {
 
 /// The exit code for an error that ended the run.
 pub fn exit_for(err: &anyhow::Error) -> Exit {
+    if let Some(e) = err.downcast_ref::<StateError>() {
+        return if e.is_failure() {
+            Exit::Failure
+        } else {
+            Exit::Usage
+        };
+    }
     match err.downcast_ref::<hotpix::Error>() {
         Some(e) if !e.is_usage() => Exit::Failure,
         Some(_) => Exit::Usage,
@@ -37,32 +49,31 @@ pub fn exit_for(err: &anyhow::Error) -> Exit {
 pub fn run(cli: Cli) -> anyhow::Result<Exit> {
     match cli.command {
         Command::Find(args) => find(args.into_config()?),
+        Command::Report(args) => report_state(args.into_config()?),
+        Command::Merge(args) => merge(args.validate()?),
+        Command::Diff(args) => diff(args),
     }
 }
 
 fn find(config: Config) -> anyhow::Result<Exit> {
-    let ui = Ui::new(&config);
-    let outcome = hotpix::find(&config.paths, &config.options, &|e| ui.event(e))?;
-    ui.finish();
-    let report = &outcome.report;
-    let written = match &config.destination {
-        Destination::Stdout => {
-            let stdout = std::io::stdout();
-            let mut out = std::io::BufWriter::new(stdout.lock());
-            report::write(report, config.format, &mut out).and_then(|()| out.flush())
-        }
-        Destination::File(path) => {
-            output::write_atomic(path, |w| report::write(report, config.format, w)).map_err(|e| {
-                std::io::Error::new(e.kind(), format!("cannot write '{}': {e}", path.display()))
-            })
-        }
+    let base = match &config.resume {
+        Some(path) => Some(resumable(path)?.into_base()),
+        None => None,
     };
-    match written {
-        // A reader that stops early (`| head`) is not a failure.
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(Exit::Success),
-        other => other?,
-    }
+    let ui = Ui::new(&config);
+    let outcome =
+        hotpix::engine::find_more(&config.paths, &config.options, base, &|e| ui.event(e))?;
+    ui.finish();
+    // A reader that left stdout early (`| head`) is no reason to skip the
+    // pictures, lists and state the user also asked for.
+    emit(&config.destination, |w| {
+        report::write(&outcome.report, config.format, w)
+    })?;
     write_extras(&config, &outcome)?;
+    let report = outcome.report.clone();
+    if let Some(path) = &config.save {
+        State::from_outcome(outcome).save(path)?;
+    }
     if config.verbosity != Verbosity::Quiet {
         let s = &report.summary;
         for w in &s.warnings {
@@ -143,6 +154,121 @@ fn write_extras(config: &Config, outcome: &Outcome) -> anyhow::Result<()> {
         })?;
     }
     Ok(())
+}
+
+/// A state to resume from: readable, and made with this decoder.
+fn resumable(path: &std::path::Path) -> anyhow::Result<State> {
+    let state = State::load(path)?;
+    if state.decoder != hotpix::decode::DECODER {
+        anyhow::bail!(
+            "cannot resume '{}': it was decoded by {}, this hotpix decodes with {}; \
+             statistics of two decoders differ slightly and would not mix",
+            path.display(),
+            state.decoder,
+            hotpix::decode::DECODER
+        );
+    }
+    Ok(state)
+}
+
+/// Writes output to its destination. Returns false when stdout's reader
+/// stopped early (`| head`), which is not a failure.
+fn emit(
+    destination: &Destination,
+    fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> anyhow::Result<bool> {
+    let written = match destination {
+        Destination::Stdout => {
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::new(stdout.lock());
+            fill(&mut out).and_then(|()| out.flush())
+        }
+        Destination::File(path) => write_file(path, fill),
+    };
+    match written {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(false),
+        other => {
+            other?;
+            Ok(true)
+        }
+    }
+}
+
+fn report_state(config: ReportConfig) -> anyhow::Result<Exit> {
+    let state = State::load(&config.state)?;
+    if state.stats.frames < 2 {
+        return Err(hotpix::Error::TooFewFrames {
+            usable: state.stats.frames as usize,
+            total: state.stats.frames as usize,
+        }
+        .into());
+    }
+    let report = state.report(config.top, config.threshold);
+    if !emit(&config.destination, |w| {
+        report::write(&report, config.format, w)
+    })? {
+        return Ok(Exit::Success);
+    }
+    if !config.quiet {
+        for w in &report.summary.warnings {
+            eprintln!("hotpix: warning: {w}");
+        }
+        eprintln!(
+            "hotpix: {} defects; {} frames in '{}', {}x{}",
+            report.defects.len(),
+            report.summary.frames_used,
+            config.state.display(),
+            report.summary.width,
+            report.summary.height,
+        );
+    }
+    if config.fail_on_defects && !report.defects.is_empty() {
+        return Ok(Exit::DefectsFound);
+    }
+    Ok(Exit::Success)
+}
+
+fn merge(args: MergeArgs) -> anyhow::Result<Exit> {
+    let states = args
+        .states
+        .iter()
+        .map(|p| Ok((p.clone(), State::load(p)?)))
+        .collect::<Result<Vec<_>, StateError>>()?;
+    let merged = hotpix::state::merge(states, args.mixed_cameras)?;
+    merged.state.save(&args.output)?;
+    if !args.quiet {
+        for p in &merged.contained {
+            eprintln!(
+                "hotpix: '{}' left out: all its frames are in another state",
+                p.display()
+            );
+        }
+        eprintln!(
+            "hotpix: merged {} frames into '{}'",
+            merged.state.stats.frames,
+            args.output.display()
+        );
+    }
+    Ok(Exit::Success)
+}
+
+fn diff(args: DiffArgs) -> anyhow::Result<Exit> {
+    let old = hotpix::diff::load(&args.old, args.threshold)?;
+    let new = hotpix::diff::load(&args.new, args.threshold)?;
+    let d = hotpix::diff::diff(&old, &new);
+    emit(&Destination::Stdout, |w| match args.format {
+        DiffFormatArg::Table => hotpix::diff::write_table(&d, w),
+        DiffFormatArg::Json => {
+            serde_json::to_writer_pretty(&mut *w, &d)?;
+            writeln!(w)
+        }
+    })?;
+    // The exit code answers "did a defect appear?" even when stdout's reader left early.
+    Ok(if d.new.is_empty() {
+        Exit::Success
+    } else {
+        Exit::DefectsFound
+    })
 }
 
 /// Progress bar and messages on stderr.

@@ -17,9 +17,10 @@ use hotpix::{inputs, FindOptions, Format};
     name = "hotpix",
     version,
     about = "Find the defective pixels (stuck, hot, warm, dead) of a camera sensor from ordinary photos",
-    after_help = "Exit codes: 0 report produced; 1 defects found with --fail-on-defects; \
-                  2 usage error or no usable result (nothing matched, fewer than 2 usable \
-                  frames, mixed cameras); 3 the report could not be written."
+    after_help = "Exit codes: 0 report produced; 1 defects found with --fail-on-defects, or \
+                  `diff` found a new defect; 2 usage error or no usable result (nothing matched, \
+                  fewer than 2 usable frames, mixed cameras, a damaged or incompatible state \
+                  file); 3 the report or state file could not be written."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -30,6 +31,12 @@ pub struct Cli {
 pub enum Command {
     /// Analyse a series of photos from one camera and report its suspect subpixels
     Find(FindArgs),
+    /// Report on a saved state (from `find --save`) without decoding any photo
+    Report(ReportArgs),
+    /// Combine saved states of disjoint frame sets into one
+    Merge(MergeArgs),
+    /// Compare the defects of two states or JSON reports; exit 1 if a defect is new
+    Diff(DiffArgs),
 }
 
 #[derive(Debug, Args)]
@@ -113,6 +120,17 @@ pub struct FindArgs {
     /// positions that become negative are dropped with a warning [default: 0,0]
     #[arg(long, value_name = "DX,DY", allow_hyphen_values = true, value_parser = parse_offset)]
     pub raw_offset: Option<Offset>,
+    /// Also save the merged statistics and the list of frames counted to
+    /// STATE (an .npz file; replaced atomically), for `report`, `merge` and
+    /// `find --resume`
+    #[arg(long, value_name = "STATE")]
+    pub save: Option<PathBuf>,
+
+    /// Add to the statistics saved in STATE: only frames whose content is not
+    /// already counted there are decoded; the report covers all frames. The
+    /// result is written only with --save (which may name STATE itself)
+    #[arg(long, value_name = "STATE")]
+    pub resume: Option<PathBuf>,
 }
 
 fn parse_offset(s: &str) -> Result<Offset, String> {
@@ -122,6 +140,85 @@ fn parse_offset(s: &str) -> Result<Offset, String> {
         dx: dx.trim().parse().map_err(|_| bad())?,
         dy: dy.trim().parse().map_err(|_| bad())?,
     })
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A state file written by `hotpix find --save` or `hotpix merge`
+    #[arg(value_name = "STATE")]
+    pub state: PathBuf,
+
+    /// Subpixels in each ranked list (lowest and highest variance)
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub top: usize,
+
+    /// Report format: a table for people, JSON or CSV for scripts
+    #[arg(long, value_enum, default_value_t = FormatArg::Table)]
+    pub format: FormatArg,
+
+    /// Write the report to FILE (replaced atomically) instead of stdout; `-` is stdout
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Defect score above which a subpixel is flagged [default: adapted to the
+    /// series from the spread of all scores; the report says which was used]
+    #[arg(long, value_name = "SCORE", value_parser = positive_f64)]
+    pub threshold: Option<f64>,
+
+    /// Exit with code 1 when any defect is found (the report is still written)
+    #[arg(long)]
+    pub fail_on_defects: bool,
+
+    /// No warnings or closing line on stderr; errors are still printed
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// State files to combine (at least two); they must share frame size,
+    /// decoder and camera body. A state whose frames all lie in another is left
+    /// out; any other frame counted in two states is refused
+    #[arg(required = true, num_args = 2.., value_name = "STATE")]
+    pub states: Vec<PathBuf>,
+
+    /// The merged state file to write (replaced atomically; may be one of the inputs)
+    #[arg(short, long, value_name = "OUT")]
+    pub output: PathBuf,
+
+    /// Combine states from different camera bodies instead of stopping
+    #[arg(long)]
+    pub mixed_cameras: bool,
+
+    /// No closing line on stderr; errors are still printed
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The earlier state file, or JSON report of `find --format json`
+    #[arg(value_name = "OLD")]
+    pub old: PathBuf,
+
+    /// The later state file, or JSON report
+    #[arg(value_name = "NEW")]
+    pub new: PathBuf,
+
+    /// Defect score threshold for detecting on state files [default: adapted
+    /// to each state]; a JSON report's defects are taken as reported
+    #[arg(long, value_name = "SCORE", value_parser = positive_f64)]
+    pub threshold: Option<f64>,
+
+    /// Output format: a table for people or JSON for scripts
+    #[arg(long, value_enum, default_value_t = DiffFormatArg::Table)]
+    pub format: DiffFormatArg,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormatArg {
+    Table,
+    Json,
 }
 
 fn positive_f64(s: &str) -> Result<f64, String> {
@@ -164,6 +261,10 @@ pub struct Config {
     pub progress: bool,
     pub fail_on_defects: bool,
     pub extras: Extras,
+    /// Where to save the statistics (`--save`).
+    pub save: Option<PathBuf>,
+    /// The state to add to (`--resume`).
+    pub resume: Option<PathBuf>,
 }
 
 /// The pictures and bad-pixel lists asked for, besides the report.
@@ -176,6 +277,80 @@ pub struct Extras {
     /// The folder the RawTherapee list goes into.
     pub rawtherapee: Option<PathBuf>,
     pub raw_offset: Offset,
+}
+
+/// A validated `report` invocation.
+#[derive(Debug)]
+pub struct ReportConfig {
+    pub state: PathBuf,
+    pub top: usize,
+    pub threshold: Option<f64>,
+    pub format: Format,
+    pub destination: Destination,
+    pub fail_on_defects: bool,
+    pub quiet: bool,
+}
+
+impl ReportArgs {
+    pub fn into_config(self) -> anyhow::Result<ReportConfig> {
+        Ok(ReportConfig {
+            destination: destination_of(self.output)?,
+            state: existing_file(self.state)?,
+            top: self.top,
+            threshold: self.threshold,
+            format: self.format.into(),
+            fail_on_defects: self.fail_on_defects,
+            quiet: self.quiet,
+        })
+    }
+}
+
+impl MergeArgs {
+    /// Checks the inputs exist and the output can be written before reading any.
+    pub fn validate(mut self) -> anyhow::Result<Self> {
+        self.states = self
+            .states
+            .into_iter()
+            .map(existing_file)
+            .collect::<anyhow::Result<_>>()?;
+        match destination_of(Some(self.output.clone()))? {
+            Destination::File(_) => Ok(self),
+            Destination::Stdout => bail!("merge writes a state file; `-o -` is not supported"),
+        }
+    }
+}
+
+impl From<FormatArg> for Format {
+    fn from(f: FormatArg) -> Format {
+        match f {
+            FormatArg::Table => Format::Table,
+            FormatArg::Json => Format::Json,
+            FormatArg::Csv => Format::Csv,
+        }
+    }
+}
+
+fn existing_file(p: PathBuf) -> anyhow::Result<PathBuf> {
+    if !p.is_file() {
+        bail!(
+            "state file '{}' does not exist or is not a file",
+            p.display()
+        );
+    }
+    Ok(p)
+}
+
+/// Where `-o` sends output: stdout for none or `-`, else a file that looks
+/// writable (see `check_output_file`).
+fn destination_of(output: Option<PathBuf>) -> anyhow::Result<Destination> {
+    Ok(match output {
+        None => Destination::Stdout,
+        Some(p) if p.as_os_str() == "-" => Destination::Stdout,
+        Some(p) => {
+            check_output_file("output", &p)?;
+            Destination::File(p)
+        }
+    })
 }
 
 /// Checks that a file can be written at `path` as far as can be told before
@@ -200,14 +375,13 @@ impl FindArgs {
     /// Checks everything that can be checked before decoding: inputs expand
     /// to at least one path, the output location is writable-looking.
     pub fn into_config(self) -> anyhow::Result<Config> {
-        let destination = match self.output {
-            None => Destination::Stdout,
-            Some(p) if p.as_os_str() == "-" => Destination::Stdout,
-            Some(p) => {
-                check_output_file("output", &p)?;
-                Destination::File(p)
+        let destination = destination_of(self.output)?;
+        if let Some(save) = &self.save {
+            if destination_of(Some(save.clone()))? == Destination::Stdout {
+                bail!("--save writes a state file; `-` is not supported");
             }
-        };
+        }
+        let resume = self.resume.map(existing_file).transpose()?;
         for (what, path) in [
             ("--map", &self.map),
             ("--crops", &self.crops),
@@ -255,6 +429,8 @@ impl FindArgs {
             },
             fail_on_defects: self.fail_on_defects,
             extras,
+            save: self.save,
+            resume,
             format: match self.format {
                 FormatArg::Table => Format::Table,
                 FormatArg::Json => Format::Json,
@@ -293,6 +469,7 @@ mod tests {
             all.push("a.jpg");
             match Cli::try_parse_from(all).ok()?.command {
                 Command::Find(f) => f.raw_offset,
+                _ => None,
             }
         };
         assert_eq!(
@@ -304,5 +481,12 @@ mod tests {
         assert_eq!(offset(&["--raw-offset", "a,1"]), None);
         assert_eq!(offset(&["--raw-offset", "1.5,1"]), None);
         assert!(Cli::try_parse_from(["hotpix", "find", "--max-crops", "0", "a.jpg"]).is_err());
+    }
+
+    #[test]
+    fn merge_needs_two_states_and_an_output() {
+        assert!(Cli::try_parse_from(["hotpix", "merge", "a.npz", "-o", "c.npz"]).is_err());
+        assert!(Cli::try_parse_from(["hotpix", "merge", "a.npz", "b.npz"]).is_err());
+        assert!(Cli::try_parse_from(["hotpix", "merge", "a.npz", "b.npz", "-o", "c.npz"]).is_ok());
     }
 }

@@ -16,6 +16,11 @@ use zune_core::options::DecoderOptions;
 
 use crate::error::SkipReason;
 
+/// The decoder and its mode, as a state file records it: statistics from
+/// another decoder (or version) differ slightly and should not be mixed. A
+/// unit test keeps the version in step with Cargo.lock.
+pub const DECODER: &str = "zune-jpeg 0.5.15 strict";
+
 /// Refuse frames above this many megapixels unless told otherwise: a header is
 /// free to claim 65535x65535 (12.8 GB of RGB), and no camera body makes that.
 pub const DEFAULT_MAX_MEGAPIXELS: u32 = 200;
@@ -174,10 +179,22 @@ impl FrameDecoder {
     /// Decodes the RGB pixels of `path` (row-major, 3 bytes a pixel, stored
     /// orientation) into the reused buffer and returns it.
     pub fn decode(&mut self, path: &Path) -> Result<&[u8], SkipReason> {
+        self.read(path)?;
+        self.decode_read()
+    }
+
+    /// Reads the file at `path` into the reused buffer and returns its bytes
+    /// (to be hashed, say), without decoding them.
+    pub fn read(&mut self, path: &Path) -> Result<&[u8], SkipReason> {
         self.file_bytes.clear();
         File::open(path)
             .and_then(|mut f| f.read_to_end(&mut self.file_bytes))
             .map_err(|e| SkipReason::Unreadable(e.to_string()))?;
+        Ok(&self.file_bytes)
+    }
+
+    /// Decodes the bytes the last [`FrameDecoder::read`] read.
+    pub fn decode_read(&mut self) -> Result<&[u8], SkipReason> {
         let options = DecoderOptions::default()
             .set_strict_mode(true)
             .set_max_width(self.width as usize)
@@ -214,6 +231,17 @@ mod tests {
         s.extend_from_slice(&((payload.len() + 2) as u16).to_be_bytes());
         s.extend_from_slice(payload);
         s
+    }
+
+    #[test]
+    fn decoder_name_matches_the_locked_version() {
+        let lock = include_str!("../Cargo.lock");
+        let at = lock
+            .find("name = \"zune-jpeg\"\nversion = \"")
+            .expect("zune-jpeg is locked");
+        let rest = &lock[at + "name = \"zune-jpeg\"\nversion = \"".len()..];
+        let version = &rest[..rest.find('"').unwrap()];
+        assert_eq!(DECODER, format!("zune-jpeg {version} strict"));
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! Data flows one way: paths -> headers (+EXIF) -> per-worker partial
 //! statistics -> merged statistics -> report. Nothing later reaches back.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -18,6 +18,7 @@ use crate::detect::detect;
 use crate::error::{Error, SkipReason, Skipped};
 use crate::rank::{rank, End};
 use crate::report::{CameraCount, Range, Report, SkippedInput, Summary, SCHEMA_VERSION};
+use crate::similarity::THUMBNAIL_LEN;
 use crate::similarity::{median_similarity, thumbnail, TOO_ALIKE};
 use crate::stats::{merge_partials, Partial, Stats};
 
@@ -53,11 +54,46 @@ pub enum Event<'a> {
     ExifProblem { path: &'a Path, problem: &'a str },
 }
 
-/// The result of a run: the merged statistics and the report made from them.
+/// The result of a run: the merged statistics, the frames counted in them
+/// and the report made from them.
 #[derive(Debug)]
 pub struct Outcome {
     pub stats: Stats,
     pub report: Report,
+    /// Every frame in `stats`: a base's frames first, then this run's in path order.
+    pub frames: Vec<CountedFrame>,
+}
+
+/// BLAKE3 of a file's bytes: names a frame by its content, so a renamed or
+/// twice-listed file is counted once. BLAKE3 because it is collision-resistant
+/// (a crafted file cannot pass for another) and still costs about 1 ms a
+/// full-size JPEG, against ~100 ms to decode it.
+pub type FrameHash = [u8; 32];
+
+/// A frame whose pixels are in the statistics.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CountedFrame {
+    /// The path as it was given or expanded.
+    pub path: PathBuf,
+    /// File size in bytes.
+    pub bytes: u64,
+    /// BLAKE3 of the file's bytes.
+    pub hash: FrameHash,
+    /// What its EXIF said.
+    pub meta: FrameMeta,
+    /// Its block-brightness thumbnail (see [`crate::similarity`]).
+    pub thumbnail: Vec<f32>,
+}
+
+/// Statistics counted earlier (a saved state) that a run adds to: frames whose
+/// content is already counted are skipped, the frame size is the base's, and
+/// the report covers base and new frames together.
+#[derive(Debug, Clone)]
+pub struct Base {
+    pub stats: Stats,
+    pub frames: Vec<CountedFrame>,
+    /// Inputs skipped by the runs that made the base.
+    pub skipped: Vec<SkippedInput>,
 }
 
 /// A frame that passed the probe.
@@ -73,6 +109,16 @@ struct Candidate {
 pub fn find(
     paths: &[PathBuf],
     opts: &FindOptions,
+    on: &(dyn Fn(Event) + Sync),
+) -> Result<Outcome, Error> {
+    find_more(paths, opts, None, on)
+}
+
+/// Runs `hotpix find` on `paths`, adding to `base` when given.
+pub fn find_more(
+    paths: &[PathBuf],
+    opts: &FindOptions,
+    base: Option<Base>,
     on: &(dyn Fn(Event) + Sync),
 ) -> Result<Outcome, Error> {
     let started = Instant::now();
@@ -100,7 +146,9 @@ pub fn find(
         }
     }
 
-    let Some((width, height)) = majority_size(&candidates) else {
+    let base_size = base.as_ref().map(|b| (b.stats.width(), b.stats.height()));
+    let base_frames = base.as_ref().map_or(&[][..], |b| &b.frames[..]);
+    let Some((width, height)) = base_size.or_else(|| majority_size(&candidates)) else {
         return Err(Error::TooFewFrames {
             usable: 0,
             total: paths.len(),
@@ -130,48 +178,123 @@ pub fn find(
             });
         }
     }
-    if series.len() < 2 {
+    if series.len() + base_frames.len() < 2 {
         return Err(Error::TooFewFrames {
-            usable: series.len(),
-            total: paths.len(),
+            usable: series.len() + base_frames.len(),
+            total: paths.len() + base_frames.len(),
         });
     }
     if !opts.mixed_cameras {
-        check_one_body(&series)?;
+        check_one_body(
+            base_frames
+                .iter()
+                .map(|f| &f.meta)
+                .chain(series.iter().map(|c| &c.meta)),
+        )?;
     }
 
     on(Event::DecodeStarted {
         frames: series.len(),
     });
     let workers = jobs.min(series.len());
-    let (partials, used, thumbs, decode_skips) =
-        accumulate(&pool, &series, width, height, workers, on)?;
+    let known = base_frames
+        .iter()
+        .map(|f| (f.hash, f.path.clone()))
+        .collect();
+    let (partials, used, decode_skips) =
+        accumulate(&pool, &series, width, height, workers, known, on)?;
     skipped.extend(decode_skips);
-    skipped.sort_by(|a, b| a.path.cmp(&b.path));
 
-    let stats = merge_partials(partials)
-        .filter(|s| s.frames >= 2)
-        .ok_or(Error::TooFewFrames {
-            usable: used.len(),
-            total: paths.len(),
-        })?;
-    let used_meta: Vec<&FrameMeta> = used.iter().map(|&i| &series[i].meta).collect();
+    let (mut stats, mut frames, mut skipped_inputs) = match base {
+        Some(b) => (Some(b.stats), b.frames, b.skipped),
+        None => (None, Vec::new(), Vec::new()),
+    };
+    if let Some(new) = merge_partials(partials) {
+        match &mut stats {
+            Some(s) => s.merge(&new),
+            None => stats = Some(new),
+        }
+    }
+    let usable = frames.len() + used.len();
+    let stats = stats.filter(|s| s.frames >= 2).ok_or(Error::TooFewFrames {
+        usable,
+        total: paths.len() + frames.len(),
+    })?;
+    frames.extend(used.into_iter().map(|u| {
+        let c = &series[u.index];
+        CountedFrame {
+            path: c.path.clone(),
+            bytes: u.bytes,
+            hash: u.hash,
+            meta: c.meta.clone(),
+            thumbnail: u.thumbnail,
+        }
+    }));
+    skipped_inputs.extend(skipped.iter().map(|s| SkippedInput {
+        path: s.path.display().to_string(),
+        reason: s.reason.to_string(),
+    }));
+    let report = pool.install(|| {
+        make_report(
+            &stats,
+            &frames,
+            skipped_inputs,
+            opts.top,
+            opts.threshold,
+            workers,
+            started,
+        )
+    });
+    Ok(Outcome {
+        stats,
+        report,
+        frames,
+    })
+}
+
+/// The report on `stats`, which counts exactly `frames`; the summary lists
+/// `skipped` (in path order, without any path that is counted). Used by a run,
+/// and on saved statistics without decoding anything (`workers` is then 0).
+pub fn make_report(
+    stats: &Stats,
+    frames: &[CountedFrame],
+    mut skipped: Vec<SkippedInput>,
+    top: usize,
+    threshold: Option<f64>,
+    workers: usize,
+    started: Instant,
+) -> Report {
+    let counted: std::collections::HashSet<String> = frames
+        .iter()
+        .map(|f| f.path.display().to_string())
+        .collect();
+    skipped.retain(|s| !counted.contains(&s.path));
+    skipped.sort_by(|a, b| a.path.cmp(&b.path).then_with(|| a.reason.cmp(&b.reason)));
+    skipped.dedup_by(|a, b| a.path == b.path);
+    let used_meta: Vec<&FrameMeta> = frames.iter().map(|f| &f.meta).collect();
+    let thumbs: Vec<Vec<f32>> = frames.iter().map(|f| f.thumbnail.clone()).collect();
     let similarity = median_similarity(&thumbs);
-    let detection = pool.install(|| detect(&stats, opts.threshold));
-    let mut summary = summarize(&used_meta, &skipped, width, height, workers, started);
+    let detection = detect(stats, threshold);
+    let mut summary = summarize(
+        &used_meta,
+        skipped,
+        stats.width(),
+        stats.height(),
+        workers,
+        started,
+    );
     summary.threshold = detection.threshold;
-    summary.threshold_automatic = opts.threshold.is_none();
+    summary.threshold_automatic = threshold.is_none();
     summary.frame_similarity = similarity;
     summary.warnings = warnings(stats.frames, similarity);
-    let report = pool.install(|| Report {
+    Report {
         schema_version: SCHEMA_VERSION,
         tool: format!("hotpix {}", env!("CARGO_PKG_VERSION")),
         summary,
         defects: detection.defects,
-        lowest_variance: rank(&stats, End::Lowest, opts.top),
-        highest_variance: rank(&stats, End::Highest, opts.top),
-    });
-    Ok(Outcome { stats, report })
+        lowest_variance: rank(stats, End::Lowest, top),
+        highest_variance: rank(stats, End::Highest, top),
+    }
 }
 
 fn probe_one(path: &Path, max_megapixels: u32) -> Result<Candidate, Skipped> {
@@ -204,8 +327,8 @@ fn majority_size(candidates: &[Candidate]) -> Option<(u32, u32)> {
 }
 
 /// Frames from two bodies would mix two sensors' defects.
-fn check_one_body(series: &[Candidate]) -> Result<(), Error> {
-    let bodies = count_bodies(series.iter().map(|c| &c.meta));
+pub fn check_one_body<'a>(metas: impl Iterator<Item = &'a FrameMeta>) -> Result<(), Error> {
+    let bodies = count_bodies(metas);
     if known_bodies(&bodies) <= 1 {
         return Ok(());
     }
@@ -275,9 +398,18 @@ fn warnings(frames: u64, similarity: Option<f64>) -> Vec<String> {
     w
 }
 
-/// Per worker partials, the indices of the frames used, their thumbnails (in
-/// frame order), and the frames skipped while decoding.
-type Accumulated = (Vec<Partial>, Vec<usize>, Vec<Vec<f32>>, Vec<Skipped>);
+/// A frame a worker counted.
+struct Used {
+    /// Index in the series.
+    index: usize,
+    bytes: u64,
+    hash: FrameHash,
+    thumbnail: Vec<f32>,
+}
+
+/// Per worker partials, the frames used (in series order), and the frames
+/// skipped while decoding.
+type Accumulated = (Vec<Partial>, Vec<Used>, Vec<Skipped>);
 
 /// Exactly `workers` workers share the frames dynamically: each takes the next
 /// untaken frame when it is free, and folds it into the one partial it owns
@@ -289,9 +421,13 @@ fn accumulate(
     width: u32,
     height: u32,
     workers: usize,
+    known: HashMap<FrameHash, PathBuf>,
     on: &(dyn Fn(Event) + Sync),
 ) -> Result<Accumulated, Error> {
     let next = AtomicUsize::new(0);
+    // Content already counted, by a base or by this run: the first frame
+    // decoded wins. (With duplicates in one run, which path wins depends on timing.)
+    let claimed = Mutex::new(known);
     let used = Mutex::new(Vec::new());
     let skipped = Mutex::new(Vec::new());
     let partials: Vec<Result<Partial, Error>> = pool.broadcast(|ctx| {
@@ -304,15 +440,54 @@ fn accumulate(
         loop {
             let i = next.fetch_add(1, Ordering::Relaxed);
             let Some(frame) = series.get(i) else { break };
-            match decoder.decode(&frame.path) {
-                Ok(pixels) => {
-                    let thumb = thumbnail(pixels, width as usize, height as usize);
+            // Content is claimed only once decoded and counted, so a copy of
+            // a frame that fails to decode fails with its own reason.
+            let claim = |hash: FrameHash, insert: bool| -> Result<bool, SkipReason> {
+                let mut claimed = claimed.lock().expect("no worker panics holding it");
+                match claimed.get(&hash) {
+                    // The same file listed again (resuming over a whole folder): no news.
+                    Some(first) if *first == frame.path => Ok(false),
+                    Some(first) => Err(SkipReason::AlreadyCounted(first.display().to_string())),
+                    None => {
+                        if insert {
+                            claimed.insert(hash, frame.path.clone());
+                        }
+                        Ok(true)
+                    }
+                }
+            };
+            let counted = decoder
+                .read(&frame.path)
+                .map(|bytes| (bytes.len() as u64, *blake3::hash(bytes).as_bytes()))
+                .and_then(|(bytes, hash)| {
+                    if !claim(hash, false)? {
+                        return Ok(None);
+                    }
+                    let pixels = decoder.decode_read()?;
+                    if !claim(hash, true)? {
+                        return Ok(None);
+                    }
+                    let thumbnail = thumbnail(pixels, width as usize, height as usize);
+                    debug_assert_eq!(thumbnail.len(), THUMBNAIL_LEN);
+                    Ok(Some((
+                        pixels,
+                        Used {
+                            index: i,
+                            bytes,
+                            hash,
+                            thumbnail,
+                        },
+                    )))
+                });
+            match counted {
+                Ok(Some((pixels, frame_used))) => {
                     partial.push(pixels)?;
                     used.lock()
                         .expect("no worker panics holding it")
-                        .push((i, thumb));
+                        .push(frame_used);
                     on(Event::FrameDone);
                 }
+                Ok(None) => on(Event::FrameDone),
                 Err(reason) => {
                     let s = Skipped {
                         path: frame.path.clone(),
@@ -332,19 +507,17 @@ fn accumulate(
         .filter(|p| p.frames() > 0)
         .collect();
     let mut used = used.into_inner().expect("workers are done");
-    used.sort_unstable_by_key(|(i, _)| *i);
-    let (used, thumbs) = used.into_iter().unzip();
+    used.sort_unstable_by_key(|u| u.index);
     Ok((
         partials,
         used,
-        thumbs,
         skipped.into_inner().expect("workers are done"),
     ))
 }
 
 fn summarize(
     used: &[&FrameMeta],
-    skipped: &[Skipped],
+    skipped: Vec<SkippedInput>,
     width: u32,
     height: u32,
     workers: usize,
@@ -372,13 +545,7 @@ fn summarize(
         cameras,
         frames_used: used.len() as u64,
         frames_skipped: skipped.len(),
-        skipped: skipped
-            .iter()
-            .map(|s| SkippedInput {
-                path: s.path.display().to_string(),
-                reason: s.reason.to_string(),
-            })
-            .collect(),
+        skipped,
         width,
         height,
         iso: Range::of(used.iter().filter_map(|m| m.iso)),

@@ -33,6 +33,8 @@ pub enum SkipReason {
     },
     #[error("cannot decode: {0}")]
     Decode(String),
+    #[error("same content as {0}, which is already counted")]
+    AlreadyCounted(String),
 }
 
 /// A frame that was not used, and why.

@@ -15,6 +15,7 @@
 pub mod camera;
 pub mod decode;
 pub mod detect;
+pub mod diff;
 pub mod engine;
 pub mod error;
 pub mod evidence;
@@ -24,6 +25,7 @@ pub mod output;
 pub mod rank;
 pub mod report;
 pub mod similarity;
+pub mod state;
 pub mod stats;
 pub mod synth;
 pub mod visual;

@@ -10,6 +10,8 @@
 /// Grid of the thumbnail, in blocks.
 const GRID_W: usize = 16;
 const GRID_H: usize = 12;
+/// Values in a thumbnail.
+pub const THUMBNAIL_LEN: usize = GRID_W * GRID_H;
 /// Pixels sampled per block row/column step (every 4th is plenty for a mean).
 const STEP: usize = 4;
 /// At most this many frames (evenly spaced in path order) are compared

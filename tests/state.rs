@@ -1,0 +1,356 @@
+//! Saved statistics through the built binary: split, save, merge and report
+//! agree with one run; resuming never counts a frame twice; damaged state
+//! files are refused with the file named; `diff` exit codes.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::{bin, fixture, run, run_in, without_run_fields, Run};
+
+fn series(range: std::ops::RangeInclusive<u32>) -> Vec<String> {
+    range
+        .map(|i| {
+            fixture(&format!("series/DSC_{i:04}.JPG"))
+                .display()
+                .to_string()
+        })
+        .collect()
+}
+
+fn hotpix(dir: &Path, args: &[&str], more: &[String]) -> Run {
+    let mut all: Vec<&str> = args.to_vec();
+    all.extend(more.iter().map(String::as_str));
+    let run = run_in(dir, &all);
+    assert!(
+        !run.stderr.contains("panicked"),
+        "hotpix panicked: {}",
+        run.stderr
+    );
+    run
+}
+
+fn ok(run: Run) -> Run {
+    assert_eq!(run.code, 0, "stderr:\n{}", run.stderr);
+    run
+}
+
+fn save(dir: &Path, name: &str, frames: &[String]) -> PathBuf {
+    ok(hotpix(
+        dir,
+        &["find", "-q", "-j", "2", "--format", "json", "--save", name],
+        frames,
+    ));
+    dir.join(name)
+}
+
+fn report(dir: &Path, state: &str) -> serde_json::Value {
+    ok(hotpix(
+        dir,
+        &["report", "-q", "--format", "json", "--top", "20", state],
+        &[],
+    ))
+    .json()
+}
+
+/// Relative closeness with a floor for values near 0.
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-4 * b.abs().max(1e-2)
+}
+
+#[test]
+fn split_save_merge_report_matches_one_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let whole = without_run_fields(
+        ok(hotpix(
+            d,
+            &[
+                "find", "-q", "--format", "json", "--top", "20", "--save", "all.npz",
+            ],
+            &series(1..=12),
+        ))
+        .json(),
+    );
+    // Report from the state of the same run: the same document.
+    assert_eq!(without_run_fields(report(d, "all.npz")), whole);
+
+    save(d, "a.npz", &series(1..=5));
+    save(d, "b.npz", &series(6..=12));
+    ok(hotpix(
+        d,
+        &["merge", "-q", "a.npz", "b.npz", "-o", "m.npz"],
+        &[],
+    ));
+    let merged = without_run_fields(report(d, "m.npz"));
+    assert_eq!(merged["summary"]["frames_used"], 12);
+    let spots = |r: &serde_json::Value| -> Vec<(u64, u64, String)> {
+        r["defects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| {
+                (
+                    d["x"].as_u64().unwrap(),
+                    d["y"].as_u64().unwrap(),
+                    d["kind"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(spots(&merged), spots(&whole));
+    assert_eq!(spots(&whole).len(), 9);
+    for list in ["lowest_variance", "highest_variance"] {
+        for (m, w) in merged[list]
+            .as_array()
+            .unwrap()
+            .iter()
+            .zip(whole[list].as_array().unwrap())
+        {
+            // Positions of near-equal variances may swap (f32 rounding
+            // differs between one exact sum and a Chan merge); values may not.
+            let (vm, vw) = (
+                m["variance"].as_f64().unwrap(),
+                w["variance"].as_f64().unwrap(),
+            );
+            assert!(close(vm, vw), "{list}: variance {vm} vs {vw}");
+        }
+    }
+    for (m, w) in merged["defects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(whole["defects"].as_array().unwrap())
+    {
+        let (vm, vw) = (
+            m["variance"].as_f64().unwrap(),
+            w["variance"].as_f64().unwrap(),
+        );
+        assert!(close(vm, vw), "defect variance {vm} vs {vw}");
+    }
+    for key in ["camera", "iso", "exposure_s", "date", "frame_similarity"] {
+        assert_eq!(merged["summary"][key], whole["summary"][key], "{key}");
+    }
+
+    // Merging in the other order, or with a state contained in another, agrees.
+    ok(hotpix(
+        d,
+        &["merge", "-q", "b.npz", "a.npz", "all.npz", "-o", "m2.npz"],
+        &[],
+    ));
+    assert_eq!(spots(&report(d, "m2.npz")), spots(&whole));
+}
+
+#[test]
+fn resume_counts_no_frame_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    save(d, "s.npz", &series(1..=7));
+    // Overlapping inputs, one of them renamed, one listed twice under two names.
+    std::fs::copy(fixture("series/DSC_0003.JPG"), d.join("renamed.JPG")).unwrap();
+    std::fs::copy(fixture("series/DSC_0010.JPG"), d.join("copy-of-10.JPG")).unwrap();
+    let mut inputs = series(5..=12);
+    inputs.push("renamed.JPG".into());
+    inputs.push("copy-of-10.JPG".into());
+    let run = ok(hotpix(
+        d,
+        &[
+            "find", "-q", "--format", "json", "--resume", "s.npz", "--save", "s.npz",
+        ],
+        &inputs,
+    ));
+    let resumed = run.json();
+    assert_eq!(resumed["summary"]["frames_used"], 12);
+    let skipped: Vec<&str> = resumed["summary"]["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["path"].as_str().unwrap())
+        .collect();
+    assert!(skipped.contains(&"renamed.JPG"), "{skipped:?}");
+    assert_eq!(skipped.len(), 2, "{skipped:?}");
+    // The state written back is the whole series, once.
+    let back = report(d, "s.npz");
+    assert_eq!(back["summary"]["frames_used"], 12);
+    let whole = ok(hotpix(
+        d,
+        &["find", "-q", "--format", "json"],
+        &series(1..=12),
+    ))
+    .json();
+    assert_eq!(
+        back["defects"].as_array().unwrap().len(),
+        whole["defects"].as_array().unwrap().len()
+    );
+
+    // Resuming with nothing new changes nothing.
+    let again = ok(hotpix(
+        d,
+        &["find", "-q", "--format", "json", "--resume", "s.npz"],
+        &series(1..=12),
+    ))
+    .json();
+    assert_eq!(again["summary"]["frames_used"], 12);
+    assert_eq!(again["defects"], back["defects"]);
+}
+
+#[test]
+fn damaged_state_files_are_refused_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let good = std::fs::read(save(d, "s.npz", &series(1..=4))).unwrap();
+    let mut cases: Vec<(String, Vec<u8>)> = vec![
+        ("empty".into(), Vec::new()),
+        ("text".into(), b"hello".to_vec()),
+    ];
+    for frac in [1, 10, 25, 50, 75, 90, 99] {
+        cases.push((
+            format!("cut at {frac}%"),
+            good[..good.len() * frac / 100].to_vec(),
+        ));
+    }
+    // Bytes in the meta.json and inside every array: the CRC-32 catches them.
+    for at in (64..good.len() - 200).step_by(good.len() / 23) {
+        let mut bad = good.clone();
+        bad[at] ^= 0x55;
+        cases.push((format!("flip at {at}"), bad));
+    }
+    let mut refused = 0;
+    for (what, bytes) in &cases {
+        std::fs::write(d.join("bad.npz"), bytes).unwrap();
+        let run = hotpix(d, &["report", "-q", "bad.npz"], &[]);
+        if run.code == 0 {
+            // Only a flip in zip bookkeeping can leave the state as it was.
+            assert_eq!(
+                report(d, "bad.npz")["defects"],
+                report(d, "s.npz")["defects"],
+                "{what}"
+            );
+            continue;
+        }
+        refused += 1;
+        assert_eq!(run.code, 2, "{what}: {}", run.stderr);
+        assert!(run.stderr.contains("bad.npz"), "{what}: {}", run.stderr);
+        assert!(run.stdout.is_empty(), "{what}");
+    }
+    assert!(refused >= cases.len() - 2, "{refused} of {}", cases.len());
+
+    // A JPEG is not a state, and a state that is not there is a usage error.
+    let run = hotpix(
+        d,
+        &[
+            "report",
+            &fixture("series/DSC_0001.JPG").display().to_string(),
+        ],
+        &[],
+    );
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("not a zip archive"), "{}", run.stderr);
+    assert_eq!(hotpix(d, &["report", "missing.npz"], &[]).code, 2);
+    assert_eq!(
+        hotpix(d, &["find", "--resume", "bad.npz"], &series(1..=2)).code,
+        2
+    );
+}
+
+#[test]
+fn merge_refuses_overlapping_states_and_other_sizes() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    save(d, "a.npz", &series(1..=6));
+    save(d, "b.npz", &series(5..=9));
+    let run = hotpix(d, &["merge", "a.npz", "b.npz", "-o", "m.npz"], &[]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("DSC_0005.JPG"), "{}", run.stderr);
+    assert!(!d.join("m.npz").exists());
+}
+
+#[test]
+fn diff_exits_1_only_when_a_defect_is_new() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    save(d, "all.npz", &series(1..=12));
+    // A report with a threshold no defect reaches: everything is new against it.
+    let none = ok(hotpix(
+        d,
+        &[
+            "find",
+            "-q",
+            "--format",
+            "json",
+            "--threshold",
+            "1000",
+            "-o",
+            "none.json",
+        ],
+        &series(1..=12),
+    ));
+    assert!(none.stdout.is_empty());
+
+    let run = hotpix(d, &["diff", "all.npz", "all.npz"], &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.starts_with("0 new, 0 gone, 9 unchanged"),
+        "{}",
+        run.stdout
+    );
+
+    let run = hotpix(
+        d,
+        &["diff", "--format", "json", "none.json", "all.npz"],
+        &[],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let j = run.json();
+    assert_eq!(j["new"].as_array().unwrap().len(), 9);
+    assert_eq!(j["gone"].as_array().unwrap().len(), 0);
+
+    let run = hotpix(d, &["diff", "all.npz", "none.json"], &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.starts_with("0 new, 9 gone"), "{}", run.stdout);
+
+    // --threshold applies to states: a high one finds nothing, so nothing is new.
+    let run = hotpix(
+        d,
+        &["diff", "--threshold", "1000", "all.npz", "all.npz"],
+        &[],
+    );
+    assert_eq!(run.code, 0);
+    assert_eq!(hotpix(d, &["diff", "all.npz", "nothing.json"], &[]).code, 2);
+}
+
+/// Regression guard (found while merging): the state is saved even when the
+/// report's reader closed stdout early (`| head`).
+#[test]
+fn save_survives_a_closed_stdout_pipe() {
+    use std::process::{Command, Stdio};
+    let tmp = tempfile::tempdir().unwrap();
+    let state = tmp.path().join("s.npz");
+    let series = fixture("series").display().to_string();
+    let mut child = Command::new(bin())
+        .args([
+            "find",
+            "--format",
+            "csv",
+            "--top",
+            "200000",
+            "--save",
+            state.to_str().unwrap(),
+            &series,
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r = run(&["report", "--format", "json", state.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["summary"]["frames_used"], 12);
+}
