@@ -12,7 +12,7 @@ use crate::cli::{
 use hotpix::export::{self, dcraw, rawtherapee};
 use hotpix::state::{State, StateError};
 use hotpix::visual::{self, crops, map};
-use hotpix::{output, report, Event, Outcome};
+use hotpix::{output, report, Event, Report, Stats};
 
 /// The documented exit codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,7 +69,13 @@ fn find(config: Config) -> anyhow::Result<Exit> {
     emit(&config.destination, |w| {
         report::write(&outcome.report, config.format, w)
     })?;
-    write_extras(&config, &outcome)?;
+    write_extras(
+        &config.extras,
+        config.options.jobs,
+        config.verbosity,
+        &outcome.stats,
+        &outcome.report,
+    )?;
     let report = outcome.report.clone();
     if let Some(path) = &config.save {
         State::from_outcome(outcome).save(path)?;
@@ -106,8 +112,14 @@ fn write_file(
     })
 }
 
-/// The pictures and bad-pixel lists, after the report.
-fn write_extras(config: &Config, outcome: &Outcome) -> anyhow::Result<()> {
+/// The pictures and bad-pixel lists, after the report; for `find` and `report`.
+fn write_extras(
+    extras: &Extras,
+    jobs: usize,
+    verbosity: Verbosity,
+    stats: &Stats,
+    report: &Report,
+) -> anyhow::Result<()> {
     let Extras {
         map: map_path,
         crops: crops_path,
@@ -115,12 +127,11 @@ fn write_extras(config: &Config, outcome: &Outcome) -> anyhow::Result<()> {
         dcraw: dcraw_path,
         rawtherapee: rawtherapee_dir,
         raw_offset,
-    } = &config.extras;
-    let (stats, report) = (&outcome.stats, &outcome.report);
+    } = extras;
     if map_path.is_some() || crops_path.is_some() {
         // Drawing computes scores again: on -j threads, like the run.
         let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(config.options.jobs.max(1))
+            .num_threads(jobs.max(1))
             .build()?;
         if let Some(path) = map_path {
             let image = pool.install(|| map::render(stats, report));
@@ -135,7 +146,7 @@ fn write_extras(config: &Config, outcome: &Outcome) -> anyhow::Result<()> {
         return Ok(());
     }
     let positions = export::positions(report, *raw_offset);
-    if config.verbosity != Verbosity::Quiet {
+    if verbosity != Verbosity::Quiet {
         for (number, x, y) in &positions.dropped {
             eprintln!(
                 "hotpix: warning: defect {number} is at ({x},{y}) after the raw offset \
@@ -204,11 +215,21 @@ fn report_state(config: ReportConfig) -> anyhow::Result<Exit> {
         .into());
     }
     let report = state.report(config.top, config.threshold);
-    if !emit(&config.destination, |w| {
+    emit(&config.destination, |w| {
         report::write(&report, config.format, w)
-    })? {
-        return Ok(Exit::Success);
-    }
+    })?;
+    let verbosity = if config.quiet {
+        Verbosity::Quiet
+    } else {
+        Verbosity::Normal
+    };
+    write_extras(
+        &config.extras,
+        config.jobs,
+        verbosity,
+        &state.stats,
+        &report,
+    )?;
     if !config.quiet {
         for w in &report.summary.warnings {
             eprintln!("hotpix: warning: {w}");

@@ -90,6 +90,26 @@ pub struct FindArgs {
           value_parser = clap::value_parser!(u32).range(1..=4295))]
     pub max_megapixels: u32,
 
+    #[command(flatten)]
+    pub extras: ExtrasArgs,
+
+    /// Also save the merged statistics and the list of frames counted to
+    /// STATE (an .npz file; replaced atomically), for `report`, `merge` and
+    /// `find --resume`
+    #[arg(long, value_name = "STATE")]
+    pub save: Option<PathBuf>,
+
+    /// Add to the statistics saved in STATE: only frames whose content is not
+    /// already counted there are decoded; the report covers all frames. The
+    /// result is written only with --save (which may name STATE itself)
+    #[arg(long, value_name = "STATE")]
+    pub resume: Option<PathBuf>,
+}
+
+/// The pictures and bad-pixel lists, besides the report: the same flags for
+/// `find` and `report`.
+#[derive(Debug, Args)]
+pub struct ExtrasArgs {
     /// Draw the whole sensor coloured by defect score, each defect circled
     /// and numbered as in the report, as a PNG (replaced atomically)
     #[arg(long, value_name = "FILE.png")]
@@ -120,17 +140,37 @@ pub struct FindArgs {
     /// positions that become negative are dropped with a warning [default: 0,0]
     #[arg(long, value_name = "DX,DY", allow_hyphen_values = true, value_parser = parse_offset)]
     pub raw_offset: Option<Offset>,
-    /// Also save the merged statistics and the list of frames counted to
-    /// STATE (an .npz file; replaced atomically), for `report`, `merge` and
-    /// `find --resume`
-    #[arg(long, value_name = "STATE")]
-    pub save: Option<PathBuf>,
+}
 
-    /// Add to the statistics saved in STATE: only frames whose content is not
-    /// already counted there are decoded; the report covers all frames. The
-    /// result is written only with --save (which may name STATE itself)
-    #[arg(long, value_name = "STATE")]
-    pub resume: Option<PathBuf>,
+impl ExtrasArgs {
+    /// Checks where each output goes before any work is done.
+    fn into_extras(self) -> anyhow::Result<Extras> {
+        for (what, path) in [
+            ("--map", &self.map),
+            ("--crops", &self.crops),
+            ("--dcraw", &self.dcraw),
+        ] {
+            if let Some(p) = path {
+                check_output_file(what, p)?;
+            }
+        }
+        if let Some(dir) = &self.rawtherapee {
+            if !dir.is_dir() {
+                bail!("--rawtherapee '{}' is not a directory", dir.display());
+            }
+        }
+        if self.raw_offset.is_some() && self.dcraw.is_none() && self.rawtherapee.is_none() {
+            bail!("--raw-offset applies to the --dcraw and --rawtherapee lists; give one of them");
+        }
+        Ok(Extras {
+            map: self.map,
+            crops: self.crops,
+            max_crops: self.max_crops as usize,
+            dcraw: self.dcraw,
+            rawtherapee: self.rawtherapee,
+            raw_offset: self.raw_offset.unwrap_or_default(),
+        })
+    }
 }
 
 fn parse_offset(s: &str) -> Result<Offset, String> {
@@ -172,6 +212,13 @@ pub struct ReportArgs {
     /// No warnings or closing line on stderr; errors are still printed
     #[arg(short, long)]
     pub quiet: bool,
+
+    /// Worker threads for drawing --map and --crops [default: available cores]
+    #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub jobs: Option<u32>,
+
+    #[command(flatten)]
+    pub extras: ExtrasArgs,
 }
 
 #[derive(Debug, Args)]
@@ -289,11 +336,15 @@ pub struct ReportConfig {
     pub destination: Destination,
     pub fail_on_defects: bool,
     pub quiet: bool,
+    pub jobs: usize,
+    pub extras: Extras,
 }
 
 impl ReportArgs {
     pub fn into_config(self) -> anyhow::Result<ReportConfig> {
         Ok(ReportConfig {
+            jobs: jobs_or_cores(self.jobs),
+            extras: self.extras.into_extras()?,
             destination: destination_of(self.output)?,
             state: existing_file(self.state)?,
             top: self.top,
@@ -327,6 +378,14 @@ impl From<FormatArg> for Format {
             FormatArg::Json => Format::Json,
             FormatArg::Csv => Format::Csv,
         }
+    }
+}
+
+/// `-j N`, or the available cores.
+fn jobs_or_cores(jobs: Option<u32>) -> usize {
+    match jobs {
+        Some(j) => j as usize,
+        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
     }
 }
 
@@ -382,37 +441,10 @@ impl FindArgs {
             }
         }
         let resume = self.resume.map(existing_file).transpose()?;
-        for (what, path) in [
-            ("--map", &self.map),
-            ("--crops", &self.crops),
-            ("--dcraw", &self.dcraw),
-        ] {
-            if let Some(p) = path {
-                check_output_file(what, p)?;
-            }
-        }
-        if let Some(dir) = &self.rawtherapee {
-            if !dir.is_dir() {
-                bail!("--rawtherapee '{}' is not a directory", dir.display());
-            }
-        }
-        if self.raw_offset.is_some() && self.dcraw.is_none() && self.rawtherapee.is_none() {
-            bail!("--raw-offset applies to the --dcraw and --rawtherapee lists; give one of them");
-        }
-        let extras = Extras {
-            map: self.map,
-            crops: self.crops,
-            max_crops: self.max_crops as usize,
-            dcraw: self.dcraw,
-            rawtherapee: self.rawtherapee,
-            raw_offset: self.raw_offset.unwrap_or_default(),
-        };
+        let extras = self.extras.into_extras()?;
         let paths = inputs::expand(&self.inputs, &mut std::io::stdin().lock())
             .context("cannot use the inputs")?;
-        let jobs = match self.jobs {
-            Some(j) => j as usize,
-            None => std::thread::available_parallelism().map_or(1, |n| n.get()),
-        };
+        let jobs = jobs_or_cores(self.jobs);
         let verbosity = match (self.quiet, self.verbose) {
             (true, _) => Verbosity::Quiet,
             (_, true) => Verbosity::Verbose,
@@ -468,7 +500,7 @@ mod tests {
             all.extend_from_slice(args);
             all.push("a.jpg");
             match Cli::try_parse_from(all).ok()?.command {
-                Command::Find(f) => f.raw_offset,
+                Command::Find(f) => f.extras.raw_offset,
                 _ => None,
             }
         };

@@ -354,3 +354,49 @@ fn save_survives_a_closed_stdout_pipe() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.json()["summary"]["frames_used"], 12);
 }
+
+/// `report` draws and lists from a state exactly what `find` did from the photos.
+#[test]
+fn report_makes_the_same_pictures_and_lists_as_find() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let series = fixture("series").display().to_string();
+    let path = |name: &str| d.join(name).display().to_string();
+    let r = run(&[
+        "find",
+        "-q",
+        "--save",
+        &path("s.npz"),
+        "--map",
+        &path("find-map.png"),
+        "--crops",
+        &path("find-crops.png"),
+        "--dcraw",
+        &path("find-dcraw.txt"),
+        &series,
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = run(&[
+        "report",
+        "-q",
+        &path("s.npz"),
+        "--map",
+        &path("report-map.png"),
+        "--crops",
+        &path("report-crops.png"),
+        "--dcraw",
+        &path("report-dcraw.txt"),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for (a, b) in [
+        ("find-map.png", "report-map.png"),
+        ("find-crops.png", "report-crops.png"),
+        ("find-dcraw.txt", "report-dcraw.txt"),
+    ] {
+        assert_eq!(
+            std::fs::read(d.join(a)).unwrap(),
+            std::fs::read(d.join(b)).unwrap(),
+            "{a} vs {b}"
+        );
+    }
+}

@@ -4,7 +4,7 @@
 //!
 //! hotpix sees JPEG pixels; a raw converter counts photosites of the raw
 //! frame, which usually has a border the JPEG lacks. `Offset` shifts every
-//! position; the lists are exact only with the right offset (docs/VISUAL.md
+//! position; the lists are exact only with the right offset (the README section on raw converters
 //! says how to find it).
 
 pub mod dcraw;
