@@ -18,6 +18,8 @@
 #   HOTPIX_BENCH_NUMPY_RUNS    rounds that include NumPy with 2 processes (default 3)
 #   HOTPIX_BENCH_NUMPY_J1_RUNS rounds that include NumPy with 1 process (default 1)
 #   HOTPIX_BENCH_NUMPY_FRAMES  frames NumPy is given, the first K (default 40; "all")
+#   HOTPIX_BENCH_QUIET_WAIT    seconds to wait before each run for the machine to go
+#                              quiet (default 120; 0 never waits)
 # Writes the table to bench-data/e2e-results.md as well as stdout.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,6 +31,7 @@ runs=${HOTPIX_BENCH_RUNS:-5}
 numpy_runs=${HOTPIX_BENCH_NUMPY_RUNS:-3}
 numpy_j1_runs=${HOTPIX_BENCH_NUMPY_J1_RUNS:-1}
 numpy_frames=${HOTPIX_BENCH_NUMPY_FRAMES:-40}
+quiet_wait=${HOTPIX_BENCH_QUIET_WAIT:-120}
 results=bench-data/e2e-results.md
 script_started=$EPOCHREALTIME
 
@@ -100,6 +103,24 @@ declare -A rounds=(
 # as good as the machine was quiet.
 busy_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; }
 
+# On a shared machine another job's burst would land in one run's wall time.
+# Waits (up to $quiet_wait s) for a second in which others used under a tenth
+# of the machine; the table's "others' CPU" column shows what happened anyway.
+wait_for_quiet() {
+  local waited=0 before limit
+  limit=$(( $(nproc) * $(getconf CLK_TCK) / 10 ))
+  while (( waited < quiet_wait )); do
+    before=$(busy_ticks)
+    sleep 1
+    if (( $(busy_ticks) - before < limit )); then
+      (( waited == 0 )) || echo "   (waited ${waited} s for the machine to go quiet)" >&2
+      return 0
+    fi
+    waited=$(( waited + 1 ))
+  done
+  echo "   (machine still busy after ${quiet_wait} s; measuring anyway)" >&2
+}
+
 # Runs one configuration once; appends its wall seconds, GNU time's maximum
 # resident set size (KiB), its own CPU seconds and the machine's busy ticks to
 # per-configuration files.
@@ -113,6 +134,7 @@ measure() {
     find-j*) cmd=("$hotpix" find -j "${name#find-j}" -q --format json "$data") ;;
     numpy-j*) cmd=(python3 benches/numpy_ref.py -j "${name#numpy-j}" --limit "$numpy_frames" "$data") ;;
   esac
+  wait_for_quiet
   busy_before=$(busy_ticks)
   start=$EPOCHREALTIME
   if ! /usr/bin/time -v -o "$work/$name.time" "${cmd[@]}" >"$work/$name.out" 2>"$work/$name.err"; then
