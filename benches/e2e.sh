@@ -214,6 +214,7 @@ for name, label, n in [
     rows[name] = dict(label=label, frames=n, runs=len(walls), walls=walls,
                       fps=n / wall, ms=1000 * wall / n,
                       cpu_ms=1000 * statistics.median(own) / n,
+                      best_fps=n / min(walls), run_others=others,
                       others=100 * max(others),
                       rss=max(values(name, "rss")) / 1024, rss_sum=numpy_sum_peaks(name))
 
@@ -228,15 +229,16 @@ p(f"- date: {env['E2E_DATE']}; hotpix commit {env['E2E_COMMIT']}")
 p(f"- load average (1, 5, 15 min) before: {env['E2E_LOAD_BEFORE']}; after: {env['E2E_LOAD_AFTER']}")
 p(f"- data: {frames} frames in `{env['E2E_DATA']}` (page cache warm); NumPy was given the first {numpy_frames}")
 p("")
-p("| configuration | frames | runs | frames/s (median) | ms/frame | vs decode only, same workers | peak RSS (MiB) | CPU ms/frame | others' CPU |")
-p("|---|---:|---:|---:|---:|---:|---|---:|---:|")
+p("| configuration | frames | runs | frames/s (median) | ms/frame | vs decode only, same workers | frames/s (best run) | peak RSS (MiB) | CPU ms/frame | others' CPU |")
+p("|---|---:|---:|---:|---:|---:|---:|---|---:|---:|")
 for name, r in rows.items():
     ceiling = rows.get("decode-" + name.split("-")[1])
     ratio = f"{r['fps'] / ceiling['fps']:.2f}" if ceiling else "-"
     rss = f"{r['rss']:.0f}"
     if r["rss_sum"] is not None:
         rss += f" largest process; {r['rss_sum']:.0f} summed over processes"
-    p(f"| {r['label']} | {r['frames']} | {r['runs']} | {r['fps']:.2f} | {r['ms']:.0f} | {ratio} | {rss} "
+    p(f"| {r['label']} | {r['frames']} | {r['runs']} | {r['fps']:.2f} | {r['ms']:.0f} | {ratio} "
+      f"| {r['best_fps']:.2f} | {rss} "
       f"| {r['cpu_ms']:.0f} | {r['others']:.0f}% |")
 p("")
 
@@ -263,6 +265,8 @@ p("How to read it:")
 p("- frames/s = frames / median wall time of the whole process (start-up, header probe, decode,")
 p("  statistics, merge, ranking, report); ms/frame is its inverse, so with 2 workers it is")
 p("  throughput, not the latency of one frame.")
+p("- frames/s (best run): from the shortest run; when others' CPU is high it is the better")
+p("  estimate of a quiet machine, since other work only ever adds time.")
 p("- CPU ms/frame: the process's own user + system time (median run) per frame, all threads.")
 p("- others' CPU: the largest share, over the runs, of the machine's CPU capacity (wall x CPUs)")
 p("  used by anything else while the configuration ran (/proc/stat busy time minus the")
@@ -278,10 +282,10 @@ if rows.get("numpy-j2", {}).get("frames", frames) != frames:
     p("  that run's, so its fixed cost (start-up, merge, ranking; see its line below) is spread")
     p(f"  over {numpy_frames} frames instead of {frames}, which understates it slightly.")
 p("")
-p("Wall times of every run (s):")
+p("Wall times of every run in seconds (others' share of the machine during it):")
 p("")
 for name, r in rows.items():
-    p(f"- {name}: " + ", ".join(f"{w:.2f}" for w in r["walls"]))
+    p(f"- {name}: " + ", ".join(f"{w:.2f} ({100 * o:.0f}%)" for w, o in zip(r["walls"], r["run_others"])))
 for name in ("numpy-j1", "numpy-j2"):
     path = os.path.join(work, f"{name}.lines")
     if os.path.exists(path):
