@@ -1,6 +1,10 @@
 //! Writes output files so that an existing file is never half-overwritten: the
 //! bytes go to a temporary file in the same directory, which is renamed over
 //! the target only once it is complete and flushed.
+//!
+//! A target that exists and is not a regular file (`/dev/null`, a FIFO, a
+//! terminal) is written directly instead: renaming over it would replace the
+//! device node itself, which as root succeeds.
 
 use std::io::Write;
 use std::path::Path;
@@ -11,6 +15,11 @@ pub fn write_atomic(
     path: &Path,
     fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> std::io::Result<()> {
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+        let mut w = std::io::BufWriter::new(std::fs::OpenOptions::new().write(true).open(path)?);
+        fill(&mut w)?;
+        return w.flush();
+    }
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -32,6 +41,19 @@ pub fn write_atomic(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Regression guard: `-o /dev/null` must not replace the device node.
+    #[cfg(unix)]
+    #[test]
+    fn a_device_is_written_to_not_replaced() {
+        use std::os::unix::fs::FileTypeExt;
+        let null = Path::new("/dev/null");
+        write_atomic(null, |w| w.write_all(b"discarded")).unwrap();
+        assert!(std::fs::metadata(null)
+            .unwrap()
+            .file_type()
+            .is_char_device());
+    }
 
     #[test]
     fn failure_leaves_the_old_file_and_no_temporary() {
