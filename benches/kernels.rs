@@ -111,6 +111,9 @@ fn merge_and_rank(c: &mut Criterion) {
     g.bench_function("chan_merge_stats", |b| {
         b.iter(|| other.merge(black_box(&stats)))
     });
+    g.bench_function("detect_auto_threshold", |b| {
+        b.iter(|| hotpix::detect::detect(black_box(&stats), None))
+    });
     g.bench_function("rank_top10_both_ends", |b| {
         b.iter(|| {
             (

@@ -21,7 +21,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::evidence::{around, median8, ring, RING, VOTE_LEVEL};
+use crate::evidence::{around, median8, ring, ring_medians_row, RING, VOTE_LEVEL};
 use crate::rank::Channel;
 use crate::stats::{Stats, CHANNELS};
 
@@ -138,12 +138,23 @@ impl<'a> Planes<'a> {
 
     /// (score, reference, stillness) of the subpixel at flat index `i`, which
     /// must be interior.
-    #[inline(always)]
     fn score(&self, i: usize) -> (f32, f32, f32) {
         let stride = self.width * CHANNELS;
-        let reference = median8(ring(self.mean, i, stride));
+        let base = i - i % CHANNELS;
+        let pixel_refs = [0, 1, 2].map(|c| median8(ring(self.mean, base + c, stride)));
+        let ring_var = median8(ring(self.m2, i, stride));
+        self.score_with(i, pixel_refs, ring_var)
+    }
+
+    /// The score from precomputed references: `pixel_refs`, the ring median
+    /// of the mean for each channel of `i`'s pixel, and `ring_var`, the ring's
+    /// median M2 for `i` itself.
+    #[inline(always)]
+    fn score_with(&self, i: usize, pixel_refs: [f32; CHANNELS], ring_var: f32) -> (f32, f32, f32) {
+        let c = i % CHANNELS;
+        let reference = pixel_refs[c];
         // The ring's typical σ: the square root of its median variance.
-        let ring_sd = (median8(ring(self.m2, i, stride)) * self.inv_n1).sqrt();
+        let ring_sd = (ring_var * self.inv_n1).sqrt();
         let own_sd = (self.m2[i] * self.inv_n1).sqrt();
         let d = self.mean[i] - reference;
         let floor = NOISE_FLOOR as f32;
@@ -158,7 +169,7 @@ impl<'a> Planes<'a> {
         // its neighbourhood; below that, a "still" subpixel is a coincidence
         // of few frames (two frames with the same value), not a photosite.
         let magnitude = (d.abs() / (2.0 * f32::from(VOTE_LEVEL))).min(1.0);
-        let specificity = self.specificity(i, d);
+        let specificity = self.specificity(i, &pixel_refs, d);
         (
             level * consistency.max(stillness) * sharpness * magnitude * specificity,
             reference,
@@ -172,18 +183,15 @@ impl<'a> Planes<'a> {
     /// the pixel's other channels / |d|), in [0.5, 1]: soft, because JPEG's
     /// luma carries part of a green photosite's excess into R and B.
     #[inline(always)]
-    fn specificity(&self, i: usize, d: f32) -> f32 {
+    fn specificity(&self, i: usize, pixel_refs: &[f32; CHANNELS], d: f32) -> f32 {
         if d == 0.0 {
             return 0.5;
         }
-        let stride = self.width * CHANNELS;
         let base = i - i % CHANNELS;
         let mut shared = 0f32;
-        for c in 0..CHANNELS {
-            let j = base + c;
-            if j != i {
-                let e = (self.mean[j] - median8(ring(self.mean, j, stride))) * d.signum();
-                shared = shared.max(e);
+        for (c, &reference) in pixel_refs.iter().enumerate() {
+            if base + c != i {
+                shared = shared.max((self.mean[base + c] - reference) * d.signum());
             }
         }
         0.5 + 0.5 * (1.0 - shared / d.abs()).clamp(0.0, 1.0)
@@ -208,7 +216,9 @@ impl<'a> Planes<'a> {
         (1.0 - strongest / d.abs()).clamp(0.0, 1.0)
     }
 
-    /// Interior subpixels scoring above `threshold`, in index order.
+    /// Interior subpixels scoring above `threshold`, in index order. Each row's
+    /// references are computed once, row-wise (vectorised), and shared by the
+    /// three channels of a pixel.
     fn flagged(&self, threshold: f64) -> Vec<(usize, f32)> {
         let stride = self.width * CHANNELS;
         if self.width <= 2 * RING || self.height <= 2 * RING {
@@ -216,13 +226,30 @@ impl<'a> Planes<'a> {
         }
         (RING..self.height - RING)
             .into_par_iter()
-            .flat_map_iter(|y| {
-                (RING * CHANNELS..stride - RING * CHANNELS).filter_map(move |xc| {
-                    let i = y * stride + xc;
-                    let score = self.score(i).0;
-                    (f64::from(score) > threshold).then_some((i, score))
-                })
-            })
+            .map_init(
+                || (vec![0f32; stride], vec![0f32; stride]),
+                |(refs, vars), y| {
+                    ring_medians_row(self.mean, stride, y, refs);
+                    ring_medians_row(self.m2, stride, y, vars);
+                    let mut hits = Vec::new();
+                    let interior = RING * CHANNELS..stride - RING * CHANNELS;
+                    for (xc, &var) in vars
+                        .iter()
+                        .enumerate()
+                        .take(interior.end)
+                        .skip(interior.start)
+                    {
+                        let base = xc - xc % CHANNELS;
+                        let pixel_refs = [refs[base], refs[base + 1], refs[base + 2]];
+                        let score = self.score_with(y * stride + xc, pixel_refs, var).0;
+                        if f64::from(score) > threshold {
+                            hits.push((y * stride + xc, score));
+                        }
+                    }
+                    hits
+                },
+            )
+            .flatten_iter()
             .collect()
     }
 }
