@@ -34,13 +34,50 @@ pub fn write_atomic(
         w.flush()?;
     }
     tmp.as_file().sync_all()?;
+    keep_permissions(tmp.as_file(), path)?;
     tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// The temporary file is created private (0600); the output should instead
+/// keep the permissions of the file it replaces, or get the usual 0644 of a
+/// new file (umask 022; std cannot read the umask).
+fn keep_permissions(tmp: &std::fs::File, target: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(target).map_or(0o644, |m| m.permissions().mode() & 0o7777);
+        tmp.set_permissions(std::fs::Permissions::from_mode(mode))?;
+    }
+    #[cfg(not(unix))]
+    let _ = (tmp, target);
     Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn outputs_keep_the_replaced_files_permissions_or_get_0644() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let new = dir.path().join("new.json");
+        write_atomic(&new, |w| w.write_all(b"x")).unwrap();
+        assert_eq!(
+            std::fs::metadata(&new).unwrap().permissions().mode() & 0o777,
+            0o644
+        );
+        let old = dir.path().join("old.json");
+        std::fs::write(&old, "x").unwrap();
+        std::fs::set_permissions(&old, std::fs::Permissions::from_mode(0o640)).unwrap();
+        write_atomic(&old, |w| w.write_all(b"y")).unwrap();
+        assert_eq!(
+            std::fs::metadata(&old).unwrap().permissions().mode() & 0o777,
+            0o640
+        );
+    }
 
     /// Regression guard: `-o /dev/null` must not replace the device node.
     #[cfg(unix)]
