@@ -51,18 +51,6 @@ pub struct FindArgs {
     #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub jobs: Option<u32>,
 
-    /// Subpixels in each ranked list (lowest and highest variance)
-    #[arg(long, value_name = "N", default_value_t = 10)]
-    pub top: usize,
-
-    /// Report format: a table for people, JSON or CSV for scripts
-    #[arg(long, value_enum, default_value_t = FormatArg::Table)]
-    pub format: FormatArg,
-
-    /// Write the report to FILE (replaced atomically) instead of stdout; `-` is stdout
-    #[arg(short, long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
-
     /// No warnings, no progress bar, no closing line on stderr; errors are still printed
     #[arg(short, long, conflicts_with = "verbose")]
     pub quiet: bool,
@@ -75,20 +63,14 @@ pub struct FindArgs {
     #[arg(long)]
     pub mixed_cameras: bool,
 
-    /// Defect score above which a subpixel is flagged [default: adapted to the
-    /// series from the spread of all scores; the report says which was used]
-    #[arg(long, value_name = "SCORE", value_parser = positive_f64)]
-    pub threshold: Option<f64>,
-
-    /// Exit with code 1 when any defect is found (the report is still written)
-    #[arg(long)]
-    pub fail_on_defects: bool,
-
     /// Skip frames whose header claims more than this many megapixels, before
     /// allocating anything for them
     #[arg(long, value_name = "MP", default_value_t = DEFAULT_MAX_MEGAPIXELS,
           value_parser = clap::value_parser!(u32).range(1..=4295))]
     pub max_megapixels: u32,
+
+    #[command(flatten)]
+    pub report: ReportFlags,
 
     #[command(flatten)]
     pub extras: ExtrasArgs,
@@ -104,6 +86,32 @@ pub struct FindArgs {
     /// result is written only with --save (which may name STATE itself)
     #[arg(long, value_name = "STATE")]
     pub resume: Option<PathBuf>,
+}
+
+/// What the report shows and where it goes: the same flags for `find` and
+/// `report`.
+#[derive(Debug, Args)]
+pub struct ReportFlags {
+    /// Subpixels in each ranked list (lowest and highest variance)
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub top: usize,
+
+    /// Report format: a table for people, JSON or CSV for scripts
+    #[arg(long, value_enum, default_value_t = FormatArg::Table)]
+    pub format: FormatArg,
+
+    /// Write the report to FILE (replaced atomically) instead of stdout; `-` is stdout
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Defect score above which a subpixel is flagged [default: adapted to the
+    /// series from the spread of all scores; the report says which was used]
+    #[arg(long, value_name = "SCORE", value_parser = positive_f64)]
+    pub threshold: Option<f64>,
+
+    /// Exit with code 1 when any defect is found (the report is still written)
+    #[arg(long)]
+    pub fail_on_defects: bool,
 }
 
 /// The pictures and bad-pixel lists, besides the report: the same flags for
@@ -188,27 +196,6 @@ pub struct ReportArgs {
     #[arg(value_name = "STATE")]
     pub state: PathBuf,
 
-    /// Subpixels in each ranked list (lowest and highest variance)
-    #[arg(long, value_name = "N", default_value_t = 10)]
-    pub top: usize,
-
-    /// Report format: a table for people, JSON or CSV for scripts
-    #[arg(long, value_enum, default_value_t = FormatArg::Table)]
-    pub format: FormatArg,
-
-    /// Write the report to FILE (replaced atomically) instead of stdout; `-` is stdout
-    #[arg(short, long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
-
-    /// Defect score above which a subpixel is flagged [default: adapted to the
-    /// series from the spread of all scores; the report says which was used]
-    #[arg(long, value_name = "SCORE", value_parser = positive_f64)]
-    pub threshold: Option<f64>,
-
-    /// Exit with code 1 when any defect is found (the report is still written)
-    #[arg(long)]
-    pub fail_on_defects: bool,
-
     /// No warnings or closing line on stderr; errors are still printed
     #[arg(short, long)]
     pub quiet: bool,
@@ -216,6 +203,9 @@ pub struct ReportArgs {
     /// Worker threads for drawing --map and --crops [default: available cores]
     #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub jobs: Option<u32>,
+
+    #[command(flatten)]
+    pub report: ReportFlags,
 
     #[command(flatten)]
     pub extras: ExtrasArgs,
@@ -345,12 +335,12 @@ impl ReportArgs {
         Ok(ReportConfig {
             jobs: jobs_or_cores(self.jobs),
             extras: self.extras.into_extras()?,
-            destination: destination_of(self.output)?,
+            destination: destination_of(self.report.output)?,
             state: existing_file(self.state)?,
-            top: self.top,
-            threshold: self.threshold,
-            format: self.format.into(),
-            fail_on_defects: self.fail_on_defects,
+            top: self.report.top,
+            threshold: self.report.threshold,
+            format: self.report.format.into(),
+            fail_on_defects: self.report.fail_on_defects,
             quiet: self.quiet,
         })
     }
@@ -434,7 +424,7 @@ impl FindArgs {
     /// Checks everything that can be checked before decoding: inputs expand
     /// to at least one path, the output location is writable-looking.
     pub fn into_config(self) -> anyhow::Result<Config> {
-        let destination = destination_of(self.output)?;
+        let destination = destination_of(self.report.output)?;
         if let Some(save) = &self.save {
             if destination_of(Some(save.clone()))? == Destination::Stdout {
                 bail!("--save writes a state file; `-` is not supported");
@@ -454,20 +444,16 @@ impl FindArgs {
             paths,
             options: FindOptions {
                 jobs,
-                top: self.top,
+                top: self.report.top,
                 max_megapixels: self.max_megapixels,
                 mixed_cameras: self.mixed_cameras,
-                threshold: self.threshold,
+                threshold: self.report.threshold,
             },
-            fail_on_defects: self.fail_on_defects,
+            fail_on_defects: self.report.fail_on_defects,
             extras,
             save: self.save,
             resume,
-            format: match self.format {
-                FormatArg::Table => Format::Table,
-                FormatArg::Json => Format::Json,
-                FormatArg::Csv => Format::Csv,
-            },
+            format: self.report.format.into(),
             destination,
             progress: verbosity != Verbosity::Quiet && std::io::stderr().is_terminal(),
             verbosity,
