@@ -132,7 +132,9 @@ fn write_extras(
         // Drawing computes scores again: on -j threads, like the run.
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(jobs.max(1))
-            .build()?;
+            .build()
+            // A failure of the machine, not of the command line: exit 3.
+            .map_err(|e| std::io::Error::other(format!("cannot start drawing threads: {e}")))?;
         if let Some(path) = map_path {
             let image = pool.install(|| map::render(stats, report));
             write_file(path, |w| visual::write_png(&image, w))?;

@@ -426,9 +426,10 @@ impl FindArgs {
     pub fn into_config(self) -> anyhow::Result<Config> {
         let destination = destination_of(self.report.output)?;
         if let Some(save) = &self.save {
-            if destination_of(Some(save.clone()))? == Destination::Stdout {
+            if save.as_os_str() == "-" {
                 bail!("--save writes a state file; `-` is not supported");
             }
+            check_output_file("--save", save)?;
         }
         let resume = self.resume.map(existing_file).transpose()?;
         let extras = self.extras.into_extras()?;

@@ -46,7 +46,7 @@ pub struct FindOptions {
 pub enum Event<'a> {
     /// Headers are read; `frames` frames will be decoded.
     DecodeStarted { frames: usize },
-    /// One frame was decoded and accumulated.
+    /// One frame was dealt with: accumulated, or skipped (then `Skipped` came first).
     FrameDone,
     /// An input was skipped.
     Skipped(&'a Skipped),
@@ -424,10 +424,8 @@ fn accumulate(
     known: HashMap<FrameHash, PathBuf>,
     on: &(dyn Fn(Event) + Sync),
 ) -> Result<Accumulated, Error> {
+    let plans = plan_by_content(pool, series, known);
     let next = AtomicUsize::new(0);
-    // Content already counted, by a base or by this run: the first frame
-    // decoded wins. (With duplicates in one run, which path wins depends on timing.)
-    let claimed = Mutex::new(known);
     let used = Mutex::new(Vec::new());
     let skipped = Mutex::new(Vec::new());
     let partials: Vec<Result<Partial, Error>> = pool.broadcast(|ctx| {
@@ -440,45 +438,36 @@ fn accumulate(
         loop {
             let i = next.fetch_add(1, Ordering::Relaxed);
             let Some(frame) = series.get(i) else { break };
-            // Content is claimed only once decoded and counted, so a copy of
-            // a frame that fails to decode fails with its own reason.
-            let claim = |hash: FrameHash, insert: bool| -> Result<bool, SkipReason> {
-                let mut claimed = claimed.lock().expect("no worker panics holding it");
-                match claimed.get(&hash) {
-                    // The same file listed again (resuming over a whole folder): no news.
-                    Some(first) if *first == frame.path => Ok(false),
-                    Some(first) => Err(SkipReason::AlreadyCounted(first.display().to_string())),
-                    None => {
-                        if insert {
-                            claimed.insert(hash, frame.path.clone());
+            let counted = match &plans[i] {
+                Err(reason) => Err(reason.clone()),
+                // Settled after the workers, by what became of the original.
+                Ok(Plan::CopyOf(_)) | Ok(Plan::Listed) => Ok(None),
+                Ok(Plan::Count(hash)) => decoder
+                    .read(&frame.path)
+                    .and_then(|bytes| {
+                        // The bytes decoded must be the bytes planned for.
+                        if blake3::hash(bytes).as_bytes() != hash {
+                            return Err(SkipReason::Unreadable(
+                                "the file changed while hotpix read it".into(),
+                            ));
                         }
-                        Ok(true)
-                    }
-                }
+                        Ok(bytes.len() as u64)
+                    })
+                    .and_then(|bytes| {
+                        let pixels = decoder.decode_read()?;
+                        let thumbnail = thumbnail(pixels, width as usize, height as usize);
+                        debug_assert_eq!(thumbnail.len(), THUMBNAIL_LEN);
+                        Ok(Some((
+                            pixels,
+                            Used {
+                                index: i,
+                                bytes,
+                                hash: *hash,
+                                thumbnail,
+                            },
+                        )))
+                    }),
             };
-            let counted = decoder
-                .read(&frame.path)
-                .map(|bytes| (bytes.len() as u64, *blake3::hash(bytes).as_bytes()))
-                .and_then(|(bytes, hash)| {
-                    if !claim(hash, false)? {
-                        return Ok(None);
-                    }
-                    let pixels = decoder.decode_read()?;
-                    if !claim(hash, true)? {
-                        return Ok(None);
-                    }
-                    let thumbnail = thumbnail(pixels, width as usize, height as usize);
-                    debug_assert_eq!(thumbnail.len(), THUMBNAIL_LEN);
-                    Ok(Some((
-                        pixels,
-                        Used {
-                            index: i,
-                            bytes,
-                            hash,
-                            thumbnail,
-                        },
-                    )))
-                });
             match counted {
                 Ok(Some((pixels, frame_used))) => {
                     partial.push(pixels)?;
@@ -494,6 +483,7 @@ fn accumulate(
                         reason,
                     };
                     on(Event::Skipped(&s));
+                    on(Event::FrameDone);
                     skipped.lock().expect("no worker panics holding it").push(s);
                 }
             }
@@ -508,11 +498,78 @@ fn accumulate(
         .collect();
     let mut used = used.into_inner().expect("workers are done");
     used.sort_unstable_by_key(|u| u.index);
-    Ok((
-        partials,
-        used,
-        skipped.into_inner().expect("workers are done"),
-    ))
+    let mut skipped = skipped.into_inner().expect("workers are done");
+    // A copy shares its original's fate: counted once, or skipped for the
+    // same reason (identical bytes decode identically).
+    for (i, plan) in plans.iter().enumerate() {
+        let Ok(Plan::CopyOf(j)) = plan else { continue };
+        let original = &series[*j].path;
+        let reason = match skipped.iter().find(|s| s.path == *original) {
+            Some(s) => s.reason.clone(),
+            None => SkipReason::AlreadyCounted(original.display().to_string()),
+        };
+        let s = Skipped {
+            path: series[i].path.clone(),
+            reason,
+        };
+        on(Event::Skipped(&s));
+        skipped.push(s);
+    }
+    Ok((partials, used, skipped))
+}
+
+/// What to do with a frame of the series.
+enum Plan {
+    /// Decode and count it; its bytes must hash to this.
+    Count(FrameHash),
+    /// A base already counted this file under the same path: listed again, no news.
+    Listed,
+    /// Same content as the series' frame at this (lower) index.
+    CopyOf(usize),
+}
+
+/// Plans every frame by content before any decoding, in series order, so
+/// that nothing depends on which worker gets to a frame first: the lowest
+/// index with a given content is decoded, later copies follow its fate, and
+/// content a base already counted is skipped (with its first path).
+fn plan_by_content(
+    pool: &rayon::ThreadPool,
+    series: &[Candidate],
+    known: HashMap<FrameHash, PathBuf>,
+) -> Vec<Result<Plan, SkipReason>> {
+    let hashes: Vec<Result<FrameHash, SkipReason>> =
+        pool.install(|| series.par_iter().map(|c| hash_file(&c.path)).collect());
+    let mut first_in_series: HashMap<FrameHash, usize> = HashMap::new();
+    hashes
+        .into_iter()
+        .enumerate()
+        .map(|(i, hash)| {
+            let hash = hash?;
+            if let Some(first) = known.get(&hash) {
+                return if *first == series[i].path {
+                    Ok(Plan::Listed)
+                } else {
+                    Err(SkipReason::AlreadyCounted(first.display().to_string()))
+                };
+            }
+            match first_in_series.get(&hash) {
+                Some(&j) => Ok(Plan::CopyOf(j)),
+                None => {
+                    first_in_series.insert(hash, i);
+                    Ok(Plan::Count(hash))
+                }
+            }
+        })
+        .collect()
+}
+
+/// BLAKE3 of a file's bytes, streamed.
+fn hash_file(path: &Path) -> Result<FrameHash, SkipReason> {
+    let mut hasher = blake3::Hasher::new();
+    std::fs::File::open(path)
+        .and_then(|f| hasher.update_reader(f).map(|_| ()))
+        .map_err(|e| SkipReason::Unreadable(e.to_string()))?;
+    Ok(*hasher.finalize().as_bytes())
 }
 
 fn summarize(

@@ -48,14 +48,37 @@ pub fn expand(inputs: &[String], stdin: &mut dyn BufRead) -> Result<Vec<PathBuf>
 /// entry should not end the run.
 fn read_list(stdin: &mut dyn BufRead) -> Result<Vec<PathBuf>, Error> {
     let mut paths = Vec::new();
-    for line in stdin.lines() {
-        let line = line.map_err(Error::Stdin)?;
-        let line = line.trim_end_matches('\r');
-        if !line.trim().is_empty() {
-            paths.push(PathBuf::from(line));
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        if stdin.read_until(b'\n', &mut line).map_err(Error::Stdin)? == 0 {
+            break;
+        }
+        let mut bytes = line.as_slice();
+        while let Some(rest) = bytes
+            .strip_suffix(b"\n")
+            .or_else(|| bytes.strip_suffix(b"\r"))
+        {
+            bytes = rest;
+        }
+        if !bytes.iter().all(u8::is_ascii_whitespace) {
+            paths.push(path_from_bytes(bytes));
         }
     }
     Ok(paths)
+}
+
+/// File names are bytes on Unix, not always UTF-8: take them as they are
+/// rather than failing the whole list on one odd name.
+#[cfg(unix)]
+fn path_from_bytes(bytes: &[u8]) -> PathBuf {
+    use std::os::unix::ffi::OsStrExt;
+    PathBuf::from(std::ffi::OsStr::from_bytes(bytes))
+}
+
+#[cfg(not(unix))]
+fn path_from_bytes(bytes: &[u8]) -> PathBuf {
+    PathBuf::from(String::from_utf8_lossy(bytes).into_owned())
 }
 
 /// The photos of a directory (not recursive). Sub-directories named like photos
@@ -178,6 +201,16 @@ mod tests {
             paths,
             vec![PathBuf::from("a.jpg"), PathBuf::from("b c.jpg")]
         );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn stdin_list_keeps_non_utf8_names() {
+        use std::os::unix::ffi::OsStrExt;
+        let mut input = &b"a.jpg\n\xffb.jpg\n"[..];
+        let paths = read_list(&mut input).unwrap();
+        assert_eq!(paths.len(), 2);
+        assert_eq!(paths[1].as_os_str().as_bytes(), b"\xffb.jpg");
     }
 
     #[test]

@@ -481,3 +481,45 @@ fn defects_come_first_in_the_csv_and_the_table() {
     let defects_at = table.find("Defects: 9").expect("defect list in the table");
     assert!(defects_at < table.find("Lowest variance").unwrap());
 }
+
+/// Regression guard (found in review): with copies of the same photo in one
+/// run, which copy is counted and which is skipped must not depend on worker
+/// timing: the first in path order is counted, every run.
+#[test]
+fn duplicate_photos_are_skipped_the_same_way_every_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(fixture("series")).unwrap() {
+        let p = entry.unwrap().path();
+        if p.extension().is_some_and(|e| e == "JPG") {
+            std::fs::copy(&p, tmp.path().join(p.file_name().unwrap())).unwrap();
+        }
+    }
+    for i in 1..=6 {
+        let src = fixture("series").join(format!("DSC_000{i}.JPG"));
+        std::fs::copy(&src, tmp.path().join(format!("AA_0{i}.JPG"))).unwrap();
+        std::fs::copy(&src, tmp.path().join(format!("ZZ_0{i}.JPG"))).unwrap();
+    }
+    let first = without_run_fields(
+        run_in(tmp.path(), &["find", "-j", "2", "--format", "json", "."]).json(),
+    );
+    assert_eq!(first["summary"]["frames_used"], 12);
+    assert_eq!(first["summary"]["frames_skipped"], 12);
+    let skipped: Vec<&str> = first["summary"]["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["path"].as_str().unwrap())
+        .collect();
+    assert!(
+        skipped
+            .iter()
+            .all(|p| p.contains("DSC_") || p.contains("ZZ_")),
+        "{skipped:?}"
+    );
+    for _ in 0..5 {
+        let again = without_run_fields(
+            run_in(tmp.path(), &["find", "-j", "2", "--format", "json", "."]).json(),
+        );
+        assert_eq!(again, first);
+    }
+}

@@ -85,14 +85,6 @@ pub fn text(img: &mut RgbImage, x: i64, y: i64, text: &str, scale: u32, colour: 
     }
 }
 
-/// [`text`] with a black shadow one font pixel down and right, readable on
-/// any background.
-pub fn text_shadowed(img: &mut RgbImage, x: i64, y: i64, t: &str, scale: u32, colour: [u8; 3]) {
-    let s = i64::from(scale);
-    text(img, x + s, y + s, t, scale, [0, 0, 0]);
-    text(img, x, y, t, scale, colour);
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
