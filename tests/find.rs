@@ -121,12 +121,7 @@ fn every_bad_input_is_named_skipped_and_counted() {
         let p = entry.unwrap().path();
         std::fs::copy(&p, dir.join(p.file_name().unwrap())).unwrap();
     }
-    for entry in std::fs::read_dir(fixture("series")).unwrap() {
-        let p = entry.unwrap().path();
-        if p.extension().is_some_and(|e| e == "JPG") {
-            std::fs::copy(&p, dir.join(p.file_name().unwrap())).unwrap();
-        }
-    }
+    copy_series(dir);
     std::fs::create_dir(dir.join("folder.jpg")).unwrap();
     std::fs::write(dir.join("folder.jpg/inside.txt"), "x").unwrap();
     #[cfg(unix)]
@@ -488,12 +483,7 @@ fn defects_come_first_in_the_csv_and_the_table() {
 #[test]
 fn duplicate_photos_are_skipped_the_same_way_every_run() {
     let tmp = tempfile::tempdir().unwrap();
-    for entry in std::fs::read_dir(fixture("series")).unwrap() {
-        let p = entry.unwrap().path();
-        if p.extension().is_some_and(|e| e == "JPG") {
-            std::fs::copy(&p, tmp.path().join(p.file_name().unwrap())).unwrap();
-        }
-    }
+    copy_series(tmp.path());
     for i in 1..=6 {
         let src = fixture("series").join(format!("DSC_000{i}.JPG"));
         std::fs::copy(&src, tmp.path().join(format!("AA_0{i}.JPG"))).unwrap();
@@ -504,12 +494,7 @@ fn duplicate_photos_are_skipped_the_same_way_every_run() {
     );
     assert_eq!(first["summary"]["frames_used"], 12);
     assert_eq!(first["summary"]["frames_skipped"], 12);
-    let skipped: Vec<&str> = first["summary"]["skipped"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["path"].as_str().unwrap())
-        .collect();
+    let skipped = skipped_paths(&first["summary"]);
     assert!(
         skipped
             .iter()

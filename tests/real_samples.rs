@@ -96,12 +96,7 @@ fn orientation_tags_are_not_applied() {
     );
     assert_eq!(s["frames_used"], 8);
     assert_eq!(s["frames_skipped"], 8);
-    let skipped: Vec<&str> = s["skipped"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|k| k["path"].as_str().unwrap())
-        .collect();
+    let skipped = skipped_paths(s);
     assert!(
         skipped.iter().any(|p| p.ends_with("landscape_6.jpg")),
         "{skipped:?}"

@@ -6,7 +6,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{bin, fixture, run, run_in, without_run_fields, Run};
+use common::{bin, fixture, run, run_in, skipped_paths, without_run_fields, Run};
 
 fn series(range: std::ops::RangeInclusive<u32>) -> Vec<String> {
     range
@@ -161,12 +161,7 @@ fn resume_counts_no_frame_twice() {
     ));
     let resumed = run.json();
     assert_eq!(resumed["summary"]["frames_used"], 12);
-    let skipped: Vec<&str> = resumed["summary"]["skipped"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["path"].as_str().unwrap())
-        .collect();
+    let skipped = skipped_paths(&resumed["summary"]);
     assert!(skipped.contains(&"renamed.JPG"), "{skipped:?}");
     assert_eq!(skipped.len(), 2, "{skipped:?}");
     // The state written back is the whole series, once.

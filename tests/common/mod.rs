@@ -98,3 +98,23 @@ pub fn without_run_fields(mut report: serde_json::Value) -> serde_json::Value {
     summary.remove("elapsed_s");
     report
 }
+
+/// Copies the committed fixture series' frames (not its truth.json) into `dir`.
+pub fn copy_series(dir: &Path) {
+    for entry in std::fs::read_dir(fixture("series")).unwrap() {
+        let p = entry.unwrap().path();
+        if p.extension().is_some_and(|e| e == "JPG") {
+            std::fs::copy(&p, dir.join(p.file_name().unwrap())).unwrap();
+        }
+    }
+}
+
+/// The paths of a summary's skipped inputs (`summary` is the JSON summary object).
+pub fn skipped_paths(summary: &serde_json::Value) -> Vec<&str> {
+    summary["skipped"]
+        .as_array()
+        .expect("skipped is a list")
+        .iter()
+        .map(|s| s["path"].as_str().expect("a path"))
+        .collect()
+}
