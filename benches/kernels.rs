@@ -57,9 +57,23 @@ fn update(c: &mut Criterion) {
                 if acc.is_full() {
                     acc = Accumulator::new(W, H).unwrap();
                 }
-                acc.push(black_box(&f))
+                acc.push(black_box(&f)).unwrap()
             })
         });
+    }
+    {
+        let mut acc = Accumulator::new(W, H).unwrap();
+        let f2 = frame(2);
+        g.throughput(Throughput::Bytes(2 * LEN as u64));
+        g.bench_function("hotpix_push_pair_sums_and_votes", |b| {
+            b.iter(|| {
+                if acc.frames() + 2 > Accumulator::MAX_FRAMES {
+                    acc = Accumulator::new(W, H).unwrap();
+                }
+                acc.push_pair(black_box(&f), black_box(&f2)).unwrap()
+            })
+        });
+        g.throughput(Throughput::Bytes(LEN as u64));
     }
     {
         let (mut mean, mut m2) = (vec![0f32; LEN], vec![0f32; LEN]);
@@ -102,11 +116,13 @@ fn merge_and_rank(c: &mut Criterion) {
     g.bench_function("merge_two_partials_to_stats", |b| {
         b.iter_batched(
             || vec![partial(1), partial(3)],
-            merge_partials,
+            |p| merge_partials(p).unwrap(),
             criterion::BatchSize::PerIteration,
         )
     });
-    let stats = merge_partials(vec![partial(1), partial(3)]).unwrap();
+    let stats = merge_partials(vec![partial(1), partial(3)])
+        .unwrap()
+        .unwrap();
     let mut other = stats.clone();
     g.bench_function("chan_merge_stats", |b| {
         b.iter(|| other.merge(black_box(&stats)))

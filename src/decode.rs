@@ -193,6 +193,16 @@ impl FrameDecoder {
         Ok(&self.file_bytes)
     }
 
+    /// The frame size this decoder accepts.
+    pub fn size(&self) -> (u32, u32) {
+        (self.width, self.height)
+    }
+
+    /// The pixels of the last successful decode.
+    pub fn pixels(&self) -> &[u8] {
+        &self.pixels
+    }
+
     /// Decodes the bytes the last [`FrameDecoder::read`] read.
     pub fn decode_read(&mut self) -> Result<&[u8], SkipReason> {
         let options = DecoderOptions::default()

@@ -209,7 +209,7 @@ pub fn find_more(
         Some(b) => (Some(b.stats), b.frames, b.skipped),
         None => (None, Vec::new(), Vec::new()),
     };
-    if let Some(new) = merge_partials(partials) {
+    if let Some(new) = pool.install(|| merge_partials(partials))? {
         match &mut stats {
             Some(s) => s.merge(&new),
             None => stats = Some(new),
@@ -434,48 +434,40 @@ fn accumulate(
             return Partial::new(0, 0);
         }
         let mut partial = Partial::new(width, height)?;
-        let mut decoder = FrameDecoder::new(width, height);
+        // Frames are folded in two at a time (half the accumulator traffic,
+        // see `Accumulator::push_pair`), so a worker decodes into two buffers.
+        let mut decoders = [
+            FrameDecoder::new(width, height),
+            FrameDecoder::new(width, height),
+        ];
+        let mut pending: Option<(usize, Used)> = None;
+        let record = |frame_used: Used| {
+            used.lock()
+                .expect("no worker panics holding it")
+                .push(frame_used);
+            on(Event::FrameDone);
+        };
         loop {
             let i = next.fetch_add(1, Ordering::Relaxed);
             let Some(frame) = series.get(i) else { break };
+            let slot = pending.as_ref().map_or(0, |(s, _)| 1 - s);
             let counted = match &plans[i] {
                 Err(reason) => Err(reason.clone()),
                 // Settled after the workers, by what became of the original.
                 Ok(Plan::CopyOf(_)) | Ok(Plan::Listed) => Ok(None),
-                Ok(Plan::Count(hash)) => decoder
-                    .read(&frame.path)
-                    .and_then(|bytes| {
-                        // The bytes decoded must be the bytes planned for.
-                        if blake3::hash(bytes).as_bytes() != hash {
-                            return Err(SkipReason::Unreadable(
-                                "the file changed while hotpix read it".into(),
-                            ));
-                        }
-                        Ok(bytes.len() as u64)
-                    })
-                    .and_then(|bytes| {
-                        let pixels = decoder.decode_read()?;
-                        let thumbnail = thumbnail(pixels, width as usize, height as usize);
-                        debug_assert_eq!(thumbnail.len(), THUMBNAIL_LEN);
-                        Ok(Some((
-                            pixels,
-                            Used {
-                                index: i,
-                                bytes,
-                                hash: *hash,
-                                thumbnail,
-                            },
-                        )))
-                    }),
+                Ok(Plan::Count(hash)) => {
+                    decode_planned(&mut decoders[slot], &frame.path, i, hash).map(Some)
+                }
             };
             match counted {
-                Ok(Some((pixels, frame_used))) => {
-                    partial.push(pixels)?;
-                    used.lock()
-                        .expect("no worker panics holding it")
-                        .push(frame_used);
-                    on(Event::FrameDone);
-                }
+                Ok(Some(frame_used)) => match pending.take() {
+                    None => pending = Some((slot, frame_used)),
+                    Some((other, first)) => {
+                        partial.push_pair(decoders[other].pixels(), decoders[slot].pixels())?;
+                        record(first);
+                        record(frame_used);
+                    }
+                },
                 Ok(None) => on(Event::FrameDone),
                 Err(reason) => {
                     let s = Skipped {
@@ -487,6 +479,10 @@ fn accumulate(
                     skipped.lock().expect("no worker panics holding it").push(s);
                 }
             }
+        }
+        if let Some((slot, frame_used)) = pending {
+            partial.push(decoders[slot].pixels())?;
+            record(frame_used);
         }
         Ok(partial)
     });
@@ -516,6 +512,34 @@ fn accumulate(
         skipped.push(s);
     }
     Ok((partials, used, skipped))
+}
+
+/// Reads and decodes a frame planned for counting into `decoder`, checking
+/// that its bytes are the ones planned for, and takes its thumbnail.
+fn decode_planned(
+    decoder: &mut FrameDecoder,
+    path: &Path,
+    index: usize,
+    hash: &FrameHash,
+) -> Result<Used, SkipReason> {
+    let bytes = decoder.read(path)?;
+    // The bytes decoded must be the bytes planned for.
+    if blake3::hash(bytes).as_bytes() != hash {
+        return Err(SkipReason::Unreadable(
+            "the file changed while hotpix read it".into(),
+        ));
+    }
+    let bytes = bytes.len() as u64;
+    let (width, height) = decoder.size();
+    let pixels = decoder.decode_read()?;
+    let thumbnail = thumbnail(pixels, width as usize, height as usize);
+    debug_assert_eq!(thumbnail.len(), THUMBNAIL_LEN);
+    Ok(Used {
+        index,
+        bytes,
+        hash: *hash,
+        thumbnail,
+    })
 }
 
 /// What to do with a frame of the series.

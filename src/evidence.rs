@@ -26,6 +26,15 @@ pub const VOTE_LEVEL: u8 = 12;
 /// Distance of the neighbourhood ring, in pixels.
 pub const RING: usize = 2;
 
+/// Whether a subpixel of value `x` stands out bright or dark against its
+/// reference `r` (the ring median) in one frame: a vote +1 or −1.
+#[inline(always)]
+pub fn stands_out(x: u8, r: u8) -> (bool, bool) {
+    let e = i16::from(x) - i16::from(r);
+    let level = i16::from(VOTE_LEVEL);
+    (e >= level, e <= -level)
+}
+
 /// Lane-wise min/max, so the median network below is branch-free for both
 /// the per-frame bytes and the detector's f32 means.
 pub trait MinMax: Copy {
@@ -163,7 +172,6 @@ fn add_votes_generic(frame: &[u8], width: usize, height: usize, net: &mut [i16])
         return;
     }
     let s = RING * 3;
-    let level = i16::from(VOTE_LEVEL);
     let mut medians = vec![0u8; stride];
     for y in RING..height - RING {
         ring_medians_row(frame, stride, y, &mut medians);
@@ -171,8 +179,8 @@ fn add_votes_generic(frame: &[u8], width: usize, height: usize, net: &mut [i16])
         let med = &medians[s..stride - s];
         let votes = &mut net[y * stride + s..(y + 1) * stride - s];
         for ((n, &v), &m) in votes.iter_mut().zip(row).zip(med) {
-            let e = i16::from(v) - i16::from(m);
-            *n += i16::from(e >= level) - i16::from(e <= -level);
+            let (bright, dark) = stands_out(v, m);
+            *n += i16::from(bright) - i16::from(dark);
         }
     }
 }

@@ -63,7 +63,8 @@ pub enum End {
 /// A candidate under the total order of the ranking: "less" is better.
 #[derive(Debug, Clone, Copy)]
 struct Key {
-    variance: f64,
+    /// M2, which orders like the variance (M2 / (n − 1), one n for all).
+    m2: f64,
     index: usize,
     end: End,
 }
@@ -71,8 +72,8 @@ struct Key {
 impl Ord for Key {
     fn cmp(&self, other: &Self) -> Ordering {
         let by_variance = match self.end {
-            End::Lowest => self.variance.total_cmp(&other.variance),
-            End::Highest => other.variance.total_cmp(&self.variance),
+            End::Lowest => self.m2.total_cmp(&other.m2),
+            End::Highest => other.m2.total_cmp(&self.m2),
         };
         by_variance.then(self.index.cmp(&other.index))
     }
@@ -94,7 +95,8 @@ pub fn rank(stats: &Stats, end: End, top: usize) -> Vec<RankedSubpixel> {
     if top == 0 {
         return Vec::new();
     }
-    let len = stats.m2.len();
+    let m2 = stats.m2.as_slice().expect("standard layout");
+    let len = m2.len();
     // Chunks of whole rows; each keeps its own bounded heap (its worst kept
     // candidate on top), and the heaps are combined at the end.
     let chunk = (stats.width() as usize * CHANNELS * 64).max(1);
@@ -102,16 +104,29 @@ pub fn rank(stats: &Stats, end: End, top: usize) -> Vec<RankedSubpixel> {
         .into_par_iter()
         .map(|c| {
             let mut heap = BinaryHeap::with_capacity(top + 1);
-            for index in c * chunk..((c + 1) * chunk).min(len) {
-                offer(
-                    &mut heap,
-                    top,
-                    Key {
-                        variance: stats.variance_at(index),
-                        index,
-                        end,
-                    },
-                );
+            let range = c * chunk..((c + 1) * chunk).min(len);
+            // M2 orders like the variance (one divisor for all). Indices
+            // only grow within a chunk, so a value no better than the worst
+            // kept loses its tie too, and is passed over without a heap.
+            let mut worst = None;
+            for (index, &v) in m2[range.clone()].iter().enumerate() {
+                let passed_over = match (worst, end) {
+                    (Some(w), End::Lowest) => v >= w,
+                    (Some(w), End::Highest) => v <= w,
+                    (None, _) => false,
+                };
+                if passed_over {
+                    continue;
+                }
+                let key = Key {
+                    m2: f64::from(v),
+                    index: range.start + index,
+                    end,
+                };
+                offer(&mut heap, top, key);
+                if heap.len() == top {
+                    worst = heap.peek().map(|k| k.m2 as f32);
+                }
             }
             heap
         })

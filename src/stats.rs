@@ -7,8 +7,9 @@
 //! report is byte-identical for any `-j` even though workers take files
 //! dynamically; float Welford (f32 or f64) rounds differently for each split
 //! and cannot promise that. They are also cheaper per frame (an add and a
-//! multiply-add on integers, no division) and use the same 8 bytes a subpixel
-//! as f32 mean + M2. `benches/kernels.rs` measures both kernels side by side.
+//! multiply-add on integers, no division), and with the votes packed beside
+//! Σx they take 8 bytes a subpixel, what f32 mean + M2 alone would.
+//! `benches/kernels.rs` measures the kernels side by side.
 //!
 //! The merged result is converted once to the Welford form [`Stats`], with a
 //! single rounding to f32 per value (relative error below 1e-7, far inside
@@ -20,6 +21,7 @@
 //!   M2 = M2A + M2B + d*d*nA*nB/n.
 
 use ndarray::Array3;
+use rayon::prelude::*;
 
 use crate::error::Error;
 use crate::evidence;
@@ -27,21 +29,47 @@ use crate::evidence;
 /// Colour channels a pixel has (RGB).
 pub const CHANNELS: usize = 3;
 
+/// Bits of a packed word that hold Σx; the subpixel's net votes sit above.
+const SUM_BITS: u32 = 19;
+const SUM_MASK: u32 = (1 << SUM_BITS) - 1;
+/// Frames a packed word holds exactly: Σx ≤ 255 × 2047 < 2¹⁹, and the net
+/// votes, in ±2047, are stored biased by 2047 in the 13 bits above.
+pub const PACKED_FRAMES: u32 = 2047;
+/// A packed word with Σx = 0 and net votes 0.
+const PACKED_ZERO: u32 = PACKED_FRAMES << SUM_BITS;
+const ONE_VOTE: u32 = 1 << SUM_BITS;
+
 /// A worker's exact running sums over the frames it has decoded, and its
-/// per-pixel defect votes (see [`evidence`]).
+/// per-subpixel defect votes (see [`evidence`]).
+///
+/// Eight bytes a subpixel: Σx² in a u32, and Σx with the net votes packed in
+/// one u32 (Σx in the low 19 bits, the biased votes above). One frame is one
+/// pass over two arrays, a wrapping add of `x ± vote << 19` and of `x²`, and
+/// the memory is what a 3872x2592 worker can afford (241 MB; issue 6 budgets
+/// 300 MiB a worker). After [`PACKED_FRAMES`] frames the packed words are
+/// flushed into wider exact sums, allocated only then.
 #[derive(Debug, Clone)]
 pub struct Accumulator {
     width: u32,
     height: u32,
     frames: u32,
-    sum: Vec<u32>,
+    /// Frames in `packed` since the last flush.
+    packed_frames: u32,
     sum_sq: Vec<u32>,
+    packed: Vec<u32>,
+    wide: Option<Wide>,
+}
+
+/// Exact sums flushed out of the packed words.
+#[derive(Debug, Clone)]
+struct Wide {
+    sum: Vec<u32>,
     votes: Vec<i16>,
 }
 
 impl Accumulator {
-    /// The net votes are i16, so at most 32767 frames; Σx² of 8-bit values
-    /// would fit a u32 for 66051 (255² × 66051 < 2³²).
+    /// The net votes are i16 once flushed, so at most 32767 frames; Σx² of
+    /// 8-bit values would fit a u32 for 66051 (255² × 66051 < 2³²).
     pub const MAX_FRAMES: u32 = i16::MAX as u32;
 
     /// A zeroed accumulator for frames of `width` x `height` RGB pixels.
@@ -50,15 +78,16 @@ impl Accumulator {
         let alloc_error = || Error::Allocation {
             width,
             height,
-            bytes: len as u64 * 10,
+            bytes: len as u64 * 8,
         };
         Ok(Accumulator {
             width,
             height,
             frames: 0,
-            sum: zeroed(len).ok_or_else(alloc_error)?,
-            sum_sq: zeroed(len).ok_or_else(alloc_error)?,
-            votes: zeroed(len).ok_or_else(alloc_error)?,
+            packed_frames: 0,
+            sum_sq: filled(len, 0).ok_or_else(alloc_error)?,
+            packed: filled(len, PACKED_ZERO).ok_or_else(alloc_error)?,
+            wide: None,
         })
     }
 
@@ -66,61 +95,160 @@ impl Accumulator {
         self.frames
     }
 
-    /// True when one more frame could overflow Σx².
+    /// True when one more frame could overflow the exact sums.
     pub fn is_full(&self) -> bool {
         self.frames >= Self::MAX_FRAMES
     }
 
     /// Adds one frame (row-major RGB, the accumulator's size) to the sums and
     /// the votes.
-    pub fn push(&mut self, frame: &[u8]) {
+    pub fn push(&mut self, frame: &[u8]) -> Result<(), Error> {
         assert_eq!(
             frame.len(),
-            self.sum.len(),
+            self.sum_sq.len(),
             "frame size differs from the accumulator"
         );
         assert!(!self.is_full(), "accumulator is full; spill it first");
-        add_sums(&mut self.sum, &mut self.sum_sq, frame);
+        if self.packed_frames == PACKED_FRAMES {
+            self.flush()?;
+        }
         let (w, h) = (self.width as usize, self.height as usize);
-        evidence::add_votes(frame, w, h, &mut self.votes);
+        fold_frames(&mut self.packed, &mut self.sum_sq, &[frame], w, h);
         self.frames += 1;
+        self.packed_frames += 1;
+        Ok(())
+    }
+
+    /// [`Accumulator::push`] for two frames at once: the same result as
+    /// pushing them one by one, at about half the memory traffic.
+    pub fn push_pair(&mut self, a: &[u8], b: &[u8]) -> Result<(), Error> {
+        assert_eq!(
+            a.len(),
+            self.sum_sq.len(),
+            "frame size differs from the accumulator"
+        );
+        assert_eq!(
+            b.len(),
+            self.sum_sq.len(),
+            "frame size differs from the accumulator"
+        );
+        assert!(
+            self.frames + 2 <= Self::MAX_FRAMES,
+            "accumulator is full; spill it first"
+        );
+        if self.packed_frames + 2 > PACKED_FRAMES {
+            self.flush()?;
+        }
+        let (w, h) = (self.width as usize, self.height as usize);
+        fold_frames(&mut self.packed, &mut self.sum_sq, &[a, b], w, h);
+        self.frames += 2;
+        self.packed_frames += 2;
+        Ok(())
+    }
+
+    /// Moves the packed sums and votes into the wide ones.
+    fn flush(&mut self) -> Result<(), Error> {
+        if self.packed_frames == 0 {
+            return Ok(());
+        }
+        self.ensure_wide()?;
+        let wide = self.wide.as_mut().expect("ensured");
+        for ((p, s), v) in self
+            .packed
+            .iter_mut()
+            .zip(&mut wide.sum)
+            .zip(&mut wide.votes)
+        {
+            let (sum, votes) = unpack(*p);
+            *s += sum;
+            *v += votes as i16;
+            *p = PACKED_ZERO;
+        }
+        self.packed_frames = 0;
+        Ok(())
+    }
+
+    fn ensure_wide(&mut self) -> Result<(), Error> {
+        if self.wide.is_none() {
+            let len = self.packed.len();
+            let alloc_error = || Error::Allocation {
+                width: self.width,
+                height: self.height,
+                bytes: len as u64 * 6,
+            };
+            self.wide = Some(Wide {
+                sum: filled(len, 0).ok_or_else(alloc_error)?,
+                votes: filled(len, 0).ok_or_else(alloc_error)?,
+            });
+        }
+        Ok(())
+    }
+
+    /// Σx and the net votes of the subpixel at flat index `i`.
+    fn sum_and_votes(&self, i: usize) -> (u32, i32) {
+        let (sum, votes) = unpack(self.packed[i]);
+        match &self.wide {
+            Some(w) => (sum + w.sum[i], votes + i32::from(w.votes[i])),
+            None => (sum, votes),
+        }
     }
 
     /// Adds another accumulator's sums: exact, so order does not matter.
     /// Returns false (and changes nothing) if the sum could overflow.
-    pub fn absorb(&mut self, other: &Accumulator) -> bool {
+    pub fn absorb(&mut self, other: &Accumulator) -> Result<bool, Error> {
         assert_eq!((self.width, self.height), (other.width, other.height));
         if u64::from(self.frames) + u64::from(other.frames) > u64::from(Self::MAX_FRAMES) {
-            return false;
+            return Ok(false);
         }
-        for (a, b) in self.sum.iter_mut().zip(&other.sum) {
-            *a += b;
+        if other.wide.is_none() && self.packed_frames + other.packed_frames <= PACKED_FRAMES {
+            self.packed
+                .par_iter_mut()
+                .zip(&other.packed)
+                .for_each(|(a, b)| *a = a.wrapping_add(*b).wrapping_sub(PACKED_ZERO));
+            self.packed_frames += other.packed_frames;
+        } else {
+            self.flush()?;
+            self.ensure_wide()?;
+            let wide = self.wide.as_mut().expect("ensured");
+            for (i, (s, v)) in wide.sum.iter_mut().zip(&mut wide.votes).enumerate() {
+                let (sum, votes) = other.sum_and_votes(i);
+                *s += sum;
+                *v += votes as i16;
+            }
         }
-        for (a, b) in self.sum_sq.iter_mut().zip(&other.sum_sq) {
-            *a += b;
-        }
-        for (a, b) in self.votes.iter_mut().zip(&other.votes) {
-            *a += b;
-        }
+        self.sum_sq
+            .par_iter_mut()
+            .zip(&other.sum_sq)
+            .for_each(|(a, b)| *a += b);
         self.frames += other.frames;
-        true
+        Ok(true)
     }
 
-    /// Converts to the Welford form, reusing the two buffers (no new 8 bytes a
-    /// subpixel are allocated: u32 and f32 have the same layout, and collecting
-    /// a mapped `Vec` into a `Vec` of the same layout reuses its allocation).
+    /// Converts to the Welford form, reusing the two buffers (u32 and f32
+    /// have the same layout, and collecting a mapped `Vec` into a `Vec` of the
+    /// same layout reuses its allocation); only the i32 votes are new.
     pub fn into_stats(self) -> Stats {
         let n = u64::from(self.frames);
-        let (mut sum, mut sum_sq) = (self.sum, self.sum_sq);
-        for (s, q) in sum.iter_mut().zip(sum_sq.iter_mut()) {
-            let (mean, m2) = exact_mean_m2(n, *s, *q);
-            *s = mean.to_bits();
-            *q = m2.to_bits();
-        }
+        let votes: Vec<i32> = (0..self.packed.len())
+            .into_par_iter()
+            .map(|i| self.sum_and_votes(i).1)
+            .collect();
+        let (mut packed, mut sum_sq) = (self.packed, self.sum_sq);
+        let wide_sum = self.wide.map(|w| w.sum);
+        packed
+            .par_iter_mut()
+            .zip(sum_sq.par_iter_mut())
+            .enumerate()
+            .for_each(|(i, (p, q))| {
+                let sum = unpack(*p).0 + wide_sum.as_ref().map_or(0, |w| w[i]);
+                let (mean, m2) = exact_mean_m2(n, sum, *q);
+                *p = mean.to_bits();
+                *q = m2.to_bits();
+            });
+        drop(wide_sum);
         let shape = (self.height as usize, self.width as usize, CHANNELS);
-        let mean: Vec<f32> = sum.into_iter().map(f32::from_bits).collect();
+        let mean: Vec<f32> = packed.into_iter().map(f32::from_bits).collect();
         let m2: Vec<f32> = sum_sq.into_iter().map(f32::from_bits).collect();
-        let votes: Vec<i32> = self.votes.into_iter().map(i32::from).collect();
         Stats {
             frames: n,
             mean: Array3::from_shape_vec(shape, mean).expect("shape matches length"),
@@ -130,35 +258,128 @@ impl Accumulator {
     }
 }
 
-/// Adds a frame to Σx and Σx². Chosen at run time: the loop compiled for
-/// AVX2 where the CPU has it (release builds target baseline x86-64).
-fn add_sums(sum: &mut [u32], sum_sq: &mut [u32], frame: &[u8]) {
+/// Σx and the net votes held in a packed word.
+#[inline(always)]
+fn unpack(p: u32) -> (u32, i32) {
+    (p & SUM_MASK, (p >> SUM_BITS) as i32 - PACKED_FRAMES as i32)
+}
+
+/// Folds one or two frames into the packed sums and votes and into Σx²: row
+/// by row, the ring medians of the row in each frame (see [`evidence`]), then
+/// one pass over the row's accumulators, so each frame is read once and each
+/// accumulator word is read and written once per call. Two frames a call
+/// halve that traffic, which is what bounds the loop. Chosen at run time:
+/// compiled for AVX2 where the CPU has it (release builds target baseline
+/// x86-64).
+fn fold_frames(
+    packed: &mut [u32],
+    sum_sq: &mut [u32],
+    frames: &[&[u8]],
+    width: usize,
+    height: usize,
+) {
     #[cfg(target_arch = "x86_64")]
     {
         if std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU supports AVX2, checked just above.
-            unsafe { add_sums_avx2(sum, sum_sq, frame) };
+            unsafe { fold_frames_avx2(packed, sum_sq, frames, width, height) };
             return;
         }
     }
-    add_sums_generic(sum, sum_sq, frame);
+    fold_frames_generic(packed, sum_sq, frames, width, height);
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn add_sums_avx2(sum: &mut [u32], sum_sq: &mut [u32], frame: &[u8]) {
-    add_sums_generic(sum, sum_sq, frame);
+unsafe fn fold_frames_avx2(
+    packed: &mut [u32],
+    sum_sq: &mut [u32],
+    frames: &[&[u8]],
+    width: usize,
+    height: usize,
+) {
+    fold_frames_generic(packed, sum_sq, frames, width, height);
+}
+
+#[inline(always)]
+fn fold_frames_generic(
+    packed: &mut [u32],
+    sum_sq: &mut [u32],
+    frames: &[&[u8]],
+    width: usize,
+    height: usize,
+) {
+    let stride = width * CHANNELS;
+    let ring = evidence::RING;
+    let s = ring * CHANNELS;
+    let has_interior = width > 2 * ring && height > 2 * ring;
+    let mut references = [vec![0u8; stride], vec![0u8; stride]];
+    for y in 0..height {
+        let range = y * stride..(y + 1) * stride;
+        for (frame, reference) in frames.iter().zip(&mut references) {
+            let row = &frame[range.clone()];
+            // A subpixel is its own reference where it has no full ring: no vote.
+            if has_interior && (ring..height - ring).contains(&y) {
+                evidence::ring_medians_row(frame, stride, y, reference);
+                reference[..s].copy_from_slice(&row[..s]);
+                reference[stride - s..].copy_from_slice(&row[stride - s..]);
+            } else {
+                reference.copy_from_slice(row);
+            }
+        }
+        let (p, q) = (&mut packed[range.clone()], &mut sum_sq[range.clone()]);
+        match frames {
+            [a] => fold_row(p, q, &a[range], &references[0]),
+            [a, b] => fold_row2(p, q, [&a[range.clone()], &b[range]], &references),
+            _ => unreachable!("one or two frames a call"),
+        }
+    }
+}
+
+/// The net vote of `x` against its reference, as an addend to a packed word.
+#[inline(always)]
+fn packed_addend(x: u8, reference: u8) -> u32 {
+    let (bright, dark) = evidence::stands_out(x, reference);
+    (u32::from(x) + u32::from(bright) * ONE_VOTE).wrapping_sub(u32::from(dark) * ONE_VOTE)
+}
+
+/// x², squared in u16 (255² fits): a 16-bit multiply vectorises on baseline
+/// x86-64 (SSE2), a 32-bit one needs SSE4.1.
+#[inline(always)]
+fn square(x: u8) -> u32 {
+    let x16 = u16::from(x);
+    u32::from(x16 * x16)
 }
 
 /// Branch-free over plain slices so that it auto-vectorises.
 #[inline(always)]
-fn add_sums_generic(sum: &mut [u32], sum_sq: &mut [u32], frame: &[u8]) {
-    for ((s, q), &v) in sum.iter_mut().zip(sum_sq.iter_mut()).zip(frame) {
-        // Squared in u16 (255² fits): a 16-bit multiply vectorises on
-        // baseline x86-64 (SSE2), a 32-bit one needs SSE4.1.
-        let v16 = u16::from(v);
-        *s += u32::from(v);
-        *q += u32::from(v16 * v16);
+fn fold_row(packed: &mut [u32], sum_sq: &mut [u32], row: &[u8], reference: &[u8]) {
+    for (((p, q), &x), &r) in packed
+        .iter_mut()
+        .zip(sum_sq.iter_mut())
+        .zip(row)
+        .zip(reference)
+    {
+        *p = p.wrapping_add(packed_addend(x, r));
+        *q += square(x);
+    }
+}
+
+/// [`fold_row`] for two frames at once.
+#[inline(always)]
+fn fold_row2(packed: &mut [u32], sum_sq: &mut [u32], rows: [&[u8]; 2], references: &[Vec<u8>; 2]) {
+    let pairs = rows[0].iter().zip(rows[1]);
+    let refs = references[0].iter().zip(&references[1]);
+    for (((p, q), (&x, &y)), (&rx, &ry)) in packed
+        .iter_mut()
+        .zip(sum_sq.iter_mut())
+        .zip(pairs)
+        .zip(refs)
+    {
+        *p = p
+            .wrapping_add(packed_addend(x, rx))
+            .wrapping_add(packed_addend(y, ry));
+        *q += square(x) + square(y);
     }
 }
 
@@ -181,14 +402,14 @@ fn subpixels(width: u32, height: u32) -> usize {
     width as usize * height as usize * CHANNELS
 }
 
-/// A zero-filled buffer, written through now rather than lazily faulted in
-/// (first-touch page faults inside the first frame's update cost over a
-/// second per worker at full size), and `None` rather than an abort when
-/// memory is short.
-fn zeroed<T: Copy + Default>(len: usize) -> Option<Vec<T>> {
+/// A buffer filled with `value`, written through now rather than lazily
+/// faulted in (first-touch page faults inside the first frame's update cost
+/// over a second per worker at full size), and `None` rather than an abort
+/// when memory is short.
+fn filled<T: Copy>(len: usize, value: T) -> Option<Vec<T>> {
     let mut v = Vec::new();
     v.try_reserve_exact(len).ok()?;
-    v.resize(len, T::default());
+    v.resize(len, value);
     Some(v)
 }
 
@@ -280,8 +501,16 @@ impl Partial {
             let full = std::mem::replace(&mut self.exact, fresh);
             merge_into(&mut self.spilled, full.into_stats());
         }
-        self.exact.push(frame);
-        Ok(())
+        self.exact.push(frame)
+    }
+
+    /// Adds two frames at once (see [`Accumulator::push_pair`]).
+    pub fn push_pair(&mut self, a: &[u8], b: &[u8]) -> Result<(), Error> {
+        if self.exact.frames() + 2 > Accumulator::MAX_FRAMES {
+            self.push(a)?;
+            return self.push(b);
+        }
+        self.exact.push_pair(a, b)
     }
 }
 
@@ -296,7 +525,7 @@ fn merge_into(target: &mut Option<Stats>, stats: Stats) {
 /// while they fit; only sums that would overflow, and spilled stats, go
 /// through the Chan merge. With at most `MAX_FRAMES` frames in all, the
 /// result does not depend on how frames were split among workers.
-pub fn merge_partials(partials: Vec<Partial>) -> Option<Stats> {
+pub fn merge_partials(partials: Vec<Partial>) -> Result<Option<Stats>, Error> {
     let mut exact: Option<Accumulator> = None;
     let mut welford: Option<Stats> = None;
     for partial in partials {
@@ -306,7 +535,7 @@ pub fn merge_partials(partials: Vec<Partial>) -> Option<Stats> {
         match &mut exact {
             None => exact = Some(partial.exact),
             Some(acc) => {
-                if !acc.absorb(&partial.exact) {
+                if !acc.absorb(&partial.exact)? {
                     let full = std::mem::replace(acc, partial.exact);
                     merge_into(&mut welford, full.into_stats());
                 }
@@ -318,7 +547,7 @@ pub fn merge_partials(partials: Vec<Partial>) -> Option<Stats> {
             merge_into(&mut welford, acc.into_stats());
         }
     }
-    welford
+    Ok(welford)
 }
 
 #[cfg(test)]
@@ -369,7 +598,9 @@ mod tests {
     fn matches_two_pass_f64() {
         let (w, h) = (7, 5);
         let frames = random_frames(1, 50, subpixels(w, h));
-        let stats = merge_partials(vec![accumulate(w, h, &frames)]).unwrap();
+        let stats = merge_partials(vec![accumulate(w, h, &frames)])
+            .unwrap()
+            .unwrap();
         assert_eq!(stats.frames, 50);
         for i in 0..subpixels(w, h) {
             let (mean, var) = two_pass(&frames, i);
@@ -378,15 +609,116 @@ mod tests {
         }
     }
 
+    /// Stats from the simplest possible code: Σx and Σx² in u64 and the
+    /// votes of `evidence::add_votes`, frame by frame.
+    fn reference_sums(w: u32, h: u32, frames: &[Vec<u8>]) -> (Vec<u64>, Vec<u64>, Vec<i32>) {
+        let len = subpixels(w, h);
+        let (mut sum, mut sq, mut votes) = (vec![0u64; len], vec![0u64; len], vec![0i32; len]);
+        for f in frames {
+            let mut v = vec![0i16; len];
+            evidence::add_votes(f, w as usize, h as usize, &mut v);
+            for i in 0..len {
+                sum[i] += u64::from(f[i]);
+                sq[i] += u64::from(f[i]) * u64::from(f[i]);
+                votes[i] += i32::from(v[i]);
+            }
+        }
+        (sum, sq, votes)
+    }
+
+    fn assert_matches_reference(acc: &Accumulator, frames: &[Vec<u8>]) {
+        let (sum, sq, votes) = reference_sums(acc.width, acc.height, frames);
+        assert_eq!(acc.frames() as usize, frames.len());
+        for i in 0..sum.len() {
+            let (s, v) = acc.sum_and_votes(i);
+            assert_eq!(u64::from(s), sum[i], "Σx at {i}");
+            assert_eq!(u64::from(acc.sum_sq[i]), sq[i], "Σx² at {i}");
+            assert_eq!(v, votes[i], "votes at {i}");
+        }
+    }
+
+    /// Frames where some subpixels stand out (bright, dark, or neither) so
+    /// that votes of both signs occur.
+    fn speckled_frames(seed: u64, count: usize, w: u32, h: u32) -> Vec<Vec<u8>> {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        (0..count)
+            .map(|_| {
+                (0..subpixels(w, h))
+                    .map(|i| match (i * 7 + rng.random_range(0..3)) % 11 {
+                        0 => 250,
+                        1 => 5,
+                        _ => 100 + rng.random_range(0..8u8),
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn packed_sums_and_votes_match_the_simple_code_one_or_two_frames_at_a_time() {
+        let (w, h) = (9, 7);
+        let frames = speckled_frames(4, 9, w, h);
+        let mut singly = Accumulator::new(w, h).unwrap();
+        for f in &frames {
+            singly.push(f).unwrap();
+        }
+        assert_matches_reference(&singly, &frames);
+        let mut paired = Accumulator::new(w, h).unwrap();
+        for pair in frames.chunks(2) {
+            match pair {
+                [a, b] => paired.push_pair(a, b).unwrap(),
+                [a] => paired.push(a).unwrap(),
+                _ => unreachable!(),
+            }
+        }
+        assert_eq!(paired.into_stats(), singly.into_stats());
+    }
+
+    #[test]
+    fn past_the_packed_limit_the_sums_stay_exact() {
+        // More frames than a packed word holds, so the words are flushed into
+        // the wide sums; pushed and absorbed both ways across the limit.
+        let (w, h) = (6, 5);
+        let count = PACKED_FRAMES as usize + 300;
+        let frames = speckled_frames(5, count, w, h);
+        let mut whole = Accumulator::new(w, h).unwrap();
+        for pair in frames.chunks(2) {
+            match pair {
+                [a, b] => whole.push_pair(a, b).unwrap(),
+                [a] => whole.push(a).unwrap(),
+                _ => unreachable!(),
+            }
+        }
+        assert!(whole.wide.is_some());
+        assert_matches_reference(&whole, &frames);
+
+        let half = count / 2 + 7;
+        let mut a = Accumulator::new(w, h).unwrap();
+        let mut b = Accumulator::new(w, h).unwrap();
+        frames[..half].iter().for_each(|f| a.push(f).unwrap());
+        frames[half..].iter().for_each(|f| b.push(f).unwrap());
+        assert!(a.absorb(&b).unwrap());
+        assert_matches_reference(&a, &frames);
+        assert_eq!(a.into_stats(), whole.into_stats());
+    }
+
     #[test]
     fn constant_subpixel_has_variance_exactly_zero() {
         let frames = vec![vec![201u8; 3]; 40];
-        let stats = merge_partials(vec![accumulate(1, 1, &frames)]).unwrap();
+        let stats = merge_partials(vec![accumulate(1, 1, &frames)])
+            .unwrap()
+            .unwrap();
         assert_eq!(stats.variance_at(0), 0.0);
         assert_eq!(stats.mean_at(0), 201.0);
         // And through the Chan merge too.
-        let mut a = merge_partials(vec![accumulate(1, 1, &frames[..13])]).unwrap();
-        a.merge(&merge_partials(vec![accumulate(1, 1, &frames[13..])]).unwrap());
+        let mut a = merge_partials(vec![accumulate(1, 1, &frames[..13])])
+            .unwrap()
+            .unwrap();
+        a.merge(
+            &merge_partials(vec![accumulate(1, 1, &frames[13..])])
+                .unwrap()
+                .unwrap(),
+        );
         assert_eq!(a.variance_at(0), 0.0);
     }
 
@@ -394,9 +726,15 @@ mod tests {
     fn chan_merge_matches_two_pass_f64() {
         let (w, h) = (4, 3);
         let frames = random_frames(2, 90, subpixels(w, h));
-        let mut merged = merge_partials(vec![accumulate(w, h, &frames[..10])]).unwrap();
+        let mut merged = merge_partials(vec![accumulate(w, h, &frames[..10])])
+            .unwrap()
+            .unwrap();
         for chunk in [&frames[10..11], &frames[11..60], &frames[60..]] {
-            merged.merge(&merge_partials(vec![accumulate(w, h, chunk)]).unwrap());
+            merged.merge(
+                &merge_partials(vec![accumulate(w, h, chunk)])
+                    .unwrap()
+                    .unwrap(),
+            );
         }
         assert_eq!(merged.frames, 90);
         for i in 0..subpixels(w, h) {
@@ -420,7 +758,7 @@ mod tests {
         }
         assert!(p.spilled.is_some());
         let zeros = u64::from(Accumulator::MAX_FRAMES - 5);
-        let stats = merge_partials(vec![p]).unwrap();
+        let stats = merge_partials(vec![p]).unwrap().unwrap();
         assert_eq!(stats.frames, zeros + 20);
         let n = stats.frames as f64;
         for i in 0..subpixels(w, h) {
@@ -462,12 +800,12 @@ mod tests {
             for i in (1..shards.len()).rev() {
                 shards.swap(i, rng.random_range(0..=i));
             }
-            let whole = merge_partials(vec![accumulate(w, h, &frames)]).unwrap();
+            let whole = merge_partials(vec![accumulate(w, h, &frames)]).unwrap().unwrap();
             let welford_shards: Vec<Stats> = shards
                 .iter()
                 .map(|p| p.exact.clone().into_stats())
                 .collect();
-            let exact = merge_partials(shards).unwrap();
+            let exact = merge_partials(shards).unwrap().unwrap();
             proptest::prop_assert_eq!(&exact, &whole);
 
             let mut chan: Option<Stats> = None;
