@@ -128,7 +128,7 @@ fn merge_and_rank(c: &mut Criterion) {
         b.iter(|| other.merge(black_box(&stats)))
     });
     g.bench_function("detect_auto_threshold", |b| {
-        b.iter(|| hotpix::detect::detect(black_box(&stats), None))
+        b.iter(|| hotpix::detect::detect(black_box(&stats), None, None))
     });
     g.bench_function("rank_top10_both_ends", |b| {
         b.iter(|| {

@@ -12,9 +12,20 @@
 //!   for a subpixel that barely moves while its neighbours do (stuck), how
 //!   much less it moves than they do.
 //!
-//! score = level × max(consistency, stillness). A scene detail can have a
-//! high level in a few frames, but rarely stands out in most of them; a
-//! stuck, hot, warm or dead photosite does both.
+//! score = level × max(consistency, stillness) (× shape and channel
+//! factors). A scene detail can have a high level in a few frames, but rarely
+//! stands out in most of them; a stuck, hot, warm or dead photosite does both.
+//!
+//! Unless the frames show the same scene (a tripod series, a burst): then a
+//! static scene detail stands out in every frame too, and votes prove
+//! nothing. So the votes lose their weight as the frames' similarity (see
+//! [`crate::similarity`]) goes from `ALIKE_FROM` to `ALIKE_FULL`, and the
+//! stillness is measured against what the same scene under another exposure
+//! would do: every scene point's 8-bit value scales with the exposure like its
+//! neighbourhood's (gamma is a power law), so its σ is the ring's σ times
+//! mean / reference. A stuck photosite does not move, and a hot or warm one
+//! adds a raw offset that does not scale, so both move less than that; a
+//! scene detail moves just that much.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -39,10 +50,26 @@ const STUCK_STILLNESS: f32 = 0.75;
 /// to 0; the upper tail is what grows when the series is weak (few frames,
 /// alike frames). Measured on generated series (tests/defects.rs, diagnose):
 /// the best non-defect score stays below 0.05 with 12 to 60 varied frames,
-/// is 0.2 with 2 frames (threshold 0.28) and 1.2 on a tripod series
-/// (threshold 1.47); the weakest stuck or hot defect scores 0.7 with 2 frames,
-/// and every defect 0.2 or more with 12 frames or more.
+/// is 0.2 with 2 frames (threshold 0.28) and 0.12 on a tripod series once
+/// votes lose their weight there (threshold 0.10); the weakest stuck or hot
+/// defect scores 0.7 with 2 frames, and every defect 0.2 or more with 12
+/// frames or more.
 pub const AUTO_TAIL_FACTOR: f64 = 20.0;
+
+/// Frame similarity from which the votes start to lose weight, and at which
+/// they carry none. Varied generated series measure -0.2 to 0.2, the real
+/// same-camera series 0.27, a tripod series 1.0; `TOO_ALIKE` (the warning)
+/// is 0.8.
+pub const ALIKE_FROM: f64 = 0.5;
+pub const ALIKE_FULL: f64 = 0.9;
+
+/// How alike the frames are for scoring, in [0, 1]: 0 for different scenes
+/// (or unknown), 1 for one scene.
+fn alikeness(similarity: Option<f64>) -> f32 {
+    similarity.map_or(0.0, |s| {
+        ((s - ALIKE_FROM) / (ALIKE_FULL - ALIKE_FROM)).clamp(0.0, 1.0) as f32
+    })
+}
 pub const MIN_THRESHOLD: f64 = 0.1;
 
 /// Linear-light excess from which a bright defect is `hot` rather than `warm`
@@ -114,10 +141,12 @@ struct Planes<'a> {
     mean: &'a [f32],
     m2: &'a [f32],
     votes: &'a [i32],
+    /// See [`alikeness`].
+    alike: f32,
 }
 
 impl<'a> Planes<'a> {
-    fn new(stats: &'a Stats) -> Self {
+    fn new(stats: &'a Stats, similarity: Option<f64>) -> Self {
         let n = stats.frames.max(1) as f32;
         Planes {
             width: stats.width() as usize,
@@ -127,6 +156,7 @@ impl<'a> Planes<'a> {
             mean: stats.mean.as_slice().expect("standard layout"),
             m2: stats.m2.as_slice().expect("standard layout"),
             votes: stats.votes.as_slice().expect("standard layout"),
+            alike: alikeness(similarity),
         }
     }
 
@@ -162,8 +192,14 @@ impl<'a> Planes<'a> {
         // variation over √n (n scenes averaged), so that is part of the noise.
         let noise = own_sd + ring_sd / self.frames.sqrt() + floor;
         let level = d.abs() / noise;
-        let consistency = (self.votes[i] as f32 * d.signum()).max(0.0) / self.frames;
+        let votes = (self.votes[i] as f32 * d.signum()).max(0.0) / self.frames;
+        let consistency = votes * (1.0 - self.alike);
         let stillness = (1.0 - (own_sd + floor) / (ring_sd + floor)).max(0.0);
+        // The σ a scene point with this mean would have under exposure
+        // changes alone (see the module docs); weighs in as frames are alike.
+        let scene_sd = ring_sd * (self.mean[i] + 1.0) / (reference + 1.0);
+        let still_for_scene = (1.0 - (own_sd + floor) / (scene_sd + floor)).max(0.0);
+        let still = stillness + (still_for_scene - stillness) * self.alike;
         let sharpness = self.sharpness(i, reference, d);
         // A defect worth reporting sits at least a per-frame vote level from
         // its neighbourhood; below that, a "still" subpixel is a coincidence
@@ -171,7 +207,7 @@ impl<'a> Planes<'a> {
         let magnitude = (d.abs() / (2.0 * f32::from(VOTE_LEVEL))).min(1.0);
         let specificity = self.specificity(i, &pixel_refs, d);
         (
-            level * consistency.max(stillness) * sharpness * magnitude * specificity,
+            level * consistency.max(still) * sharpness * magnitude * specificity,
             reference,
             stillness,
         )
@@ -324,8 +360,11 @@ pub struct Detection {
 /// Finds the defects: subpixels scoring above `threshold` (automatic when
 /// `None`), grouped 8-connected across channels, strongest first (ties by
 /// position), so the list is the same for any number of workers.
-pub fn detect(stats: &Stats, threshold: Option<f64>) -> Detection {
-    let planes = Planes::new(stats);
+///
+/// `similarity` is the frames' median similarity (see
+/// [`crate::similarity::median_similarity`]); `None` when unknown.
+pub fn detect(stats: &Stats, threshold: Option<f64>, similarity: Option<f64>) -> Detection {
+    let planes = Planes::new(stats, similarity);
     let w = planes.width;
     let threshold = threshold.unwrap_or_else(|| auto_threshold(&planes));
     let flagged = planes.flagged(threshold);
@@ -457,11 +496,65 @@ fn linear(v: f64) -> f64 {
 
 /// The score [`detect`] gives the subpixel (`x`, `y`, channel `c`); 0 within
 /// `RING` of the border or outside the frame, where no subpixel is scored.
-pub fn score_at(stats: &Stats, x: usize, y: usize, c: usize) -> f32 {
-    let planes = Planes::new(stats);
+pub fn score_at(stats: &Stats, similarity: Option<f64>, x: usize, y: usize, c: usize) -> f32 {
+    let planes = Planes::new(stats, similarity);
     let i = (y * planes.width + x) * CHANNELS + c;
     if x >= planes.width || y >= planes.height || c >= CHANNELS || !planes.interior(i) {
         return 0.0;
     }
     planes.score(i).0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::Array3;
+
+    const FRAMES: u64 = 24;
+
+    /// A 9x9 series on a flat background (mean 100, σ 10) whose R subpixel at
+    /// (4, 4) has `mean`, `sd` and net `votes`.
+    fn one_bright_point(mean: f32, sd: f32, votes: i32) -> Stats {
+        let shape = (9, 9, CHANNELS);
+        let n1 = (FRAMES - 1) as f32;
+        let mut stats = Stats {
+            frames: FRAMES,
+            mean: Array3::from_elem(shape, 100.0),
+            m2: Array3::from_elem(shape, 10.0 * 10.0 * n1),
+            votes: Array3::zeros(shape),
+        };
+        stats.mean[[4, 4, 0]] = mean;
+        stats.m2[[4, 4, 0]] = sd * sd * n1;
+        stats.votes[[4, 4, 0]] = votes;
+        stats
+    }
+
+    #[test]
+    fn on_alike_frames_a_point_that_scales_with_exposure_is_scene_not_defect() {
+        // Brighter by half and moving half as much again as its neighbours,
+        // as a static scene point under exposure changes does; it stood out
+        // in every frame.
+        let scene = one_bright_point(150.0, 10.0 * 151.0 / 101.0, FRAMES as i32);
+        let varied = score_at(&scene, Some(0.1), 4, 4, 0);
+        let tripod = score_at(&scene, Some(1.0), 4, 4, 0);
+        assert!(varied > 1.0, "{varied}");
+        assert!(tripod < 0.01, "{tripod}");
+        // Halfway between the two similarities, halfway between the scores.
+        let between = score_at(&scene, Some((ALIKE_FROM + ALIKE_FULL) / 2.0), 4, 4, 0);
+        assert!(
+            (between - varied / 2.0).abs() < 0.05 * varied,
+            "{between} vs {varied}"
+        );
+    }
+
+    #[test]
+    fn on_alike_frames_an_offset_that_does_not_scale_is_still_a_defect() {
+        // As bright, but moving less than its neighbours: a raw offset.
+        let hot = one_bright_point(150.0, 5.0, FRAMES as i32);
+        let tripod = score_at(&hot, Some(1.0), 4, 4, 0);
+        assert!(tripod > 1.0, "{tripod}");
+        let detection = detect(&hot, None, Some(1.0));
+        assert_eq!(detection.defects.len(), 1);
+        assert_eq!((detection.defects[0].x, detection.defects[0].y), (4, 4));
+    }
 }

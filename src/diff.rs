@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::detect::detect;
+use crate::similarity::median_similarity;
 use crate::state::State;
 
 /// Two defects at most this many pixels apart in x and in y are the same one
@@ -81,7 +82,8 @@ pub fn load(path: &Path, threshold: Option<f64>) -> Result<Vec<Spot>, InputError
         .map_err(|e| problem(format!("cannot read: {e}")))?;
     if start[..n].starts_with(b"PK") {
         let state = State::load(path).map_err(|e| problem(e.problem.to_string()))?;
-        let detection = detect(&state.stats, threshold);
+        let thumbnails: Vec<Vec<f32>> = state.frames.iter().map(|f| f.thumbnail.clone()).collect();
+        let detection = detect(&state.stats, threshold, median_similarity(&thumbnails));
         return Ok(detection
             .defects
             .iter()

@@ -274,7 +274,7 @@ pub fn make_report(
     let used_meta: Vec<&FrameMeta> = frames.iter().map(|f| &f.meta).collect();
     let thumbs: Vec<Vec<f32>> = frames.iter().map(|f| f.thumbnail.clone()).collect();
     let similarity = median_similarity(&thumbs);
-    let detection = detect(stats, threshold);
+    let detection = detect(stats, threshold, similarity);
     let mut summary = summarize(
         &used_meta,
         skipped,

@@ -170,9 +170,10 @@ fn defect_free_series_reports_at_most_two() {
 }
 
 #[test]
-#[ignore = "issue 3 target not met yet: on a tripod series dark static scene spots score up to \
-            1.2 (0.6 with harder channel weighting), above the weakest real defects (0.2-0.5); \
-            the threshold (1.47) keeps 7 of 12 with no false report"]
+#[ignore = "issue 3 target not met: a dead photosite on a tripod series cannot be told from a \
+            static dark scene dot of one colour (both scale with the exposure, and bilinear \
+            demosaicing spreads a photosite as the optics spread a point); 2 of its 3 dead \
+            photosites score 0.0 and 0.08, below the threshold (0.10)"]
 fn tripod_series_finds_every_defect_and_warns() {
     let s = run_series(
         "tripod-24",
@@ -196,16 +197,27 @@ fn tripod_series_finds_every_defect_and_warns() {
     );
 }
 
-/// What a tripod series does get today: the too-alike warning, and no static
-/// scene detail reported as a defect.
+/// What a tripod series does get: the too-alike warning, every stuck, hot
+/// and warm photosite (they do not scale with the exposure as the scene
+/// does), and at least 80% of reports real.
 #[test]
-fn tripod_series_is_flagged_too_alike_without_false_reports() {
+fn tripod_series_finds_stuck_hot_and_warm_and_warns() {
     let s = run_series(
         "tripod-24",
         &spec(480, 360, 24, 106, SceneMode::Tripod, [3, 3, 3, 3]),
         2,
     );
-    assert!(s.false_reports.is_empty(), "{:?}", s.false_reports);
+    let missed: Vec<_> = s
+        .missed
+        .iter()
+        .filter(|m| m.kind != DefectKind::Dead)
+        .collect();
+    assert!(missed.is_empty(), "{missed:?}");
+    assert!(
+        real_fraction(&s) >= 0.8,
+        "false reports {:?}",
+        s.false_reports
+    );
     assert!(s
         .report
         .summary
@@ -274,7 +286,8 @@ fn diagnose_scores() {
             threshold: Some(0.05),
         };
         let out = hotpix::find(&paths, &opts, &|_| {}).unwrap();
-        let auto = hotpix::detect::detect(&out.stats, None).threshold;
+        let auto =
+            hotpix::detect::detect(&out.stats, None, out.report.summary.frame_similarity).threshold;
         let defects = out.report.defects;
         let near = |d: &Defect, t: &synth::Defect| d.x.abs_diff(t.x) <= 2 && d.y.abs_diff(t.y) <= 2;
         let mut tscores: Vec<String> = truth

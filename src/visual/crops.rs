@@ -7,7 +7,7 @@ use image::RgbImage;
 
 use super::{colour, draw, MARKER};
 use crate::detect::{score_at, Defect};
-use crate::report::Report;
+use crate::report::{Report, Summary};
 use crate::stats::{Stats, CHANNELS};
 
 /// Side of the square of frame pixels shown around a defect (odd: the defect
@@ -90,7 +90,7 @@ pub fn render(stats: &Stats, report: &Report, max: usize) -> RgbImage {
         let (col, row) = (k as u32 % columns, k as u32 / columns);
         let x0 = i64::from(GAP + col * (TILE_WIDTH + GAP));
         let y0 = i64::from(HEADER + GAP + row * (TILE_HEIGHT + GAP));
-        tile(&mut img, stats, sum.threshold, k + 1, d, x0, y0);
+        tile(&mut img, stats, sum, k + 1, d, x0, y0);
     }
     img
 }
@@ -99,12 +99,13 @@ pub fn render(stats: &Stats, report: &Report, max: usize) -> RgbImage {
 fn tile(
     img: &mut RgbImage,
     stats: &Stats,
-    threshold: f64,
+    summary: &Summary,
     number: usize,
     d: &Defect,
     x0: i64,
     y0: i64,
 ) {
+    let (threshold, similarity) = (summary.threshold, summary.frame_similarity);
     let (fw, fh) = (i64::from(stats.width()), i64::from(stats.height()));
     let half = i64::from(CROP / 2);
     let z = i64::from(ZOOM);
@@ -119,7 +120,7 @@ fn tile(
                 let rgb: [u8; 3] =
                     std::array::from_fn(|c| mean[i + c].round().clamp(0.0, 255.0) as u8);
                 let best = (0..CHANNELS)
-                    .map(|c| score_at(stats, fx as usize, fy as usize, c))
+                    .map(|c| score_at(stats, similarity, fx as usize, fy as usize, c))
                     .fold(0f32, f32::max);
                 (rgb, colour::of_score(best, threshold))
             } else {

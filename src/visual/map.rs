@@ -106,7 +106,11 @@ fn two_digits(v: f64) -> String {
 /// current rayon pool.
 pub fn render(stats: &Stats, report: &Report) -> RgbImage {
     let layout = Layout::new(stats.width(), stats.height());
-    let scores = scoremap::score_map(stats, layout.reduce as usize);
+    let scores = scoremap::score_map(
+        stats,
+        report.summary.frame_similarity,
+        layout.reduce as usize,
+    );
     let threshold = report.summary.threshold;
     let (w, h) = layout.size();
     let mut img = RgbImage::new(w, h);

@@ -33,7 +33,7 @@ impl ScoreMap {
 
 /// The score map of `stats`, max-pooled over blocks of `factor` × `factor`
 /// frame pixels (`factor` 1 keeps every pixel, with the highest of its channels).
-pub fn score_map(stats: &Stats, factor: usize) -> ScoreMap {
+pub fn score_map(stats: &Stats, similarity: Option<f64>, factor: usize) -> ScoreMap {
     let factor = factor.max(1);
     let (w, h) = (stats.width() as usize, stats.height() as usize);
     let (mw, mh) = (w.div_ceil(factor), h.div_ceil(factor));
@@ -43,7 +43,7 @@ pub fn score_map(stats: &Stats, factor: usize) -> ScoreMap {
             for y in my * factor..((my + 1) * factor).min(h) {
                 for x in 0..w {
                     let best = (0..CHANNELS)
-                        .map(|c| score_at(stats, x, y, c))
+                        .map(|c| score_at(stats, similarity, x, y, c))
                         .fold(0f32, f32::max);
                     let cell = &mut row[x / factor];
                     *cell = cell.max(best);
@@ -84,10 +84,10 @@ mod tests {
     #[test]
     fn one_hot_subpixel_survives_pooling() {
         let stats = stats_with_hot_pixel(50, 40, (23, 17));
-        let full = score_at(&stats, 23, 17, 1);
+        let full = score_at(&stats, None, 23, 17, 1);
         assert!(full > 1.0, "the hot subpixel scores {full}");
         for factor in [1, 2, 3, 7, 50] {
-            let map = score_map(&stats, factor);
+            let map = score_map(&stats, None, factor);
             assert_eq!(
                 (map.width, map.height),
                 (50usize.div_ceil(factor), 40usize.div_ceil(factor))
@@ -102,8 +102,8 @@ mod tests {
     #[test]
     fn pooling_is_the_maximum_of_the_full_map() {
         let stats = stats_with_hot_pixel(30, 20, (9, 9));
-        let full = score_map(&stats, 1);
-        let pooled = score_map(&stats, 4);
+        let full = score_map(&stats, None, 1);
+        let pooled = score_map(&stats, None, 4);
         for my in 0..pooled.height {
             for mx in 0..pooled.width {
                 let mut best = 0f32;
@@ -120,8 +120,8 @@ mod tests {
     #[test]
     fn border_scores_nothing() {
         let stats = stats_with_hot_pixel(20, 20, (10, 10));
-        assert_eq!(score_at(&stats, 0, 0, 0), 0.0);
-        assert_eq!(score_at(&stats, 19, 10, 2), 0.0);
-        assert_eq!(score_at(&stats, 25, 10, 0), 0.0);
+        assert_eq!(score_at(&stats, None, 0, 0, 0), 0.0);
+        assert_eq!(score_at(&stats, None, 19, 10, 2), 0.0);
+        assert_eq!(score_at(&stats, None, 25, 10, 0), 0.0);
     }
 }
