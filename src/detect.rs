@@ -28,6 +28,7 @@
 //! scene detail moves just that much.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::ops::Range;
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -253,72 +254,53 @@ impl<'a> Planes<'a> {
     }
 
     /// An upper bound of the score of each interior subpixel of row `y`,
-    /// into `bounds` (indexed like the row): level × magnitude, the score's
-    /// factors that need no neighbour beyond the references; the others are
-    /// all at most 1. One branch-free loop, so that it vectorises.
-    fn score_bounds_row(
-        &self,
-        y: usize,
-        refs: &[f32],
-        vars: &[f32],
-        bounds: &mut [f32],
-        interior: std::ops::Range<usize>,
-    ) {
+    /// into `bounds` (indexed like the row): |d| / (σ + floor) × magnitude,
+    /// the level without the ring's σ in its noise, times the one factor
+    /// that needs nothing but the reference; the others are all at most 1.
+    /// One branch-free loop, so that it vectorises.
+    fn score_bounds_row(&self, y: usize, refs: &[f32], bounds: &mut [f32], interior: Range<usize>) {
         let row = y * self.width * CHANNELS;
         let mean = &self.mean[row + interior.start..row + interior.end];
         let m2 = &self.m2[row + interior.start..row + interior.end];
-        let (refs, vars) = (&refs[interior.clone()], &vars[interior.clone()]);
+        let refs = &refs[interior.clone()];
         let floor = NOISE_FLOOR as f32;
-        let sqrt_n = self.frames.sqrt();
         let vote_span = 2.0 * f32::from(VOTE_LEVEL);
-        for ((((b, &m), &q), &r), &v) in bounds[interior]
-            .iter_mut()
-            .zip(mean)
-            .zip(m2)
-            .zip(refs)
-            .zip(vars)
-        {
-            let noise = (q * self.inv_n1).sqrt() + (v * self.inv_n1).sqrt() / sqrt_n + floor;
+        for (((b, &m), &q), &r) in bounds[interior].iter_mut().zip(mean).zip(m2).zip(refs) {
             let d = (m - r).abs();
-            *b = d / noise * (d / vote_span).min(1.0);
+            *b = d / ((q * self.inv_n1).sqrt() + floor) * (d / vote_span).min(1.0);
         }
     }
 
     /// Interior subpixels scoring above `threshold`, in index order. Each row's
     /// references are computed once, row-wise (vectorised), and shared by the
-    /// three channels of a pixel.
+    /// three channels of a pixel; the rest of the score only where a bound
+    /// says the threshold can be reached.
     fn flagged(&self, threshold: f64) -> Vec<(usize, f32)> {
         let stride = self.width * CHANNELS;
         if self.width <= 2 * RING || self.height <= 2 * RING {
             return Vec::new();
         }
+        let interior = RING * CHANNELS..stride - RING * CHANNELS;
         (RING..self.height - RING)
             .into_par_iter()
             .map_init(
-                || (vec![0f32; stride], vec![0f32; stride], vec![0f32; stride]),
-                |(refs, vars, bounds), y| {
+                || (vec![0f32; stride], vec![0f32; stride]),
+                |(refs, bounds), y| {
                     ring_medians_row(self.mean, stride, y, refs);
-                    ring_medians_row(self.m2, stride, y, vars);
-                    let interior = RING * CHANNELS..stride - RING * CHANNELS;
-                    self.score_bounds_row(y, refs, vars, bounds, interior.clone());
+                    self.score_bounds_row(y, refs, bounds, interior.clone());
                     let mut hits = Vec::new();
-                    for (xc, &var) in vars
-                        .iter()
-                        .enumerate()
-                        .take(interior.end)
-                        .skip(interior.start)
-                    {
-                        // Most subpixels cannot reach the threshold; the
-                        // bound says so without the score's other factors.
+                    for xc in interior.clone() {
                         // (With a margin for the rounding of a product.)
                         if f64::from(bounds[xc]) * (1.0 + 1e-5) <= threshold {
                             continue;
                         }
+                        let i = y * stride + xc;
                         let base = xc - xc % CHANNELS;
                         let pixel_refs = [refs[base], refs[base + 1], refs[base + 2]];
-                        let score = self.score_with(y * stride + xc, pixel_refs, var).0;
+                        let ring_var = median8(ring(self.m2, i, stride));
+                        let score = self.score_with(i, pixel_refs, ring_var).0;
                         if f64::from(score) > threshold {
-                            hits.push((y * stride + xc, score));
+                            hits.push((i, score));
                         }
                     }
                     hits

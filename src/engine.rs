@@ -455,8 +455,8 @@ fn accumulate(
                 Err(reason) => Err(reason.clone()),
                 // Settled after the workers, by what became of the original.
                 Ok(Plan::CopyOf(_)) | Ok(Plan::Listed) => Ok(None),
-                Ok(Plan::Count(hash)) => {
-                    decode_planned(&mut decoders[slot], &frame.path, i, hash).map(Some)
+                Ok(Plan::Count(expected)) => {
+                    decode_planned(&mut decoders[slot], &frame.path, i, *expected).map(Some)
                 }
             };
             match counted {
@@ -520,11 +520,16 @@ fn decode_planned(
     decoder: &mut FrameDecoder,
     path: &Path,
     index: usize,
-    hash: &FrameHash,
+    expected: Expected,
 ) -> Result<Used, SkipReason> {
     let bytes = decoder.read(path)?;
+    let hash = *blake3::hash(bytes).as_bytes();
     // The bytes decoded must be the bytes planned for.
-    if blake3::hash(bytes).as_bytes() != hash {
+    let as_planned = match expected {
+        Expected::Hash(planned) => hash == planned,
+        Expected::Size(size) => bytes.len() as u64 == size,
+    };
+    if !as_planned {
         return Err(SkipReason::Unreadable(
             "the file changed while hotpix read it".into(),
         ));
@@ -537,38 +542,73 @@ fn decode_planned(
     Ok(Used {
         index,
         bytes,
-        hash: *hash,
+        hash,
         thumbnail,
     })
 }
 
 /// What to do with a frame of the series.
 enum Plan {
-    /// Decode and count it; its bytes must hash to this.
-    Count(FrameHash),
+    /// Decode and count it.
+    Count(Expected),
     /// A base already counted this file under the same path: listed again, no news.
     Listed,
     /// Same content as the series' frame at this (lower) index.
     CopyOf(usize),
 }
 
+/// What a counted frame's bytes must be when a worker reads them.
+#[derive(Clone, Copy)]
+enum Expected {
+    /// Hashed while planning: these exact bytes.
+    Hash(FrameHash),
+    /// No other frame has its size, so it was not hashed: this many bytes.
+    Size(u64),
+}
+
 /// Plans every frame by content before any decoding, in series order, so
 /// that nothing depends on which worker gets to a frame first: the lowest
 /// index with a given content is decoded, later copies follow its fate, and
 /// content a base already counted is skipped (with its first path).
+///
+/// Only files that could be copies are read for this: with no base, a file
+/// whose size no other file of the series has is unique, and is read once,
+/// by the worker that decodes it (on a cold cache or a slow card, reading
+/// every file twice would cost a second pass over the whole series).
 fn plan_by_content(
     pool: &rayon::ThreadPool,
     series: &[Candidate],
     known: HashMap<FrameHash, PathBuf>,
 ) -> Vec<Result<Plan, SkipReason>> {
-    let hashes: Vec<Result<FrameHash, SkipReason>> =
-        pool.install(|| series.par_iter().map(|c| hash_file(&c.path)).collect());
+    let sizes: Vec<Option<u64>> = pool.install(|| {
+        series
+            .par_iter()
+            .map(|c| std::fs::metadata(&c.path).ok().map(|m| m.len()))
+            .collect()
+    });
+    let mut files_of_size: HashMap<u64, usize> = HashMap::new();
+    for size in sizes.iter().flatten() {
+        *files_of_size.entry(*size).or_default() += 1;
+    }
+    let unique_size = |i: usize| sizes[i].filter(|s| known.is_empty() && files_of_size[s] == 1);
+    let expected: Vec<Result<Expected, SkipReason>> = pool.install(|| {
+        (0..series.len())
+            .into_par_iter()
+            .map(|i| match unique_size(i) {
+                Some(size) => Ok(Expected::Size(size)),
+                None => hash_file(&series[i].path).map(Expected::Hash),
+            })
+            .collect()
+    });
     let mut first_in_series: HashMap<FrameHash, usize> = HashMap::new();
-    hashes
+    expected
         .into_iter()
         .enumerate()
-        .map(|(i, hash)| {
-            let hash = hash?;
+        .map(|(i, expected)| {
+            let hash = match expected? {
+                Expected::Hash(hash) => hash,
+                size => return Ok(Plan::Count(size)),
+            };
             if let Some(first) = known.get(&hash) {
                 return if *first == series[i].path {
                     Ok(Plan::Listed)
@@ -580,7 +620,7 @@ fn plan_by_content(
                 Some(&j) => Ok(Plan::CopyOf(j)),
                 None => {
                     first_in_series.insert(hash, i);
-                    Ok(Plan::Count(hash))
+                    Ok(Plan::Count(Expected::Hash(hash)))
                 }
             }
         })
