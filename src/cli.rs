@@ -316,6 +316,48 @@ pub struct Extras {
     pub raw_offset: Offset,
 }
 
+/// What identifies a file: its canonical path, or for a file not there yet,
+/// its directory's canonical path and its name.
+fn identity(path: &Path) -> PathBuf {
+    if let Ok(p) = path.canonicalize() {
+        return p;
+    }
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    match (dir.canonicalize(), path.file_name()) {
+        (Ok(d), Some(name)) => d.join(name),
+        _ => path.to_path_buf(),
+    }
+}
+
+/// Refuses two outputs on one file (the second would replace the first) and
+/// an output on an input (a report would replace a photo or a state file).
+/// Devices such as /dev/null are written directly and may be named twice.
+fn check_distinct(outputs: &[(&str, &Path)], inputs: &[&Path]) -> anyhow::Result<()> {
+    let is_device = |p: &Path| std::fs::metadata(p).is_ok_and(|m| !m.is_file());
+    let inputs: std::collections::HashSet<PathBuf> = inputs.iter().map(|p| identity(p)).collect();
+    let mut seen: Vec<(&str, PathBuf)> = Vec::new();
+    for &(what, path) in outputs {
+        if is_device(path) {
+            continue;
+        }
+        let id = identity(path);
+        if let Some((other, _)) = seen.iter().find(|(_, p)| *p == id) {
+            bail!("{other} and {what} name the same file '{}'", path.display());
+        }
+        if inputs.contains(&id) {
+            bail!(
+                "{what} '{}' is one of the inputs; it would be replaced",
+                path.display()
+            );
+        }
+        seen.push((what, id));
+    }
+    Ok(())
+}
+
 /// A validated `report` invocation.
 #[derive(Debug)]
 pub struct ReportConfig {
@@ -330,13 +372,45 @@ pub struct ReportConfig {
     pub extras: Extras,
 }
 
+impl Extras {
+    /// The files it writes, each with the flag that names it.
+    fn files(&self) -> Vec<(&'static str, &Path)> {
+        [
+            ("--map", &self.map),
+            ("--crops", &self.crops),
+            ("--dcraw", &self.dcraw),
+        ]
+        .into_iter()
+        .filter_map(|(what, p)| p.as_deref().map(|p| (what, p)))
+        .collect()
+    }
+}
+
+impl Destination {
+    fn file(&self) -> Option<(&'static str, &Path)> {
+        match self {
+            Destination::File(p) => Some(("--output", p.as_path())),
+            Destination::Stdout => None,
+        }
+    }
+}
+
 impl ReportArgs {
     pub fn into_config(self) -> anyhow::Result<ReportConfig> {
+        let extras = self.extras.into_extras()?;
+        let destination = destination_of(self.report.output)?;
+        let state = existing_file(self.state)?;
+        let outputs: Vec<_> = destination
+            .file()
+            .into_iter()
+            .chain(extras.files())
+            .collect();
+        check_distinct(&outputs, &[state.as_path()])?;
         Ok(ReportConfig {
             jobs: jobs_or_cores(self.jobs),
-            extras: self.extras.into_extras()?,
-            destination: destination_of(self.report.output)?,
-            state: existing_file(self.state)?,
+            extras,
+            destination,
+            state,
             top: self.report.top,
             threshold: self.report.threshold,
             format: self.report.format.into(),
@@ -435,6 +509,21 @@ impl FindArgs {
         let extras = self.extras.into_extras()?;
         let paths = inputs::expand(&self.inputs, &mut std::io::stdin().lock())
             .context("cannot use the inputs")?;
+        // --save may name the --resume state (that is how a state grows);
+        // nothing else may name an input.
+        let mut outputs: Vec<_> = destination
+            .file()
+            .into_iter()
+            .chain(extras.files())
+            .collect();
+        let mut inputs: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
+        inputs.extend(resume.as_deref());
+        check_distinct(&outputs, &inputs)?;
+        if let Some(save) = &self.save {
+            outputs.push(("--save", save));
+            inputs.truncate(paths.len());
+            check_distinct(&outputs, &inputs)?;
+        }
         let jobs = jobs_or_cores(self.jobs);
         let verbosity = match (self.quiet, self.verbose) {
             (true, _) => Verbosity::Quiet,

@@ -301,6 +301,63 @@ fn output_file_is_replaced_whole_and_stdout_stays_empty() {
 }
 
 #[test]
+fn no_output_replaces_another_output_or_an_input() {
+    let tmp = tempfile::tempdir().unwrap();
+    copy_series(tmp.path());
+    let photo = std::fs::read(tmp.path().join("DSC_0001.JPG")).unwrap();
+    let refused = [
+        // Two outputs on one file, spelled differently.
+        vec!["find", "-o", "out.png", "--map", "./out.png", "."],
+        vec!["find", "--crops", "x.png", "--map", "x.png", "."],
+        // An output on an input photo or state.
+        vec!["find", "--map", "DSC_0001.JPG", "."],
+        vec!["find", "-o", "DSC_0001.JPG", "."],
+    ];
+    for args in &refused {
+        let r = run_in(tmp.path(), args);
+        assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("same file") || r.stderr.contains("one of the inputs"),
+            "{args:?}: {}",
+            r.stderr
+        );
+    }
+    assert_eq!(
+        std::fs::read(tmp.path().join("DSC_0001.JPG")).unwrap(),
+        photo
+    );
+    assert!(!tmp.path().join("out.png").exists() && !tmp.path().join("x.png").exists());
+
+    // A state grows by naming it for --resume and --save; /dev/null may take
+    // several outputs; nothing else may name the state.
+    let ok = |args: &[&str]| {
+        let r = run_in(tmp.path(), args);
+        assert_eq!(r.code, 0, "{args:?}: {}", r.stderr);
+    };
+    ok(&["find", "-q", "--save", "s.npz", "-o", "/dev/null", "."]);
+    ok(&[
+        "find",
+        "-q",
+        "--resume",
+        "s.npz",
+        "--save",
+        "s.npz",
+        "-o",
+        "/dev/null",
+        ".",
+    ]);
+    ok(&["find", "-q", "-o", "/dev/null", "--dcraw", "/dev/null", "."]);
+    let r = run_in(
+        tmp.path(),
+        &["find", "--resume", "s.npz", "--map", "s.npz", "."],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    let r = run_in(tmp.path(), &["report", "s.npz", "-o", "s.npz"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("one of the inputs"), "{}", r.stderr);
+}
+
+#[test]
 fn closed_pipe_is_success_not_a_panic() {
     use std::process::{Command, Stdio};
     // Regression guard: writing a long report into a pipe whose reader has
