@@ -476,6 +476,27 @@ fn linear(v: f64) -> f64 {
     (v.max(0.0) / 255.0).powf(2.2)
 }
 
+/// The scores [`detect`] gives the subpixels of row `y`, into `out` (one
+/// per subpixel of the row); 0 within `RING` of the border. Row-wise, like
+/// detection itself: for maps, where every score is wanted.
+pub fn score_row(stats: &Stats, similarity: Option<f64>, y: usize, out: &mut [f32]) {
+    let planes = Planes::new(stats, similarity);
+    let stride = planes.width * CHANNELS;
+    assert_eq!(out.len(), stride, "one score a subpixel of the row");
+    out.fill(0.0);
+    if planes.width <= 2 * RING || y < RING || y + RING >= planes.height {
+        return;
+    }
+    let (mut refs, mut vars) = (vec![0f32; stride], vec![0f32; stride]);
+    ring_medians_row(planes.mean, stride, y, &mut refs);
+    ring_medians_row(planes.m2, stride, y, &mut vars);
+    for xc in RING * CHANNELS..stride - RING * CHANNELS {
+        let base = xc - xc % CHANNELS;
+        let pixel_refs = [refs[base], refs[base + 1], refs[base + 2]];
+        out[xc] = planes.score_with(y * stride + xc, pixel_refs, vars[xc]).0;
+    }
+}
+
 /// The score [`detect`] gives the subpixel (`x`, `y`, channel `c`); 0 within
 /// `RING` of the border or outside the frame, where no subpixel is scored.
 pub fn score_at(stats: &Stats, similarity: Option<f64>, x: usize, y: usize, c: usize) -> f32 {
@@ -527,6 +548,29 @@ mod tests {
             (between - varied / 2.0).abs() < 0.05 * varied,
             "{between} vs {varied}"
         );
+    }
+
+    #[test]
+    fn row_scores_are_the_scores_one_by_one() {
+        let mut stats = one_bright_point(150.0, 5.0, FRAMES as i32);
+        for (k, (m, q)) in stats.mean.iter_mut().zip(stats.m2.iter_mut()).enumerate() {
+            *m += ((k * 37) % 23) as f32;
+            *q += ((k * 11) % 17) as f32 * 40.0;
+        }
+        let mut row = vec![0f32; 9 * CHANNELS];
+        for y in 0..9 {
+            score_row(&stats, Some(0.7), y, &mut row);
+            for (xc, &v) in row.iter().enumerate() {
+                let expected = score_at(&stats, Some(0.7), xc / CHANNELS, y, xc % CHANNELS);
+                assert_eq!(
+                    v,
+                    expected,
+                    "({}, {y}) channel {}",
+                    xc / CHANNELS,
+                    xc % CHANNELS
+                );
+            }
+        }
     }
 
     #[test]

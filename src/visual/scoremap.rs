@@ -8,7 +8,7 @@
 
 use rayon::prelude::*;
 
-use crate::detect::score_at;
+use crate::detect::score_row;
 use crate::stats::{Stats, CHANNELS};
 
 /// Max-pooled scores, row-major.
@@ -40,11 +40,11 @@ pub fn score_map(stats: &Stats, similarity: Option<f64>, factor: usize) -> Score
     let mut values = vec![0f32; mw * mh];
     if mw > 0 {
         values.par_chunks_mut(mw).enumerate().for_each(|(my, row)| {
+            let mut scores = vec![0f32; w * CHANNELS];
             for y in my * factor..((my + 1) * factor).min(h) {
-                for x in 0..w {
-                    let best = (0..CHANNELS)
-                        .map(|c| score_at(stats, similarity, x, y, c))
-                        .fold(0f32, f32::max);
+                score_row(stats, similarity, y, &mut scores);
+                for (x, pixel) in scores.chunks_exact(CHANNELS).enumerate() {
+                    let best = pixel.iter().fold(0f32, |a, &b| a.max(b));
                     let cell = &mut row[x / factor];
                     *cell = cell.max(best);
                 }
@@ -62,6 +62,7 @@ pub fn score_map(stats: &Stats, similarity: Option<f64>, factor: usize) -> Score
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::detect::score_at;
     use ndarray::Array3;
 
     /// A flat grey series with one hot subpixel.
