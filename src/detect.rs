@@ -23,9 +23,10 @@
 //! stillness is measured against what the same scene under another exposure
 //! would do: every scene point's 8-bit value scales with the exposure like its
 //! neighbourhood's (gamma is a power law), so its σ is the ring's σ times
-//! mean / reference. A stuck photosite does not move, and a hot or warm one
-//! adds a raw offset that does not scale, so both move less than that; a
-//! scene detail moves just that much.
+//! (mean + 1) / (reference + 1) (the 1 keeps a black ring from dividing by
+//! 0). A stuck photosite does not move, and a hot or warm one adds a raw
+//! offset that does not scale, so both move less than that; a scene detail
+//! moves just that much.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::ops::Range;

@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -426,6 +426,7 @@ fn accumulate(
 ) -> Result<Accumulated, Error> {
     let plans = plan_by_content(pool, series, known);
     let next = AtomicUsize::new(0);
+    let failed = AtomicBool::new(false);
     let used = Mutex::new(Vec::new());
     let skipped = Mutex::new(Vec::new());
     let partials: Vec<Result<Partial, Error>> = pool.broadcast(|ctx| {
@@ -433,7 +434,8 @@ fn accumulate(
             // More pool threads than frames: this thread has nothing to do.
             return Partial::new(0, 0);
         }
-        let mut partial = Partial::new(width, height)?;
+        let mut partial =
+            Partial::new(width, height).inspect_err(|_| failed.store(true, Ordering::Relaxed))?;
         // Frames are folded in two at a time (half the accumulator traffic,
         // see `Accumulator::push_pair`), so a worker decodes into two buffers.
         let mut decoders = [
@@ -448,6 +450,10 @@ fn accumulate(
             on(Event::FrameDone);
         };
         loop {
+            if failed.load(Ordering::Relaxed) {
+                // Another worker failed: the run ends with its error.
+                break;
+            }
             let i = next.fetch_add(1, Ordering::Relaxed);
             let Some(frame) = series.get(i) else { break };
             let slot = pending.as_ref().map_or(0, |(s, _)| 1 - s);
@@ -463,7 +469,9 @@ fn accumulate(
                 Ok(Some(frame_used)) => match pending.take() {
                     None => pending = Some((slot, frame_used)),
                     Some((other, first)) => {
-                        partial.push_pair(decoders[other].pixels(), decoders[slot].pixels())?;
+                        partial
+                            .push_pair(decoders[other].pixels(), decoders[slot].pixels())
+                            .inspect_err(|_| failed.store(true, Ordering::Relaxed))?;
                         record(first);
                         record(frame_used);
                     }
@@ -524,7 +532,8 @@ fn decode_planned(
 ) -> Result<Used, SkipReason> {
     let bytes = decoder.read(path)?;
     let hash = *blake3::hash(bytes).as_bytes();
-    // The bytes decoded must be the bytes planned for.
+    // The bytes decoded must be the bytes planned for: the same bytes when
+    // they were hashed, else (a size no other file has) the same size.
     let as_planned = match expected {
         Expected::Hash(planned) => hash == planned,
         Expected::Size(size) => bytes.len() as u64 == size,

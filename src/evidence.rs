@@ -10,9 +10,10 @@
 //! exceeds its reference by `VOTE_LEVEL` or more, −1 for one in which it falls
 //! that far below. A hot or dead photosite collects ±n; a scene point, which
 //! stands out now one way, now the other, or not at all, stays near 0.
-//! Votes are integers, so workers' votes merge exactly, in any order; one
-//! signed i16 a subpixel (not two counters a pixel) keeps the loop lane-wise
-//! so that it vectorises.
+//! Votes are integers, so workers' votes merge exactly, in any order. The
+//! workers fold them into their sums in one pass (`stats::Accumulator`, the
+//! net vote packed beside Σx); [`add_votes`] is the same vote on its own, an
+//! i16 a subpixel, kept as the reference the tests and benches compare with.
 //!
 //! Subpixels within 2 pixels of the frame border have no full neighbourhood
 //! and get no votes.

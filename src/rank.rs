@@ -110,9 +110,10 @@ pub fn rank(stats: &Stats, end: End, top: usize) -> Vec<RankedSubpixel> {
             // kept loses its tie too, and is passed over without a heap.
             let mut worst = None;
             for (index, &v) in m2[range.clone()].iter().enumerate() {
+                // (In the total order of the keys, where -0 < +0.)
                 let passed_over = match (worst, end) {
-                    (Some(w), End::Lowest) => v >= w,
-                    (Some(w), End::Highest) => v <= w,
+                    (Some(w), End::Lowest) => v.total_cmp(&w).is_ge(),
+                    (Some(w), End::Highest) => v.total_cmp(&w).is_le(),
                     (None, _) => false,
                 };
                 if passed_over {

@@ -46,8 +46,10 @@ const ONE_VOTE: u32 = 1 << SUM_BITS;
 /// one u32 (Σx in the low 19 bits, the biased votes above). One frame is one
 /// pass over two arrays, a wrapping add of `x ± vote << 19` and of `x²`, and
 /// the memory is what a 3872x2592 worker can afford (241 MB; issue 6 budgets
-/// 300 MiB a worker). After [`PACKED_FRAMES`] frames the packed words are
-/// flushed into wider exact sums, allocated only then.
+/// 300 MiB a worker). After [`PACKED_FRAMES`] frames in one accumulator (or
+/// when merging two would pass that) the packed words are flushed into wider
+/// exact sums, allocated only then: 6 more bytes a subpixel, 14 in all, for
+/// series of thousands of frames.
 #[derive(Debug, Clone)]
 pub struct Accumulator {
     width: u32,
@@ -224,28 +226,43 @@ impl Accumulator {
         Ok(true)
     }
 
-    /// Converts to the Welford form, reusing the two buffers (u32 and f32
-    /// have the same layout, and collecting a mapped `Vec` into a `Vec` of the
-    /// same layout reuses its allocation); only the i32 votes are new.
+    /// Converts to the Welford form, reusing the buffers it has (u32, i32
+    /// and f32 have the same layout, and collecting a mapped `Vec` into a
+    /// `Vec` of the same layout reuses its allocation): with wide sums, the
+    /// packed words become the whole Σx and the wide Σx the votes, so
+    /// nothing is allocated; without, only the i32 votes are new.
     pub fn into_stats(self) -> Stats {
         let n = u64::from(self.frames);
-        let votes: Vec<i32> = (0..self.packed.len())
-            .into_par_iter()
-            .map(|i| self.sum_and_votes(i).1)
-            .collect();
         let (mut packed, mut sum_sq) = (self.packed, self.sum_sq);
-        let wide_sum = self.wide.map(|w| w.sum);
+        // With wide sums the packed words are made the whole Σx below.
+        let whole_sums = self.wide.is_some();
+        let votes: Vec<i32> = match self.wide {
+            None => packed.par_iter().map(|&p| unpack(p).1).collect(),
+            Some(Wide {
+                sum: mut wide_sum,
+                votes: wide_votes,
+            }) => {
+                packed
+                    .par_iter_mut()
+                    .zip(wide_sum.par_iter_mut())
+                    .zip(wide_votes.par_iter())
+                    .for_each(|((p, s), &v)| {
+                        let (sum, votes) = unpack(*p);
+                        *p = sum + *s;
+                        *s = (votes + i32::from(v)) as u32;
+                    });
+                wide_sum.into_iter().map(|v| v as i32).collect()
+            }
+        };
         packed
             .par_iter_mut()
             .zip(sum_sq.par_iter_mut())
-            .enumerate()
-            .for_each(|(i, (p, q))| {
-                let sum = unpack(*p).0 + wide_sum.as_ref().map_or(0, |w| w[i]);
+            .for_each(|(p, q)| {
+                let sum = if whole_sums { *p } else { unpack(*p).0 };
                 let (mean, m2) = exact_mean_m2(n, sum, *q);
                 *p = mean.to_bits();
                 *q = m2.to_bits();
             });
-        drop(wide_sum);
         let shape = (self.height as usize, self.width as usize, CHANNELS);
         let mean: Vec<f32> = packed.into_iter().map(f32::from_bits).collect();
         let m2: Vec<f32> = sum_sq.into_iter().map(f32::from_bits).collect();
@@ -691,6 +708,19 @@ mod tests {
         }
         assert!(whole.wide.is_some());
         assert_matches_reference(&whole, &frames);
+        let (sum, sq, votes) = reference_sums(w, h, &frames);
+        let stats = whole.clone().into_stats();
+        let n = count as u64;
+        for i in 0..sum.len() {
+            let n_m2 = n * sq[i] - sum[i] * sum[i];
+            assert_eq!(stats.votes.as_slice().unwrap()[i], votes[i], "votes at {i}");
+            assert_eq!(
+                stats.mean_at(i),
+                f64::from((sum[i] as f64 / n as f64) as f32)
+            );
+            let m2 = f64::from((n_m2 as f64 / n as f64) as f32);
+            assert_eq!(f64::from(stats.m2.as_slice().unwrap()[i]), m2, "M2 at {i}");
+        }
 
         let half = count / 2 + 7;
         let mut a = Accumulator::new(w, h).unwrap();
