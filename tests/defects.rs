@@ -93,6 +93,11 @@ fn spec(
     s
 }
 
+/// The tripod series of issue 3: one view, only the exposure changes.
+fn tripod_spec() -> SeriesSpec {
+    spec(480, 360, 24, 106, SceneMode::Tripod, [3, 3, 3, 3])
+}
+
 fn real_fraction(s: &Score) -> f64 {
     if s.reports == 0 {
         1.0
@@ -175,11 +180,7 @@ fn defect_free_series_reports_at_most_two() {
             demosaicing spreads a photosite as the optics spread a point); 2 of its 3 dead \
             photosites score 0.0 and 0.08, below the threshold (0.10)"]
 fn tripod_series_finds_every_defect_and_warns() {
-    let s = run_series(
-        "tripod-24",
-        &spec(480, 360, 24, 106, SceneMode::Tripod, [3, 3, 3, 3]),
-        2,
-    );
+    let s = run_series("tripod-24", &tripod_spec(), 2);
     assert!(s.missed.is_empty(), "missed {:?}", s.missed);
     assert!(
         real_fraction(&s) >= 0.8,
@@ -202,11 +203,7 @@ fn tripod_series_finds_every_defect_and_warns() {
 /// does), and at least 80% of reports real.
 #[test]
 fn tripod_series_finds_stuck_hot_and_warm_and_warns() {
-    let s = run_series(
-        "tripod-24",
-        &spec(480, 360, 24, 106, SceneMode::Tripod, [3, 3, 3, 3]),
-        2,
-    );
+    let s = run_series("tripod-24", &tripod_spec(), 2);
     let missed: Vec<_> = s
         .missed
         .iter()
@@ -264,10 +261,7 @@ fn diagnose_scores() {
             "clean-24",
             spec(480, 360, 24, 105, SceneMode::Varied, [0, 0, 0, 0]),
         ),
-        (
-            "tripod-24",
-            spec(480, 360, 24, 106, SceneMode::Tripod, [3, 3, 3, 3]),
-        ),
+        ("tripod-24", tripod_spec()),
     ];
     for (name, sp) in cases {
         let tmp = tempfile::tempdir().unwrap();

@@ -60,51 +60,25 @@ fn json_report_lists_the_injected_stuck_photosites_lowest() {
 
 #[test]
 fn output_is_identical_for_any_number_of_workers() {
-    let one = run(&[
-        "find",
-        "-j",
-        "1",
-        "--format",
-        "csv",
-        "--top",
-        "50",
-        &series(),
-    ]);
-    let four = run(&[
-        "find",
-        "-j",
-        "4",
-        "--format",
-        "csv",
-        "--top",
-        "50",
-        &series(),
-    ]);
+    let with_jobs = |jobs: &str, format: &str| {
+        run(&[
+            "find",
+            "-j",
+            jobs,
+            "--format",
+            format,
+            "--top",
+            "50",
+            &series(),
+        ])
+    };
+    let (one, four) = (with_jobs("1", "csv"), with_jobs("4", "csv"));
     assert_eq!(one.code, 0);
     assert_eq!(
         one.stdout, four.stdout,
         "CSV must be byte-identical for -j 1 and -j 4"
     );
-    let one = run(&[
-        "find",
-        "-j",
-        "1",
-        "--format",
-        "json",
-        "--top",
-        "50",
-        &series(),
-    ]);
-    let four = run(&[
-        "find",
-        "-j",
-        "4",
-        "--format",
-        "json",
-        "--top",
-        "50",
-        &series(),
-    ]);
+    let (one, four) = (with_jobs("1", "json"), with_jobs("4", "json"));
     assert_eq!(one.json()["summary"]["workers"], 1);
     assert_eq!(four.json()["summary"]["workers"], 4);
     assert_eq!(
