@@ -27,7 +27,6 @@ pub mod report;
 pub mod similarity;
 pub mod state;
 pub mod stats;
-pub mod synth;
 pub mod visual;
 
 pub use engine::{find, Event, FindOptions, Outcome};

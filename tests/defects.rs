@@ -6,8 +6,8 @@
 use std::path::PathBuf;
 
 use hotpix::detect::Defect;
-use hotpix::synth::{self, DefectKind, SceneMode, SeriesSpec};
 use hotpix::{FindOptions, Report};
+use hotpix_synth::{self as synth, DefectKind, SceneMode, SeriesSpec};
 
 struct Score {
     injected: usize,

@@ -3,7 +3,7 @@
 mod common;
 use common::*;
 
-use hotpix::synth::{self, DefectKind, SeriesSpec};
+use hotpix_synth::{self as synth, DefectKind, SeriesSpec};
 
 fn series() -> String {
     fixture("series").display().to_string()

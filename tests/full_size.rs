@@ -6,7 +6,7 @@
 mod common;
 use common::*;
 
-use hotpix::synth::{self, SeriesSpec};
+use hotpix_synth::{self as synth, SeriesSpec};
 
 #[test]
 #[ignore = "full-size: about a minute; run with --ignored"]

@@ -308,13 +308,13 @@ fn output_locations_are_checked_before_any_photo_is_decoded() {
 #[test]
 fn rawtherapee_list_is_refused_without_make_and_model() {
     let tmp = tempfile::tempdir().unwrap();
-    let mut spec = hotpix::synth::SeriesSpec::new(64, 48, 4, 7);
-    spec.camera = hotpix::synth::Camera {
+    let mut spec = hotpix_synth::SeriesSpec::new(64, 48, 4, 7);
+    spec.camera = hotpix_synth::Camera {
         make: String::new(),
         model: String::new(),
         serial: None,
     };
-    hotpix::synth::write_series(&spec, &tmp.path().join("series")).unwrap();
+    hotpix_synth::write_series(&spec, &tmp.path().join("series")).unwrap();
     let r = run_in(tmp.path(), &["find", "-q", "--rawtherapee", ".", "series"]);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("make and model"), "{}", r.stderr);

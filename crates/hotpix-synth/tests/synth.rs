@@ -6,14 +6,14 @@ use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
 use exif::{In, Tag};
-use hotpix::synth::{
-    self, DefectCounts, DefectKind, Renderer, SceneMode, SeriesSpec, Truth, BAD_INPUTS,
+use hotpix_synth::{
+    self as synth, DefectCounts, DefectKind, Renderer, SceneMode, SeriesSpec, Truth, BAD_INPUTS,
 };
 use image::codecs::jpeg::JpegDecoder;
 use image::ImageDecoder as _;
 
 fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures")
 }
 
 /// The spec of `fixtures/series`; must match the command in `fixtures/README.md`.

@@ -1,4 +1,4 @@
-//! Command line over `hotpix::synth`: writes synthetic camera series and bad inputs for tests.
+//! Command line over the `hotpix_synth` library: writes synthetic camera series and bad inputs for tests.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
-use hotpix::synth::{self, Camera, DefectCounts, SceneMode, SeriesSpec};
+use hotpix_synth::{self as synth, Camera, DefectCounts, SceneMode, SeriesSpec};
 
 /// Write synthetic camera JPEG series with known defective photosites.
 #[derive(Debug, Parser)]
