@@ -1,0 +1,355 @@
+//! The run: probe every input's header, choose the series' frame size, check
+//! the camera, decode and accumulate on exactly `jobs` workers, merge, rank.
+//!
+//! Data flows one way: paths -> headers (+EXIF) -> per-worker partial
+//! statistics -> merged statistics -> report. Nothing later reaches back.
+
+mod accumulate;
+mod content;
+mod series;
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use rayon::prelude::*;
+
+use crate::camera::FrameMeta;
+use crate::detect::detect;
+use crate::error::{Error, SkipReason, Skipped};
+use crate::rank::{rank, End};
+use crate::report::{CameraCount, Range, Report, SkippedInput, Summary, SCHEMA_VERSION};
+use crate::similarity::{median_similarity, TOO_ALIKE};
+use crate::stats::{merge_partials, Stats};
+
+use accumulate::accumulate;
+pub use series::check_one_body;
+use series::{body_name, count_bodies, majority_size, probe_one, the_body, Candidate};
+
+/// Fewer frames than this give a weak result: few scenes to tell a sensor
+/// defect from a scene detail, and a noisy estimate of each subpixel.
+pub const FEW_FRAMES: u64 = 8;
+
+/// Options of a run, already validated.
+#[derive(Debug, Clone)]
+pub struct FindOptions {
+    /// Worker threads (at least 1).
+    pub jobs: usize,
+    /// Length of each ranked list.
+    pub top: usize,
+    /// Frames claiming more megapixels than this are refused unread.
+    pub max_megapixels: u32,
+    /// Analyse frames from several camera bodies together.
+    pub mixed_cameras: bool,
+    /// Defect score threshold; `None` adapts it to the series.
+    pub threshold: Option<f64>,
+}
+
+/// What a run tells its caller while it works (for progress and messages).
+#[derive(Debug)]
+pub enum Event<'a> {
+    /// Headers are read; `frames` frames will be decoded.
+    DecodeStarted { frames: usize },
+    /// One frame was dealt with: accumulated, or skipped (then `Skipped` came first).
+    FrameDone,
+    /// An input was skipped.
+    Skipped(&'a Skipped),
+    /// A frame's EXIF could not be (fully) read; its pixels are still used.
+    ExifProblem { path: &'a Path, problem: &'a str },
+}
+
+/// The result of a run: the merged statistics, the frames counted in them
+/// and the report made from them.
+#[derive(Debug)]
+pub struct Outcome {
+    pub stats: Stats,
+    pub report: Report,
+    /// Every frame in `stats`: a base's frames first, then this run's in path order.
+    pub frames: Vec<CountedFrame>,
+}
+
+/// BLAKE3 of a file's bytes: names a frame by its content, so a renamed or
+/// twice-listed file is counted once. BLAKE3 because it is collision-resistant
+/// (a crafted file cannot pass for another) and still costs about 1 ms a
+/// full-size JPEG, against ~100 ms to decode it.
+pub type FrameHash = [u8; 32];
+
+/// A frame whose pixels are in the statistics.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CountedFrame {
+    /// The path as it was given or expanded.
+    pub path: PathBuf,
+    /// File size in bytes.
+    pub bytes: u64,
+    /// BLAKE3 of the file's bytes.
+    pub hash: FrameHash,
+    /// What its EXIF said.
+    pub meta: FrameMeta,
+    /// Its block-brightness thumbnail (see [`crate::similarity`]).
+    pub thumbnail: Vec<f32>,
+}
+
+/// Statistics counted earlier (a saved state) that a run adds to: frames whose
+/// content is already counted are skipped, the frame size is the base's, and
+/// the report covers base and new frames together.
+#[derive(Debug, Clone)]
+pub struct Base {
+    pub stats: Stats,
+    pub frames: Vec<CountedFrame>,
+    /// Inputs skipped by the runs that made the base.
+    pub skipped: Vec<SkippedInput>,
+}
+
+/// Runs `hotpix find` on `paths`.
+pub fn find(
+    paths: &[PathBuf],
+    opts: &FindOptions,
+    on: &(dyn Fn(Event) + Sync),
+) -> Result<Outcome, Error> {
+    find_more(paths, opts, None, on)
+}
+
+/// Runs `hotpix find` on `paths`, adding to `base` when given.
+pub fn find_more(
+    paths: &[PathBuf],
+    opts: &FindOptions,
+    base: Option<Base>,
+    on: &(dyn Fn(Event) + Sync),
+) -> Result<Outcome, Error> {
+    let started = Instant::now();
+    let jobs = opts.jobs.max(1);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs)
+        .build()
+        .expect("a thread pool can be built");
+
+    let mut skipped = Vec::new();
+    let probed: Vec<Result<Candidate, Skipped>> = pool.install(|| {
+        paths
+            .par_iter()
+            .map(|p| probe_one(p, opts.max_megapixels))
+            .collect()
+    });
+    let mut candidates = Vec::new();
+    for result in probed {
+        match result {
+            Ok(c) => candidates.push(c),
+            Err(s) => {
+                on(Event::Skipped(&s));
+                skipped.push(s);
+            }
+        }
+    }
+
+    let base_size = base.as_ref().map(|b| (b.stats.width(), b.stats.height()));
+    let base_frames = base.as_ref().map_or(&[][..], |b| &b.frames[..]);
+    let Some((width, height)) = base_size.or_else(|| majority_size(&candidates)) else {
+        return Err(Error::TooFewFrames {
+            usable: 0,
+            total: paths.len(),
+        });
+    };
+    let (series, other): (Vec<_>, Vec<_>) = candidates
+        .into_iter()
+        .partition(|c| (c.header.width, c.header.height) == (width, height));
+    for c in other {
+        let s = Skipped {
+            path: c.path,
+            reason: SkipReason::OtherSize {
+                width: c.header.width,
+                height: c.header.height,
+                series_width: width,
+                series_height: height,
+            },
+        };
+        on(Event::Skipped(&s));
+        skipped.push(s);
+    }
+    for c in &series {
+        if let Some(problem) = &c.exif_problem {
+            on(Event::ExifProblem {
+                path: &c.path,
+                problem,
+            });
+        }
+    }
+    if series.len() + base_frames.len() < 2 {
+        return Err(Error::TooFewFrames {
+            usable: series.len() + base_frames.len(),
+            total: paths.len() + base_frames.len(),
+        });
+    }
+    if !opts.mixed_cameras {
+        check_one_body(
+            base_frames
+                .iter()
+                .map(|f| &f.meta)
+                .chain(series.iter().map(|c| &c.meta)),
+        )?;
+    }
+
+    on(Event::DecodeStarted {
+        frames: series.len(),
+    });
+    let workers = jobs.min(series.len());
+    let known = base_frames
+        .iter()
+        .map(|f| (f.hash, f.path.clone()))
+        .collect();
+    let (partials, used, decode_skips) =
+        accumulate(&pool, &series, width, height, workers, known, on)?;
+    skipped.extend(decode_skips);
+
+    let (mut stats, mut frames, mut skipped_inputs) = match base {
+        Some(b) => (Some(b.stats), b.frames, b.skipped),
+        None => (None, Vec::new(), Vec::new()),
+    };
+    if let Some(new) = pool.install(|| merge_partials(partials))? {
+        match &mut stats {
+            Some(s) => s.merge(&new),
+            None => stats = Some(new),
+        }
+    }
+    let usable = frames.len() + used.len();
+    let stats = stats.filter(|s| s.frames >= 2).ok_or(Error::TooFewFrames {
+        usable,
+        total: paths.len() + frames.len(),
+    })?;
+    frames.extend(used.into_iter().map(|u| {
+        let c = &series[u.index];
+        CountedFrame {
+            path: c.path.clone(),
+            bytes: u.bytes,
+            hash: u.hash,
+            meta: c.meta.clone(),
+            thumbnail: u.thumbnail,
+        }
+    }));
+    skipped_inputs.extend(skipped.iter().map(|s| SkippedInput {
+        path: s.path.display().to_string(),
+        reason: s.reason.to_string(),
+    }));
+    let report = pool.install(|| {
+        make_report(
+            &stats,
+            &frames,
+            skipped_inputs,
+            opts.top,
+            opts.threshold,
+            workers,
+            started,
+        )
+    });
+    Ok(Outcome {
+        stats,
+        report,
+        frames,
+    })
+}
+
+/// The report on `stats`, which counts exactly `frames`; the summary lists
+/// `skipped` (in path order, without any path that is counted). Used by a run,
+/// and on saved statistics without decoding anything (`workers` is then 0).
+pub fn make_report(
+    stats: &Stats,
+    frames: &[CountedFrame],
+    mut skipped: Vec<SkippedInput>,
+    top: usize,
+    threshold: Option<f64>,
+    workers: usize,
+    started: Instant,
+) -> Report {
+    let counted: std::collections::HashSet<String> = frames
+        .iter()
+        .map(|f| f.path.display().to_string())
+        .collect();
+    skipped.retain(|s| !counted.contains(&s.path));
+    skipped.sort_by(|a, b| a.path.cmp(&b.path).then_with(|| a.reason.cmp(&b.reason)));
+    skipped.dedup_by(|a, b| a.path == b.path);
+    let used_meta: Vec<&FrameMeta> = frames.iter().map(|f| &f.meta).collect();
+    let thumbs: Vec<Vec<f32>> = frames.iter().map(|f| f.thumbnail.clone()).collect();
+    let similarity = median_similarity(&thumbs);
+    let detection = detect(stats, threshold, similarity);
+    let mut summary = summarize(
+        &used_meta,
+        skipped,
+        stats.width(),
+        stats.height(),
+        workers,
+        started,
+    );
+    summary.threshold = detection.threshold;
+    summary.threshold_automatic = threshold.is_none();
+    summary.frame_similarity = similarity;
+    summary.warnings = warnings(stats.frames, similarity);
+    Report {
+        schema_version: SCHEMA_VERSION,
+        tool: format!("hotpix {}", env!("CARGO_PKG_VERSION")),
+        summary,
+        defects: detection.defects,
+        lowest_variance: rank(stats, End::Lowest, top),
+        highest_variance: rank(stats, End::Highest, top),
+    }
+}
+
+/// What went wrong with the series itself, with what to do about it.
+fn warnings(frames: u64, similarity: Option<f64>) -> Vec<String> {
+    let mut w = Vec::new();
+    if let Some(s) = similarity.filter(|&s| s >= TOO_ALIKE) {
+        w.push(format!(
+            "the frames are too alike (median similarity {s:.2}): static scene details can look like \
+             defects; add photos of different scenes"
+        ));
+    }
+    if frames < FEW_FRAMES {
+        w.push(format!(
+            "only {frames} frames: the result is weak; {FEW_FRAMES} or more photos of different scenes \
+             separate defects from scene details far better"
+        ));
+    }
+    w
+}
+
+fn summarize(
+    used: &[&FrameMeta],
+    skipped: Vec<SkippedInput>,
+    width: u32,
+    height: u32,
+    workers: usize,
+    started: Instant,
+) -> Summary {
+    let bodies = count_bodies(used.iter().copied());
+    let mut cameras: Vec<CameraCount> = bodies
+        .iter()
+        .map(|(body, &frames)| CameraCount {
+            camera: body_name(body.as_ref()),
+            frames,
+        })
+        .collect();
+    cameras.sort_by(|a, b| {
+        b.frames
+            .cmp(&a.frames)
+            .then_with(|| a.camera.cmp(&b.camera))
+    });
+    let body = the_body(&bodies);
+    let known = |s: &str| (!s.is_empty()).then(|| s.to_string());
+    Summary {
+        camera: body.as_ref().map(|b| b.to_string()),
+        make: body.as_ref().and_then(|b| known(&b.make)),
+        model: body.as_ref().and_then(|b| known(&b.model)),
+        cameras,
+        frames_used: used.len() as u64,
+        frames_skipped: skipped.len(),
+        skipped,
+        width,
+        height,
+        iso: Range::of(used.iter().filter_map(|m| m.iso)),
+        exposure_s: Range::of(used.iter().filter_map(|m| m.exposure_s)),
+        date: Range::of(used.iter().filter_map(|m| m.datetime.clone())),
+        workers,
+        elapsed_s: started.elapsed().as_secs_f64(),
+        threshold: 0.0,
+        threshold_automatic: true,
+        frame_similarity: None,
+        warnings: Vec::new(),
+    }
+}
