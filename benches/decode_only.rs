@@ -84,7 +84,7 @@ fn run(args: &Args) -> Result<(), String> {
     std::thread::scope(|s| {
         for _ in 0..args.jobs.min(paths.len()) {
             s.spawn(|| {
-                let mut decoder = FrameDecoder::new(width, height);
+                let mut decoder = FrameDecoder::new(width, height, 3).expect("a frame buffer");
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(path) = paths.get(i) else { break };

@@ -1,28 +1,41 @@
-//! Kernel benchmarks on one full-size (3872x2592 RGB) frame: the per-frame
-//! update hotpix uses (exact u32 sums) against the float Welford updates it
-//! was chosen over, the merge of two partials, the conversion to Welford form,
-//! and the ranking. Run with `cargo bench --bench kernels`.
+//! Kernel benchmarks on full-size (3872x2592 RGB) frames: the fold of a
+//! batch of frames into the run's accumulators (sums and evidence) for each
+//! batch size, against the float Welford updates exact sums were chosen
+//! over; the conversion to statistics, the merges, detection and ranking.
+//! Run with `cargo bench --bench kernels`.
+//!
+//! The batch sizes are what `src/engine/memory.rs` chooses from: the time a
+//! frame costs as the batch grows is the speed bought with frame buffers.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::hint::black_box;
 
+use hotpix::detect::{detect, Context};
+use hotpix::evidence::Layout;
 use hotpix::rank::{rank, End};
-use hotpix::stats::{merge_partials, Accumulator, Partial};
+use hotpix::stats::{Accumulator, FrameRef, Scratch, Stats};
 
-const W: u32 = 3872;
-const H: u32 = 2592;
-const LEN: usize = W as usize * H as usize * 3;
+const W: usize = 3872;
+const H: usize = 2592;
+const LAYOUT: Layout = Layout {
+    width: W,
+    height: H,
+    channels: 3,
+};
+const LEN: usize = W * H * 3;
 
+/// A frame like a photograph to these loops: smooth gradients with texture
+/// and noise (xorshift), so the medians and excesses take realistic values.
 fn frame(seed: u32) -> Vec<u8> {
-    // A cheap deterministic pseudo-random frame (xorshift); content does not
-    // change the cost of these branch-free loops.
     let mut s = seed.wrapping_mul(2_654_435_761) | 1;
     (0..LEN)
-        .map(|_| {
+        .map(|i| {
             s ^= s << 13;
             s ^= s >> 17;
             s ^= s << 5;
-            s as u8
+            let (x, y) = ((i / 3) % W, i / 3 / W);
+            let smooth = (x * 97 / W + y * 61 / H + seed as usize * 37) % 160 + 40;
+            (smooth as u32 + (s % 9)) as u8
         })
         .collect()
 }
@@ -45,90 +58,109 @@ fn welford<
     }
 }
 
-fn update(c: &mut Criterion) {
-    let f = frame(1);
-    let mut g = c.benchmark_group("update_full_frame");
+fn fold(c: &mut Criterion) {
+    let frames: Vec<Vec<u8>> = (0..16).map(frame).collect();
+    let mut g = c.benchmark_group("fold_full_frame");
+    g.sample_size(10);
+    for batch in [1usize, 2, 4, 6, 8, 12, 16] {
+        let refs: Vec<FrameRef> = frames[..batch]
+            .iter()
+            .enumerate()
+            .map(|(k, f)| FrameRef {
+                pixels: f,
+                dark_weight: (k % 16) as u8,
+            })
+            .collect();
+        g.throughput(Throughput::Bytes((batch * LEN) as u64));
+        let mut acc = Accumulator::new(LAYOUT, 2000).unwrap();
+        let mut scratch = Scratch::default();
+        g.bench_function(format!("batch_{batch:02}"), |b| {
+            b.iter(|| {
+                if acc.frames() + batch as u64 > 2000 {
+                    acc = Accumulator::new(LAYOUT, 2000).unwrap();
+                }
+                for mut band in acc.bands() {
+                    band.fold(black_box(&refs), &mut scratch);
+                }
+            })
+        });
+    }
     g.throughput(Throughput::Bytes(LEN as u64));
-    g.sample_size(20);
-    {
-        let mut acc = Accumulator::new(W, H).unwrap();
-        g.bench_function("hotpix_push_sums_and_votes", |b| {
-            b.iter(|| {
-                if acc.is_full() {
-                    acc = Accumulator::new(W, H).unwrap();
-                }
-                acc.push(black_box(&f)).unwrap()
-            })
-        });
-    }
-    {
-        let mut acc = Accumulator::new(W, H).unwrap();
-        let f2 = frame(2);
-        g.throughput(Throughput::Bytes(2 * LEN as u64));
-        g.bench_function("hotpix_push_pair_sums_and_votes", |b| {
-            b.iter(|| {
-                if acc.frames() + 2 > Accumulator::MAX_FRAMES {
-                    acc = Accumulator::new(W, H).unwrap();
-                }
-                acc.push_pair(black_box(&f), black_box(&f2)).unwrap()
-            })
-        });
-        g.throughput(Throughput::Bytes(LEN as u64));
-    }
+    let f = &frames[0];
     {
         let (mut mean, mut m2) = (vec![0f32; LEN], vec![0f32; LEN]);
-        g.bench_function("welford_f32", |b| {
-            b.iter(|| welford(&mut mean, &mut m2, black_box(&f), 1.0 / 7.0, f32::from))
+        g.bench_function("welford_f32_sums_only", |b| {
+            b.iter(|| welford(&mut mean, &mut m2, black_box(f), 0.01f32, f32::from))
         });
     }
     {
         let (mut mean, mut m2) = (vec![0f64; LEN], vec![0f64; LEN]);
-        g.bench_function("welford_f64", |b| {
-            b.iter(|| welford(&mut mean, &mut m2, black_box(&f), 1.0 / 7.0, f64::from))
+        g.bench_function("welford_f64_sums_only", |b| {
+            b.iter(|| welford(&mut mean, &mut m2, black_box(f), 0.01f64, f64::from))
         });
     }
-    g.finish();
-}
-
-fn evidence(c: &mut Criterion) {
-    let f = frame(1);
-    let mut g = c.benchmark_group("evidence_full_frame");
-    g.sample_size(10);
-    let mut net = vec![0i16; LEN];
-    g.bench_function("ring_median_votes", |b| {
-        b.iter(|| hotpix::evidence::add_votes(black_box(&f), W as usize, H as usize, &mut net))
-    });
     g.bench_function("thumbnail", |b| {
-        b.iter(|| hotpix::similarity::thumbnail(black_box(&f), W as usize, H as usize))
+        b.iter(|| hotpix::similarity::thumbnail(black_box(f), W, H))
     });
     g.finish();
 }
 
-fn merge_and_rank(c: &mut Criterion) {
-    let partial = |seed| {
-        let mut p = Partial::new(W, H).unwrap();
-        p.push(&frame(seed)).unwrap();
-        p.push(&frame(seed + 1)).unwrap();
-        p
-    };
+fn statistics(seed: u32) -> Stats {
+    let frames: Vec<Vec<u8>> = (0..6).map(|k| frame(seed + k)).collect();
+    let refs: Vec<FrameRef> = frames
+        .iter()
+        .enumerate()
+        .map(|(k, f)| FrameRef {
+            pixels: f,
+            dark_weight: (k * 3) as u8,
+        })
+        .collect();
+    let mut acc = Accumulator::new(LAYOUT, 6).unwrap();
+    acc.add_batch(&refs).unwrap();
+    acc.into_stats().unwrap()
+}
+
+fn end_of_run(c: &mut Criterion) {
     let mut g = c.benchmark_group("full_frame");
     g.sample_size(10);
-    g.bench_function("merge_two_partials_to_stats", |b| {
+    g.bench_function("accumulator_into_stats", |b| {
         b.iter_batched(
-            || vec![partial(1), partial(3)],
-            |p| merge_partials(p).unwrap(),
+            || {
+                let mut acc = Accumulator::new(LAYOUT, 2).unwrap();
+                let f = frame(1);
+                acc.add_batch(&[FrameRef {
+                    pixels: &f,
+                    dark_weight: 0,
+                }])
+                .unwrap();
+                acc
+            },
+            |acc| acc.into_stats().unwrap(),
             criterion::BatchSize::PerIteration,
         )
     });
-    let stats = merge_partials(vec![partial(1), partial(3)])
-        .unwrap()
-        .unwrap();
-    let mut other = stats.clone();
-    g.bench_function("chan_merge_stats", |b| {
-        b.iter(|| other.merge(black_box(&stats)))
+    let stats = statistics(1);
+    let other = statistics(11);
+    g.bench_function("exact_merge", |b| {
+        b.iter_batched(
+            || stats.clone(),
+            |mut s| s.merge(black_box(&other)).unwrap(),
+            criterion::BatchSize::PerIteration,
+        )
     });
+    let (mut welford_a, mut welford_b) = (stats.clone(), other.clone());
+    welford_a.to_welford();
+    welford_b.to_welford();
+    g.bench_function("chan_merge", |b| {
+        b.iter_batched(
+            || welford_a.clone(),
+            |mut s| s.merge(black_box(&welford_b)).unwrap(),
+            criterion::BatchSize::PerIteration,
+        )
+    });
+    let ctx = Context::unknown(stats.frames);
     g.bench_function("detect_auto_threshold", |b| {
-        b.iter(|| hotpix::detect::detect(black_box(&stats), None, None))
+        b.iter(|| detect(black_box(&stats), &ctx, None))
     });
     g.bench_function("rank_top10_both_ends", |b| {
         b.iter(|| {
@@ -141,5 +173,5 @@ fn merge_and_rank(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, update, evidence, merge_and_rank);
+criterion_group!(benches, fold, end_of_run);
 criterion_main!(benches);

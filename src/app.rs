@@ -9,6 +9,8 @@ use crate::cli::{
     Cli, Command, Config, Destination, DiffArgs, DiffFormatArg, Extras, MergeArgs, ReportConfig,
     Verbosity,
 };
+use hotpix::detect::Context;
+use hotpix::error::mebibytes;
 use hotpix::export::{self, dcraw, rawtherapee};
 use hotpix::state::{State, StateError};
 use hotpix::visual::{self, crops, map};
@@ -74,6 +76,7 @@ fn find(config: Config) -> anyhow::Result<Exit> {
         config.options.jobs,
         config.verbosity,
         &outcome.stats,
+        &hotpix::engine::context(&outcome.frames),
         &outcome.report,
     )?;
     let report = outcome.report.clone();
@@ -118,6 +121,7 @@ fn write_extras(
     jobs: usize,
     verbosity: Verbosity,
     stats: &Stats,
+    ctx: &Context,
     report: &Report,
 ) -> anyhow::Result<()> {
     let Extras {
@@ -136,11 +140,11 @@ fn write_extras(
             // A failure of the machine, not of the command line: exit 3.
             .map_err(|e| std::io::Error::other(format!("cannot start drawing threads: {e}")))?;
         if let Some(path) = map_path {
-            let image = pool.install(|| map::render(stats, report));
+            let image = pool.install(|| map::render(stats, ctx, report));
             write_file(path, |w| visual::write_png(&image, w))?;
         }
         if let Some(path) = crops_path {
-            let image = pool.install(|| crops::render(stats, report, *max_crops));
+            let image = pool.install(|| crops::render(stats, ctx, report, *max_crops));
             write_file(path, |w| visual::write_png(&image, w))?;
         }
     }
@@ -230,6 +234,7 @@ fn report_state(config: ReportConfig) -> anyhow::Result<Exit> {
         config.jobs,
         verbosity,
         &state.stats,
+        &hotpix::engine::context(&state.frames),
         &report,
     )?;
     if !config.quiet {
@@ -337,6 +342,23 @@ impl Ui {
                         "hotpix: skipped {}: {}",
                         s.path.display(),
                         s.reason
+                    ));
+                }
+            }
+            Event::Plan { workers, memory } => {
+                if self.verbosity == Verbosity::Verbose {
+                    let b = memory.buffers;
+                    self.say(&format!(
+                        "hotpix: {workers} worker{}; {} for the accumulators and {} frame \
+                         buffer{} of {} (batches of {}), within a budget of {}{}",
+                        if workers == 1 { "" } else { "s" },
+                        mebibytes(memory.accumulators),
+                        b.slots,
+                        if b.slots == 1 { "" } else { "s" },
+                        mebibytes(memory.frame),
+                        b.batch,
+                        mebibytes(memory.budget),
+                        if memory.given { " (--memory)" } else { "" }
                     ));
                 }
             }

@@ -69,6 +69,13 @@ pub struct FindArgs {
           value_parser = clap::value_parser!(u32).range(1..=4295))]
     pub max_megapixels: u32,
 
+    /// Memory the run may take (e.g. 600M, 2G): the statistics plus as many
+    /// frame buffers as fit; more buffers fold frames in larger batches,
+    /// which is faster. The same whatever -j is [default: the statistics and
+    /// 224 MiB of frame buffers, or less if the machine has less free]
+    #[arg(long, value_name = "SIZE", value_parser = parse_memory)]
+    pub memory: Option<u64>,
+
     #[command(flatten)]
     pub report: ReportFlags,
 
@@ -256,6 +263,10 @@ pub struct DiffArgs {
 pub enum DiffFormatArg {
     Table,
     Json,
+}
+
+fn parse_memory(s: &str) -> Result<u64, String> {
+    hotpix::engine::memory::parse_size(s)
 }
 
 fn positive_f64(s: &str) -> Result<f64, String> {
@@ -538,6 +549,7 @@ impl FindArgs {
                 max_megapixels: self.max_megapixels,
                 mixed_cameras: self.mixed_cameras,
                 threshold: self.report.threshold,
+                memory: self.memory,
             },
             fail_on_defects: self.report.fail_on_defects,
             extras,

@@ -155,25 +155,30 @@ fn is_frame_header(marker: u8) -> bool {
     matches!(marker, 0xC0..=0xCF) && !matches!(marker, 0xC4 | 0xC8 | 0xCC)
 }
 
-/// Decodes frames of one known size; owns the buffers a worker reuses.
+/// Decodes frames of one known size; owns the buffers a frame needs (its
+/// file's bytes and its pixels), reused from frame to frame.
 pub struct FrameDecoder {
     width: u32,
     height: u32,
+    channels: usize,
     file_bytes: Vec<u8>,
     pixels: Vec<u8>,
 }
 
 impl FrameDecoder {
-    pub fn new(width: u32, height: u32) -> Self {
-        let len = width as usize * height as usize * 3;
-        FrameDecoder {
+    /// A decoder for `width` x `height` frames of `channels` channels (3:
+    /// RGB, 1: greyscale), or an error if its pixel buffer cannot be had.
+    pub fn new(width: u32, height: u32, channels: usize) -> Result<Self, crate::Error> {
+        let len = width as usize * height as usize * channels;
+        Ok(FrameDecoder {
             width,
             height,
+            channels,
             file_bytes: Vec::new(),
             // Written through once now so the pages are faulted in before timing
             // matters (and not lazily inside the first decode).
-            pixels: vec![0u8; len],
-        }
+            pixels: crate::stats::filled(len, 0u8, "the frame buffers")?,
+        })
     }
 
     /// Decodes the RGB pixels of `path` (row-major, 3 bytes a pixel, stored
@@ -209,7 +214,11 @@ impl FrameDecoder {
             .set_strict_mode(true)
             .set_max_width(self.width as usize)
             .set_max_height(self.height as usize)
-            .jpeg_set_out_colorspace(ColorSpace::RGB);
+            .jpeg_set_out_colorspace(if self.channels == 1 {
+                ColorSpace::Luma
+            } else {
+                ColorSpace::RGB
+            });
         let mut decoder =
             zune_jpeg::JpegDecoder::new_with_options(ZCursor::new(&self.file_bytes[..]), options);
         decoder

@@ -8,7 +8,6 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::detect::detect;
-use crate::similarity::median_similarity;
 use crate::state::State;
 
 /// Two defects at most this many pixels apart in x and in y are the same one
@@ -82,8 +81,8 @@ pub fn load(path: &Path, threshold: Option<f64>) -> Result<Vec<Spot>, InputError
         .map_err(|e| problem(format!("cannot read: {e}")))?;
     if start[..n].starts_with(b"PK") {
         let state = State::load(path).map_err(|e| problem(e.problem.to_string()))?;
-        let thumbnails: Vec<Vec<f32>> = state.frames.iter().map(|f| f.thumbnail.clone()).collect();
-        let detection = detect(&state.stats, threshold, median_similarity(&thumbnails));
+        let ctx = crate::engine::context(&state.frames);
+        let detection = detect(&state.stats, &ctx, threshold);
         return Ok(detection
             .defects
             .iter()

@@ -68,14 +68,36 @@ pub enum Error {
     TooFewFrames { usable: usize, total: usize },
     #[error("frames come from more than one camera body:\n{listing}\nuse --mixed-cameras to analyse them together anyway")]
     MixedCameras { listing: String },
-    #[error("cannot allocate statistics for a {width}x{height} frame ({bytes} bytes)")]
-    Allocation { width: u32, height: u32, bytes: u64 },
+    #[error("cannot allocate {} for {what}: out of memory", mebibytes(*bytes))]
+    Allocation { what: &'static str, bytes: u64 },
+    #[error("{frames} frames are more than one set of statistics holds (1,127,000); split the series into runs and keep them as separate states")]
+    TooManyFrames { frames: u64 },
+    #[error("the memory budget of {} cannot hold the statistics of {width}x{height} frames ({} at least); raise --memory", mebibytes(*budget), mebibytes(*needed))]
+    BudgetTooSmall {
+        budget: u64,
+        needed: u64,
+        width: u32,
+        height: u32,
+    },
+}
+
+/// A byte count as people read it: "361 MiB", "2.1 GiB".
+pub fn mebibytes(bytes: u64) -> String {
+    let mib = bytes as f64 / (1024.0 * 1024.0);
+    if mib >= 1024.0 {
+        format!("{:.1} GiB", mib / 1024.0)
+    } else {
+        format!("{mib:.0} MiB")
+    }
 }
 
 impl Error {
     /// True for errors that mean "nothing usable to report" or a bad command
     /// line, as opposed to a failure while working.
     pub fn is_usage(&self) -> bool {
-        !matches!(self, Error::Allocation { .. })
+        !matches!(
+            self,
+            Error::Allocation { .. } | Error::BudgetTooSmall { .. }
+        )
     }
 }

@@ -1,39 +1,77 @@
 //! Per-frame evidence of defects: in each frame, how far every subpixel stands
-//! out from its neighbourhood, folded into per-pixel vote counters.
+//! out from its neighbourhood, in linear light, and how much dark current the
+//! frame could show.
 //!
-//! The neighbourhood is the 8 same-channel pixels at distance 2 (left, right,
-//! up, down and the four diagonals). Distance 2 lies outside the spread of one
-//! bad photosite: demosaicing and 4:2:2 JPEG smear it over its immediate
-//! neighbours, which would otherwise raise the reference with the defect.
-//! The reference is the median of the 8, so one bright scene detail among them
-//! does not move it. Each subpixel keeps a net vote: +1 for a frame in which it
-//! exceeds its reference by `VOTE_LEVEL` or more, −1 for one in which it falls
-//! that far below. A hot or dead photosite collects ±n; a scene point, which
-//! stands out now one way, now the other, or not at all, stays near 0.
-//! Votes are integers, so workers' votes merge exactly, in any order. The
-//! workers fold them into their sums in one pass (`stats::Accumulator`, the
-//! net vote packed beside Σx); [`add_votes`] is the same vote on its own, an
-//! i16 a subpixel, kept as the reference the tests and benches compare with.
+//! The neighbourhood is the same channel's ring at distance 2 (left, right,
+//! up, down and the four diagonals): outside the few pixels that demosaicing,
+//! sharpening and JPEG smear one bad photosite over, and on a raw Bayer mosaic
+//! exactly the nearest photosites of the same colour. Its median is the
+//! reference, so one bright scene detail among the 8 does not move it. At the
+//! frame's edges the ring is made of the members that exist (3 at a corner,
+//! 5 along an edge): every subpixel gets a reference.
 //!
-//! Subpixels within 2 pixels of the frame border have no full neighbourhood
-//! and get no votes.
-
-/// Excess (8-bit levels) that counts as standing out in one frame. JPEG noise
-/// at quality 90-98 is 1-4 levels; a warm photosite that adds 15% of full
-/// scale in raw stands out by 20 levels or more after gamma except in the
-/// brightest parts of a frame.
-pub const VOTE_LEVEL: u8 = 12;
+//! A frame's excess is measured in linear light, because that is where a
+//! defect's physics is simple: a warm or stuck photosite adds or pins a raw
+//! level, a hot one adds dark current that grows with exposure time and gain.
+//! Squaring the 8-bit values undoes most of a camera's tone curve (a gamma of
+//! 2 against sRGB's ~2.2): `excess = (v² − r²) / 256`, in "linear levels"
+//! with 255 = full scale. Each frame's excess is clamped to ±[`CLAMP`] so that
+//! one scene glint cannot outweigh a defect seen in every frame, and a bright
+//! excess does not count where the reference is clipped (a hot photosite in a
+//! blown sky cannot show, and a clipped edge is not evidence).
+//!
+//! Two exact integer sums per subpixel follow from it (see `stats`): Σ excess,
+//! what an offset (warm, stuck, dead) leaves, and Σ weight × excess, with the
+//! frame's dark-current weight ([`dark_weight`]): what a hot photosite leaves,
+//! growing with exposure × gain and absent from frames too short to show it.
 
 /// Distance of the neighbourhood ring, in pixels.
 pub const RING: usize = 2;
 
-/// Whether a subpixel of value `x` stands out bright or dark against its
-/// reference `r` (the ring median) in one frame: a vote +1 or −1.
+/// Largest excess one frame contributes, in linear levels (half of full
+/// scale): a saturated hot pixel still counts fully, a glint no more.
+pub const CLAMP: i16 = 127;
+
+/// A reference at or above this 8-bit level is clipped: no bright excess can
+/// show against it.
+pub const CLIPPED: u8 = 250;
+
+/// Largest dark-current weight of a frame.
+pub const DARK_WEIGHT_MAX: u8 = 15;
+
+/// Exposure × gain (seconds at ISO 100) that earns the full dark-current
+/// weight. Dark current grows linearly with it; beyond one second at ISO 100
+/// a typical hot pixel (2 to 50% of full scale a second) is plainly visible,
+/// and longer frames only saturate it.
+pub const DARK_FULL_SECONDS: f64 = 1.0;
+
+/// How much dark current a frame could show, from its EXIF: round(15 ×
+/// min(t × ISO/100 / 1 s, 1)), 0..=15. Daylight frames (1/4000 to 1/125 s at
+/// low ISO) weigh 0, so a hot pixel's absence from them is no evidence
+/// against it. Without an exposure time the weight is 0 (nothing known);
+/// without an ISO, ISO 100 is assumed (the least gain a camera has).
+pub fn dark_weight(exposure_s: Option<f64>, iso: Option<u32>) -> u8 {
+    let Some(t) = exposure_s.filter(|t| t.is_finite() && *t > 0.0) else {
+        return 0;
+    };
+    let gain = f64::from(iso.unwrap_or(100).max(1)) / 100.0;
+    let x = (t * gain / DARK_FULL_SECONDS).min(1.0);
+    (x * f64::from(DARK_WEIGHT_MAX)).round() as u8
+}
+
+/// One frame's excess of a subpixel `v` over its reference `r`, in linear
+/// levels, clamped, and never bright against a clipped reference.
 #[inline(always)]
-pub fn stands_out(x: u8, r: u8) -> (bool, bool) {
-    let e = i16::from(x) - i16::from(r);
-    let level = i16::from(VOTE_LEVEL);
-    (e >= level, e <= -level)
+pub fn excess(v: u8, r: u8) -> i16 {
+    let (v, r) = (i32::from(v), i32::from(r));
+    // (v − r)(v + r) = v² − r², in −65025..=65025; / 256, rounded down.
+    let e = (((v - r) * (v + r)) >> 8) as i16;
+    let e = e.clamp(-CLAMP, CLAMP);
+    if r >= i32::from(CLIPPED) {
+        e.min(0)
+    } else {
+        e
+    }
 }
 
 /// Lane-wise min/max, so the median network below is branch-free for both
@@ -113,96 +151,140 @@ pub fn median8<T: MinMax>(v: [T; 8]) -> T {
     fourth.mid(fifth)
 }
 
-/// The 8 ring neighbours of flat index `i` in interleaved RGB rows of
-/// `stride` values: same channel, `RING` pixels away.
-#[inline(always)]
-pub fn ring<T: Copy>(plane: &[T], i: usize, stride: usize) -> [T; 8] {
-    around(plane, i, stride, RING)
+/// The median of a few values (the middle of the two middle ones for an even
+/// count), as [`median8`] takes it; `values` is reordered.
+pub fn median_of<T: MinMax + PartialOrd>(values: &mut [T]) -> T {
+    values.sort_unstable_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+    let n = values.len();
+    if n % 2 == 1 {
+        values[n / 2]
+    } else {
+        values[n / 2 - 1].mid(values[n / 2])
+    }
 }
 
-/// The 8 same-channel neighbours of flat index `i` at distance `dist`
-/// (left, right, up, down, then the four diagonals).
+/// Interleaved samples: `channels` values a pixel, `width` pixels a row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Layout {
+    pub width: usize,
+    pub height: usize,
+    pub channels: usize,
+}
+
+impl Layout {
+    /// Values in a row.
+    pub fn stride(&self) -> usize {
+        self.width * self.channels
+    }
+
+    /// Values in the frame.
+    pub fn len(&self) -> usize {
+        self.stride() * self.height
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether row `y` has a full ring (all 8 members) for its interior.
+    pub fn full_ring_row(&self, y: usize) -> bool {
+        self.width > 2 * RING && y >= RING && y + RING < self.height
+    }
+
+    /// The ring members of flat index `i` that exist (same channel, `dist`
+    /// pixels away: left, right, up, down, then the diagonals), into `out`;
+    /// returns how many.
+    pub fn ring_members<T: Copy>(
+        &self,
+        plane: &[T],
+        i: usize,
+        dist: usize,
+        out: &mut [T; 8],
+    ) -> usize {
+        let stride = self.stride();
+        let (y, xc) = (i / stride, i % stride);
+        let x = xc / self.channels;
+        let (h, w) = (self.height as isize, self.width as isize);
+        let d = dist as isize;
+        let mut n = 0;
+        for (dx, dy) in [
+            (-d, 0),
+            (d, 0),
+            (0, -d),
+            (0, d),
+            (-d, -d),
+            (d, -d),
+            (-d, d),
+            (d, d),
+        ] {
+            let (nx, ny) = (x as isize + dx, y as isize + dy);
+            if nx >= 0 && nx < w && ny >= 0 && ny < h {
+                let j = i as isize + dy * stride as isize + dx * self.channels as isize;
+                out[n] = plane[j as usize];
+                n += 1;
+            }
+        }
+        n
+    }
+}
+
+/// The 8 neighbours of flat index `i` that lie `down` values below or above
+/// it and `across` values left or right (left, right, up, down, then the
+/// four diagonals); all must exist. For the same channel at distance `d`:
+/// `down = d × stride`, `across = d × channels`.
 #[inline(always)]
-pub fn around<T: Copy>(plane: &[T], i: usize, stride: usize, dist: usize) -> [T; 8] {
-    let s = dist * 3;
-    let v = dist * stride;
+pub fn around<T: Copy>(plane: &[T], i: usize, down: usize, across: usize) -> [T; 8] {
     [
-        plane[i - s],
-        plane[i + s],
-        plane[i - v],
-        plane[i + v],
-        plane[i - v - s],
-        plane[i - v + s],
-        plane[i + v - s],
-        plane[i + v + s],
+        plane[i - across],
+        plane[i + across],
+        plane[i - down],
+        plane[i + down],
+        plane[i - down - across],
+        plane[i - down + across],
+        plane[i + down - across],
+        plane[i + down + across],
     ]
 }
 
-/// Adds one frame's net votes to `net` (one per subpixel, like the frame).
-///
-/// Each row is one loop over eight neighbour rows sliced to the same length,
-/// so that the compiler can drop bounds checks and vectorise the median
-/// network and the vote (`cargo bench --bench kernels -- evidence`).
-pub fn add_votes(frame: &[u8], width: usize, height: usize, net: &mut [i16]) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU supports AVX2, checked just above.
-            unsafe { add_votes_avx2(frame, width, height, net) };
-            return;
-        }
-    }
-    add_votes_generic(frame, width, height, net);
-}
-
-/// The same loop compiled for AVX2 (32 byte lanes instead of SSE2's 16):
-/// release builds target baseline x86-64, so wider vectors are chosen at run
-/// time. Measured on one full-size frame: 25.3 ms baseline, 13.9 ms AVX2,
-/// 13.4 ms AVX-512BW (by then the loop is bound by memory, the i16 votes
-/// being read and written once a frame), so AVX2 is the one kept.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn add_votes_avx2(frame: &[u8], width: usize, height: usize, net: &mut [i16]) {
-    add_votes_generic(frame, width, height, net);
-}
-
+/// The ring reference of every subpixel of row `y` into `out` (indexed like
+/// the row): the median of the ring members that exist. The interior of a
+/// row with a full ring goes through one branch-free loop over eight
+/// neighbour rows sliced to the same length (vectorised, for bytes and f32);
+/// the few subpixels near an edge take the median of what exists.
 #[inline(always)]
-fn add_votes_generic(frame: &[u8], width: usize, height: usize, net: &mut [i16]) {
-    let stride = width * 3;
-    if width <= 2 * RING || height <= 2 * RING {
-        return;
-    }
-    let s = RING * 3;
-    let mut medians = vec![0u8; stride];
-    for y in RING..height - RING {
-        ring_medians_row(frame, stride, y, &mut medians);
-        let row = &frame[y * stride + s..(y + 1) * stride - s];
-        let med = &medians[s..stride - s];
-        let votes = &mut net[y * stride + s..(y + 1) * stride - s];
-        for ((n, &v), &m) in votes.iter_mut().zip(row).zip(med) {
-            let (bright, dark) = stands_out(v, m);
-            *n += i16::from(bright) - i16::from(dark);
+pub fn ring_medians_row<T: MinMax + PartialOrd>(
+    plane: &[T],
+    layout: Layout,
+    y: usize,
+    out: &mut [T],
+) {
+    let stride = layout.stride();
+    let s = RING * layout.channels;
+    let interior = if layout.full_ring_row(y) {
+        let n = stride - 2 * s;
+        let line = |yy: usize, shift: usize| &plane[yy * stride + shift..yy * stride + shift + n];
+        let (up_l, up_c, up_r) = (line(y - RING, 0), line(y - RING, s), line(y - RING, 2 * s));
+        let (l, r) = (line(y, 0), line(y, 2 * s));
+        let (dn_l, dn_c, dn_r) = (line(y + RING, 0), line(y + RING, s), line(y + RING, 2 * s));
+        let o = &mut out[s..s + n];
+        for k in 0..n {
+            o[k] = median8([
+                l[k], r[k], up_c[k], dn_c[k], up_l[k], up_r[k], dn_l[k], dn_r[k],
+            ]);
         }
-    }
-}
-
-/// The ring median of every interior subpixel of row `y` (columns RING to
-/// width − RING − 1) into `out`, indexed like the row. One loop over eight
-/// neighbour rows sliced to the same length, so that the compiler can drop
-/// bounds checks and vectorise the median network, for bytes and for f32.
-#[inline(always)]
-pub fn ring_medians_row<T: MinMax>(plane: &[T], stride: usize, y: usize, out: &mut [T]) {
-    let s = RING * 3;
-    let n = stride - 2 * s;
-    let line = |yy: usize, shift: usize| &plane[yy * stride + shift..yy * stride + shift + n];
-    let (up_l, up_c, up_r) = (line(y - RING, 0), line(y - RING, s), line(y - RING, 2 * s));
-    let (l, r) = (line(y, 0), line(y, 2 * s));
-    let (dn_l, dn_c, dn_r) = (line(y + RING, 0), line(y + RING, s), line(y + RING, 2 * s));
-    let out = &mut out[s..s + n];
-    for k in 0..n {
-        out[k] = median8([
-            l[k], r[k], up_c[k], dn_c[k], up_l[k], up_r[k], dn_l[k], dn_r[k],
-        ]);
+        s..stride - s
+    } else {
+        0..0
+    };
+    let mut members = [plane[0]; 8];
+    for xc in (0..stride).filter(|xc| !interior.contains(xc)) {
+        let i = y * stride + xc;
+        let n = layout.ring_members(plane, i, RING, &mut members);
+        out[xc] = if n == 0 {
+            plane[i]
+        } else {
+            median_of(&mut members[..n])
+        };
     }
 }
 
@@ -230,30 +312,93 @@ mod tests {
             s.sort_unstable();
             let expected = ((u16::from(s[3]) + u16::from(s[4])).div_ceil(2)) as u8;
             assert_eq!(median8(v), expected, "{v:?}");
+            let mut copy = v;
+            assert_eq!(median_of(&mut copy), expected);
         }
     }
 
     #[test]
-    fn a_bright_photosite_gets_a_vote_and_its_neighbours_do_not() {
-        let (w, h) = (9, 9);
-        let mut frame = vec![100u8; w * h * 3];
-        frame[(4 * w + 4) * 3] = 160; // R at (4, 4)
-        frame[(2 * w + 6) * 3 + 2] = 40; // B at (6, 2): dark
-        let mut net = vec![0i16; w * h * 3];
-        add_votes(&frame, w, h, &mut net);
-        add_votes(&frame, w, h, &mut net);
-        assert_eq!(net[(4 * w + 4) * 3], 2);
-        assert_eq!(net[(2 * w + 6) * 3 + 2], -2);
-        assert_eq!(net.iter().map(|&v| i32::from(v).abs()).sum::<i32>(), 4);
+    fn excess_is_the_linear_difference_clamped() {
+        assert_eq!(excess(100, 100), 0);
+        // 120² − 100² = 4400; / 256 = 17.19 -> 17.
+        assert_eq!(excess(120, 100), 17);
+        assert_eq!(excess(100, 120), -18);
+        // A saturated point on a dark sky counts half of full scale, no more.
+        assert_eq!(excess(255, 10), CLAMP);
+        assert_eq!(excess(0, 255), -CLAMP);
+        // Nothing bright shows against a clipped reference.
+        assert_eq!(excess(255, 251), 0);
+        assert!(excess(200, 252) < 0);
+        // Exhaustively: the formula, independently in f64.
+        for v in 0..=255u8 {
+            for r in 0..=255u8 {
+                let lin = (f64::from(v).powi(2) - f64::from(r).powi(2)) / 256.0;
+                let mut want = lin.floor().clamp(-127.0, 127.0) as i16;
+                if r >= CLIPPED {
+                    want = want.min(0);
+                }
+                assert_eq!(excess(v, r), want, "{v} {r}");
+            }
+        }
     }
 
     #[test]
-    fn a_small_excess_is_not_a_vote() {
-        let (w, h) = (7, 7);
-        let mut frame = vec![100u8; w * h * 3];
-        frame[(3 * w + 3) * 3 + 1] = 100 + VOTE_LEVEL - 1;
-        let mut net = vec![0i16; w * h * 3];
-        add_votes(&frame, w, h, &mut net);
-        assert!(net.iter().all(|&v| v == 0));
+    fn dark_weight_follows_exposure_times_gain() {
+        assert_eq!(dark_weight(Some(1.0 / 1000.0), Some(100)), 0);
+        assert_eq!(dark_weight(Some(1.0 / 8.0), Some(800)), 15);
+        assert_eq!(dark_weight(Some(0.5), Some(100)), 8);
+        assert_eq!(dark_weight(Some(30.0), Some(1600)), 15);
+        assert_eq!(dark_weight(None, Some(1600)), 0);
+        assert_eq!(dark_weight(Some(0.2), None), 3);
+        assert_eq!(dark_weight(Some(f64::NAN), Some(100)), 0);
+    }
+
+    /// The edge-aware row medians against a direct computation from the
+    /// members that exist, for one and three channels.
+    #[test]
+    #[allow(clippy::needless_range_loop)]
+    fn row_medians_use_the_ring_members_that_exist() {
+        for channels in [1usize, 3] {
+            let layout = Layout {
+                width: 9,
+                height: 7,
+                channels,
+            };
+            let plane: Vec<u8> = (0..layout.len())
+                .map(|i| ((i * 37 + i / 5 * 11) % 251) as u8)
+                .collect();
+            let mut row = vec![0u8; layout.stride()];
+            for y in 0..layout.height {
+                ring_medians_row(&plane, layout, y, &mut row);
+                for xc in 0..layout.stride() {
+                    let (x, c) = (xc / channels, xc % channels);
+                    let mut members = Vec::new();
+                    for (dx, dy) in [
+                        (-2i32, 0i32),
+                        (2, 0),
+                        (0, -2),
+                        (0, 2),
+                        (-2, -2),
+                        (2, -2),
+                        (-2, 2),
+                        (2, 2),
+                    ] {
+                        let (nx, ny) = (x as i32 + dx, y as i32 + dy);
+                        if (0..9).contains(&nx) && (0..7).contains(&ny) {
+                            members.push(plane[(ny as usize * 9 + nx as usize) * channels + c]);
+                        }
+                    }
+                    members.sort_unstable();
+                    let n = members.len();
+                    let want = if n % 2 == 1 {
+                        members[n / 2]
+                    } else {
+                        ((u16::from(members[n / 2 - 1]) + u16::from(members[n / 2])).div_ceil(2))
+                            as u8
+                    };
+                    assert_eq!(row[xc], want, "channels {channels} ({x},{y}) c{c}");
+                }
+            }
+        }
     }
 }

@@ -10,21 +10,37 @@ use std::collections::BinaryHeap;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::stats::{Stats, CHANNELS};
+use crate::stats::Stats;
 
-/// A colour channel of an RGB frame.
+/// A colour channel of an RGB frame, or `L` for the one channel of a
+/// greyscale frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub enum Channel {
     R,
     G,
     B,
+    L,
 }
 
 impl Channel {
-    pub const ALL: [Channel; CHANNELS] = [Channel::R, Channel::G, Channel::B];
+    /// The channels of an RGB frame, in order.
+    pub const ALL: [Channel; 3] = [Channel::R, Channel::G, Channel::B];
 
+    /// Channel `c` of a frame with `channels` channels.
+    pub fn of(channels: usize, c: usize) -> Channel {
+        if channels == 1 {
+            Channel::L
+        } else {
+            Channel::ALL[c]
+        }
+    }
+
+    /// Index of the channel in its pixel (0 for `L`).
     pub fn index(self) -> usize {
-        self as usize
+        match self {
+            Channel::L => 0,
+            c => c as usize,
+        }
     }
 
     pub fn name(self) -> &'static str {
@@ -32,6 +48,7 @@ impl Channel {
             Channel::R => "R",
             Channel::G => "G",
             Channel::B => "B",
+            Channel::L => "L",
         }
     }
 }
@@ -95,38 +112,42 @@ pub fn rank(stats: &Stats, end: End, top: usize) -> Vec<RankedSubpixel> {
     if top == 0 {
         return Vec::new();
     }
-    let m2 = stats.m2.as_slice().expect("standard layout");
-    let len = m2.len();
-    // Chunks of whole rows; each keeps its own bounded heap (its worst kept
+    let layout = stats.layout();
+    let stride = layout.stride();
+    let len = layout.len();
+    // Bands of whole rows; each keeps its own bounded heap (its worst kept
     // candidate on top), and the heaps are combined at the end.
-    let chunk = (stats.width() as usize * CHANNELS * 64).max(1);
-    let heap = (0..len.div_ceil(chunk))
+    let rows = 64;
+    let heap = (0..layout.height.div_ceil(rows))
         .into_par_iter()
-        .map(|c| {
-            let mut heap = BinaryHeap::with_capacity(top + 1);
-            let range = c * chunk..((c + 1) * chunk).min(len);
+        .map(|b| {
+            let mut heap = BinaryHeap::with_capacity(top.min(len) + 1);
+            let mut m2 = vec![0f32; stride];
             // M2 orders like the variance (one divisor for all). Indices
-            // only grow within a chunk, so a value no better than the worst
+            // only grow within a band, so a value no better than the worst
             // kept loses its tie too, and is passed over without a heap.
             let mut worst = None;
-            for (index, &v) in m2[range.clone()].iter().enumerate() {
-                // (In the total order of the keys, where -0 < +0.)
-                let passed_over = match (worst, end) {
-                    (Some(w), End::Lowest) => v.total_cmp(&w).is_ge(),
-                    (Some(w), End::Highest) => v.total_cmp(&w).is_le(),
-                    (None, _) => false,
-                };
-                if passed_over {
-                    continue;
-                }
-                let key = Key {
-                    m2: f64::from(v),
-                    index: range.start + index,
-                    end,
-                };
-                offer(&mut heap, top, key);
-                if heap.len() == top {
-                    worst = heap.peek().map(|k| k.m2 as f32);
+            for y in b * rows..((b + 1) * rows).min(layout.height) {
+                stats.m2_row(y, &mut m2);
+                for (xc, &v) in m2.iter().enumerate() {
+                    // (In the total order of the keys, where -0 < +0.)
+                    let passed_over = match (worst, end) {
+                        (Some(w), End::Lowest) => v.total_cmp(&w).is_ge(),
+                        (Some(w), End::Highest) => v.total_cmp(&w).is_le(),
+                        (None, _) => false,
+                    };
+                    if passed_over {
+                        continue;
+                    }
+                    let key = Key {
+                        m2: f64::from(v),
+                        index: y * stride + xc,
+                        end,
+                    };
+                    offer(&mut heap, top, key);
+                    if heap.len() == top {
+                        worst = heap.peek().map(|k| k.m2 as f32);
+                    }
                 }
             }
             heap
@@ -155,7 +176,7 @@ fn offer(heap: &mut BinaryHeap<Key>, top: usize, key: Key) {
 
 /// The report line for the subpixel at flat index `index`.
 pub fn describe(stats: &Stats, index: usize) -> RankedSubpixel {
-    let (x, y, channel) = position(stats.width(), index);
+    let (x, y, channel) = position(stats.width(), stats.channels(), index);
     // Reported as f32, the precision they are stored in, so that the text
     // shows no digits the statistics do not have.
     let variance = stats.variance_at(index);
@@ -170,28 +191,31 @@ pub fn describe(stats: &Stats, index: usize) -> RankedSubpixel {
 }
 
 /// (x, y, channel) of a flat `[y, x, channel]` index.
-pub fn position(width: u32, index: usize) -> (u32, u32, Channel) {
-    let pixel = index / CHANNELS;
+pub fn position(width: u32, channels: usize, index: usize) -> (u32, u32, Channel) {
+    let pixel = index / channels;
     let width = width as usize;
     (
         (pixel % width) as u32,
         (pixel / width) as u32,
-        Channel::ALL[index % CHANNELS],
+        Channel::of(channels, index % channels),
     )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::stats::{Evidence, Moments};
     use ndarray::Array3;
 
     fn stats_from_m2(width: usize, height: usize, m2: Vec<f32>) -> Stats {
-        let shape = (height, width, CHANNELS);
+        let shape = (height, width, 3);
         Stats {
             frames: 2,
-            mean: Array3::zeros(shape),
-            m2: Array3::from_shape_vec(shape, m2).unwrap(),
-            votes: Array3::zeros(shape),
+            moments: Moments::Welford {
+                mean: Array3::zeros(shape),
+                m2: Array3::from_shape_vec(shape, m2).unwrap(),
+            },
+            evidence: Array3::from_elem(shape, Evidence::default()),
         }
     }
 
@@ -215,9 +239,10 @@ mod tests {
 
     #[test]
     fn positions_are_row_major_rgb() {
-        assert_eq!(position(10, 0), (0, 0, Channel::R));
-        assert_eq!(position(10, 5), (1, 0, Channel::B));
-        assert_eq!(position(10, 31), (0, 1, Channel::G));
+        assert_eq!(position(10, 3, 0), (0, 0, Channel::R));
+        assert_eq!(position(10, 3, 5), (1, 0, Channel::B));
+        assert_eq!(position(10, 3, 31), (0, 1, Channel::G));
+        assert_eq!(position(10, 1, 31), (1, 3, Channel::L));
     }
 
     #[test]

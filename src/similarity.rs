@@ -5,7 +5,9 @@
 //! Each frame is reduced to a 16x12 grid of block brightnesses; two frames are
 //! compared by the Pearson correlation of their grids, which ignores a change
 //! of exposure (gain and offset). The series' similarity is the median over
-//! pairs of frames.
+//! pairs of frames. Frames whose thumbnails correlate at [`BURST`] or more
+//! form a group (a burst, a tripod series): within a group a static scene
+//! detail stands out in every frame, so a group is worth one view as evidence.
 
 /// Grid of the thumbnail, in blocks.
 const GRID_W: usize = 16;
@@ -22,17 +24,28 @@ const MAX_COMPARED: usize = 48;
 /// scenes correlate near 0 (±0.3); the same view under another exposure near 1.
 pub const TOO_ALIKE: f64 = 0.8;
 
-/// A frame's block brightnesses (R+G+B of sampled pixels, averaged per block).
+/// Correlation at or above which two frames show the same view (a burst, a
+/// tripod): the same scene under another exposure correlates near 1, two
+/// different views of one place rarely above 0.8.
+pub const BURST: f64 = 0.9;
+
+/// Frames compared with each later frame when grouping: bursts are taken one
+/// after another, and paths sort in shooting order.
+const GROUP_WINDOW: usize = 32;
+
+/// A frame's block brightnesses (the sum of the channels of sampled pixels,
+/// averaged per block), for frames of 1 or 3 channels.
 pub fn thumbnail(frame: &[u8], width: usize, height: usize) -> Vec<f32> {
+    let channels = frame.len() / (width * height).max(1);
     let mut sums = vec![0f64; GRID_W * GRID_H];
     let mut counts = vec![0u32; GRID_W * GRID_H];
     for y in (0..height).step_by(STEP) {
         let gy = y * GRID_H / height;
-        let row = &frame[y * width * 3..(y + 1) * width * 3];
+        let row = &frame[y * width * channels..(y + 1) * width * channels];
         for x in (0..width).step_by(STEP) {
             let g = gy * GRID_W + x * GRID_W / width;
-            let p = &row[x * 3..x * 3 + 3];
-            sums[g] += f64::from(p[0]) + f64::from(p[1]) + f64::from(p[2]);
+            let p = &row[x * channels..(x + 1) * channels];
+            sums[g] += p.iter().map(|&v| f64::from(v)).sum::<f64>();
             counts[g] += 1;
         }
     }
@@ -95,6 +108,31 @@ pub fn median_similarity(thumbnails: &[Vec<f32>]) -> Option<f64> {
     })
 }
 
+/// Groups of frames showing the same view: the group of each frame (the
+/// lowest frame index in it), from thumbnails correlating at [`BURST`] or
+/// more, chained over the next [`GROUP_WINDOW`] frames in path order.
+pub fn alike_groups(thumbnails: &[Vec<f32>]) -> Vec<usize> {
+    let mut parent: Vec<usize> = (0..thumbnails.len()).collect();
+    fn root(parent: &mut [usize], mut i: usize) -> usize {
+        while parent[i] != i {
+            parent[i] = parent[parent[i]];
+            i = parent[i];
+        }
+        i
+    }
+    for i in 0..thumbnails.len() {
+        for j in i + 1..thumbnails.len().min(i + 1 + GROUP_WINDOW) {
+            if correlation(&thumbnails[i], &thumbnails[j]) >= BURST {
+                let (a, b) = (root(&mut parent, i), root(&mut parent, j));
+                parent[a.max(b)] = a.min(b);
+            }
+        }
+    }
+    (0..thumbnails.len())
+        .map(|i| root(&mut parent, i))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -118,6 +156,12 @@ mod tests {
         let bright = thumbnail(&frame(w, h, |x, y| scene(x, y) * 2 + 10), w, h);
         let other = thumbnail(&frame(w, h, |x, y| ((y * 5 + 3 * x * x) % 120) as u8), w, h);
         assert!(median_similarity(&[dark.clone(), bright]).unwrap() > 0.99);
-        assert!(median_similarity(&[dark, other]).unwrap() < TOO_ALIKE);
+        assert!(median_similarity(&[dark.clone(), other.clone()]).unwrap() < TOO_ALIKE);
+        let bright = thumbnail(&frame(w, h, |x, y| scene(x, y) * 2 + 10), w, h);
+        let third = thumbnail(&frame(w, h, |x, y| ((x * x + y * 3) % 90) as u8), w, h);
+        assert_eq!(
+            alike_groups(&[other, dark.clone(), third, bright, dark]),
+            vec![0, 1, 2, 1, 1]
+        );
     }
 }

@@ -5,10 +5,12 @@
 //!
 //! The file is a NumPy `.npz` (a zip of `.npy` arrays, readable with
 //! `numpy.load`): `meta.json` (format version, frame size, camera, decoder,
-//! frame list, skipped inputs), then `mean.npy` and `m2.npy` (float32,
-//! H x W x 3), `votes.npy` (int32, H x W x 3) and `thumbnails.npy` (float32,
-//! frames x 192). Every member carries a CRC-32, checked on reading; every
-//! value is checked for range, so a damaged file is refused, never used.
+//! frame list, skipped inputs), then the moments, either exact (`sum.npy`
+//! and `sum_sq.npy`, uint32, H x W x C) or past the exact range in Welford
+//! form (`mean.npy` and `m2.npy`, float32), the evidence sums (`excess.npy`
+//! and `dark.npy`, int32) and `thumbnails.npy` (float32, frames x 192).
+//! Every member carries a CRC-32, checked on reading; every value is checked
+//! for range and consistency, so a damaged file is refused, never used.
 
 mod npy;
 
@@ -25,14 +27,15 @@ use zip::CompressionMethod;
 use crate::camera::FrameMeta;
 use crate::decode::DECODER;
 use crate::engine::{check_one_body, make_report, Base, CountedFrame, FrameHash, Outcome};
+use crate::evidence::{dark_weight, CLAMP};
 use crate::report::{Report, SkippedInput};
 use crate::similarity::THUMBNAIL_LEN;
-use crate::stats::{Stats, CHANNELS};
+use crate::stats::{Evidence, Moments, Stats};
 use npy::Dtype;
 
 /// The state format's version: raised when a member or field changes meaning
 /// or disappears. A file with a newer version is refused.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// What `meta.json` says in `format`, so a foreign zip is told apart.
 pub const FORMAT_NAME: &str = "hotpix-state";
@@ -67,6 +70,11 @@ pub enum Problem {
         "format version {found} is newer than this hotpix reads ({FORMAT_VERSION}); use a newer hotpix"
     )]
     Newer { found: u32 },
+    #[error(
+        "format version {found} was written by an earlier hotpix, without the exposure evidence \
+         this one needs; run `hotpix find --save` on its photos again"
+    )]
+    Older { found: u32 },
     #[error("damaged or invalid: {0}")]
     Corrupt(String),
     #[error("cannot be combined: {0}")]
@@ -113,6 +121,10 @@ struct Meta {
     decoder: String,
     width: u32,
     height: u32,
+    /// Values a pixel: 3 (RGB) or 1 (greyscale).
+    channels: usize,
+    /// "exact" (sum.npy, sum_sq.npy) or "welford" (mean.npy, m2.npy).
+    moments: String,
     /// Frames counted: the length of `frame_list`.
     frames: u64,
     /// The camera body, when all frames with camera EXIF come from one body.
@@ -220,18 +232,47 @@ impl State {
         )?;
         zip.write_all(&meta)?;
 
-        let shape = [h, w, CHANNELS];
-        let n = h * w * CHANNELS * 4;
-        // Means and M2 are noise-like floats that deflate barely shrinks: stored.
-        zip.start_file("mean.npy", options(CompressionMethod::Stored, n + 128))?;
-        zip.write_all(&npy::header(Dtype::F32, &shape))?;
-        npy::write_data(&mut zip, slice(&self.stats.mean), f32::to_le_bytes)?;
-        zip.start_file("m2.npy", options(CompressionMethod::Stored, n + 128))?;
-        zip.write_all(&npy::header(Dtype::F32, &shape))?;
-        npy::write_data(&mut zip, slice(&self.stats.m2), f32::to_le_bytes)?;
-        zip.start_file("votes.npy", options(CompressionMethod::Deflated, n + 128))?;
-        zip.write_all(&npy::header(Dtype::I32, &shape))?;
-        npy::write_data(&mut zip, slice(&self.stats.votes), i32::to_le_bytes)?;
+        let shape = [h, w, self.stats.channels()];
+        let n = h * w * self.stats.channels() * 4;
+        let mut member = |name: &str,
+                          method,
+                          dtype,
+                          write: &dyn Fn(&mut dyn Write) -> std::io::Result<()>|
+         -> std::io::Result<()> {
+            zip.start_file(name, options(method, n + 128))?;
+            zip.write_all(&npy::header(dtype, &shape))?;
+            write(&mut zip)
+        };
+        // Sums and means are noise-like numbers that deflate barely shrinks:
+        // stored; the evidence sums are mostly small and deflate well.
+        match &self.stats.moments {
+            Moments::Exact { sum, sum_sq } => {
+                member("sum.npy", CompressionMethod::Stored, Dtype::U32, &|w| {
+                    npy::write_data(w, slice(sum), u32::to_le_bytes)
+                })?;
+                member("sum_sq.npy", CompressionMethod::Stored, Dtype::U32, &|w| {
+                    npy::write_data(w, slice(sum_sq), u32::to_le_bytes)
+                })?;
+            }
+            Moments::Welford { mean, m2 } => {
+                member("mean.npy", CompressionMethod::Stored, Dtype::F32, &|w| {
+                    npy::write_data(w, slice(mean), f32::to_le_bytes)
+                })?;
+                member("m2.npy", CompressionMethod::Stored, Dtype::F32, &|w| {
+                    npy::write_data(w, slice(m2), f32::to_le_bytes)
+                })?;
+            }
+        }
+        let evidence = self.stats.evidence();
+        member(
+            "excess.npy",
+            CompressionMethod::Deflated,
+            Dtype::I32,
+            &|w| npy::write_iter(w, evidence.iter().map(|e| e.excess.to_le_bytes())),
+        )?;
+        member("dark.npy", CompressionMethod::Deflated, Dtype::I32, &|w| {
+            npy::write_iter(w, evidence.iter().map(|e| e.dark.to_le_bytes()))
+        })?;
 
         let thumbs: Vec<f32> = self
             .frames
@@ -259,6 +300,12 @@ impl State {
             decoder: self.decoder.clone(),
             width: self.stats.width(),
             height: self.stats.height(),
+            channels: self.stats.channels(),
+            moments: match self.stats.moments {
+                Moments::Exact { .. } => "exact",
+                Moments::Welford { .. } => "welford",
+            }
+            .to_string(),
             frames: self.stats.frames,
             camera: self.camera(),
             frame_list: self
@@ -300,20 +347,65 @@ impl State {
         let mut zip = zip::ZipArchive::new(r)
             .map_err(|e| err(Problem::Foreign(format!("not a zip archive: {e}"))))?;
         let meta = read_meta(&mut zip).map_err(err)?;
-        let (h, w) = (meta.height as usize, meta.width as usize);
-        let shape = [h, w, CHANNELS];
-        let len = h * w * CHANNELS;
+        let (h, w, c) = (meta.height as usize, meta.width as usize, meta.channels);
+        let shape = [h, w, c];
         let f32s = |b: [u8; 4]| f32::from_le_bytes(b);
-        let mean = read_array(&mut zip, "mean.npy", Dtype::F32, &shape, f32s).map_err(err)?;
-        let m2 = read_array(&mut zip, "m2.npy", Dtype::F32, &shape, f32s).map_err(err)?;
-        let votes = read_array(
+        let moments = match meta.moments.as_str() {
+            "exact" => {
+                let sum = read_array(&mut zip, "sum.npy", Dtype::U32, &shape, u32::from_le_bytes)
+                    .map_err(err)?;
+                let sum_sq = read_array(
+                    &mut zip,
+                    "sum_sq.npy",
+                    Dtype::U32,
+                    &shape,
+                    u32::from_le_bytes,
+                )
+                .map_err(err)?;
+                check_exact(meta.frames, &sum, &sum_sq).map_err(|m| err(Problem::Corrupt(m)))?;
+                Moments::Exact {
+                    sum: array(shape, sum),
+                    sum_sq: array(shape, sum_sq),
+                }
+            }
+            "welford" => {
+                let mean =
+                    read_array(&mut zip, "mean.npy", Dtype::F32, &shape, f32s).map_err(err)?;
+                let m2 = read_array(&mut zip, "m2.npy", Dtype::F32, &shape, f32s).map_err(err)?;
+                check_welford(meta.frames, &mean, &m2).map_err(|m| err(Problem::Corrupt(m)))?;
+                Moments::Welford {
+                    mean: array(shape, mean),
+                    m2: array(shape, m2),
+                }
+            }
+            other => {
+                return Err(err(Problem::Corrupt(format!(
+                    "meta.json names moments \"{other}\""
+                ))))
+            }
+        };
+        let excess = read_array(
             &mut zip,
-            "votes.npy",
+            "excess.npy",
             Dtype::I32,
             &shape,
             i32::from_le_bytes,
         )
         .map_err(err)?;
+        let dark = read_array(&mut zip, "dark.npy", Dtype::I32, &shape, i32::from_le_bytes)
+            .map_err(err)?;
+        let weights: u64 = meta
+            .frame_list
+            .iter()
+            .map(|f| u64::from(dark_weight(f.exposure_s, f.iso)))
+            .sum();
+        check_evidence(meta.frames, weights, &excess, &dark)
+            .map_err(|m| err(Problem::Corrupt(m)))?;
+        let evidence: Vec<Evidence> = excess
+            .into_iter()
+            .zip(dark)
+            .map(|(excess, dark)| Evidence { excess, dark })
+            .collect();
         let thumbs = read_array(
             &mut zip,
             "thumbnails.npy",
@@ -322,9 +414,7 @@ impl State {
             f32s,
         )
         .map_err(err)?;
-        check_values(meta.frames, &mean, &m2, &votes, &thumbs)
-            .map_err(|m| err(Problem::Corrupt(m)))?;
-        debug_assert_eq!(mean.len(), len);
+        check_thumbnails(&thumbs).map_err(|m| err(Problem::Corrupt(m)))?;
 
         let frames = meta
             .frame_list
@@ -357,13 +447,11 @@ impl State {
                 dup.path.display()
             ))));
         }
-        let array = |v| Array3::from_shape_vec(shape, v).expect("length checked");
         Ok(State {
             stats: Stats {
                 frames: meta.frames,
-                mean: array(mean),
-                m2: array(m2),
-                votes: Array3::from_shape_vec(shape, votes).expect("length checked"),
+                moments,
+                evidence: array(shape, evidence),
             },
             frames,
             skipped: meta
@@ -381,6 +469,10 @@ impl State {
 
 fn slice<T>(a: &Array3<T>) -> &[T] {
     a.as_slice().expect("statistics are in standard layout")
+}
+
+fn array<T>(shape: [usize; 3], v: Vec<T>) -> Array3<T> {
+    Array3::from_shape_vec(shape, v).expect("length checked")
 }
 
 fn hex(hash: &FrameHash) -> String {
@@ -449,6 +541,11 @@ fn read_meta<R: Read + Seek>(zip: &mut zip::ZipArchive<R>) -> Result<Meta, Probl
     if version == 0 {
         return Err(Problem::Corrupt("format_version 0".into()));
     }
+    if version < u64::from(FORMAT_VERSION) {
+        return Err(Problem::Older {
+            found: version as u32,
+        });
+    }
     let meta: Meta =
         serde_json::from_value(value).map_err(|e| Problem::Corrupt(format!("meta.json: {e}")))?;
     let pixels = u64::from(meta.width) * u64::from(meta.height);
@@ -470,6 +567,9 @@ fn read_meta<R: Read + Seek>(zip: &mut zip::ZipArchive<R>) -> Result<Meta, Probl
     }
     if meta.decoder.is_empty() {
         return Err(Problem::Corrupt("no decoder named".into()));
+    }
+    if meta.channels != 1 && meta.channels != 3 {
+        return Err(Problem::Corrupt(format!("{} channels", meta.channels)));
     }
     Ok(meta)
 }
@@ -507,14 +607,26 @@ fn read_array<R: Read + Seek, T>(
     }
 }
 
-/// Values no run can produce mean the file is damaged.
-fn check_values(
-    frames: u64,
-    mean: &[f32],
-    m2: &[f32],
-    votes: &[i32],
-    thumbs: &[f32],
-) -> Result<(), String> {
+/// Exact sums no run can produce mean the file is damaged: Σx ≤ 255 n,
+/// Σx² ≤ 255 Σx, and n Σx² ≥ (Σx)² (a variance is never negative).
+fn check_exact(frames: u64, sum: &[u32], sum_sq: &[u32]) -> Result<(), String> {
+    for (i, (&s, &q)) in sum.iter().zip(sum_sq).enumerate() {
+        let (s, q) = (u64::from(s), u64::from(q));
+        if s > 255 * frames
+            || q > 255 * s
+            || u128::from(frames) * u128::from(q) < u128::from(s) * u128::from(s)
+        {
+            return Err(format!(
+                "sums {s} and {q} at subpixel {i} are impossible over {frames} frames"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The same for the Welford form: means are 8-bit levels, M2 is finite,
+/// non-negative and at most n × 255² / 4.
+fn check_welford(frames: u64, mean: &[f32], m2: &[f32]) -> Result<(), String> {
     if let Some(i) = mean
         .iter()
         .position(|&m| !(m.is_finite() && (0.0..=255.0).contains(&m)))
@@ -534,15 +646,35 @@ fn check_values(
             m2[i]
         ));
     }
-    if let Some(i) = votes
+    Ok(())
+}
+
+/// Each frame adds at most ±127 to Σ excess and ±127 × its weight to Σ
+/// weight × excess (`weights` is Σ weight over the frame list).
+fn check_evidence(frames: u64, weights: u64, excess: &[i32], dark: &[i32]) -> Result<(), String> {
+    let clamp = CLAMP as u64;
+    if let Some(i) = excess
         .iter()
-        .position(|&v| u64::from(v.unsigned_abs()) > frames)
+        .position(|&e| u64::from(e.unsigned_abs()) > clamp * frames)
     {
         return Err(format!(
-            "{} votes at subpixel {i} from {frames} frames",
-            votes[i]
+            "excess {} at subpixel {i} is impossible over {frames} frames",
+            excess[i]
         ));
     }
+    if let Some(i) = dark
+        .iter()
+        .position(|&e| u64::from(e.unsigned_abs()) > clamp * weights)
+    {
+        return Err(format!(
+            "dark-current sum {} at subpixel {i} is impossible for these frames' exposures",
+            dark[i]
+        ));
+    }
+    Ok(())
+}
+
+fn check_thumbnails(thumbs: &[f32]) -> Result<(), String> {
     if thumbs
         .iter()
         .any(|&t| !(t.is_finite() && (0.0..=765.0).contains(&t)))
@@ -560,7 +692,8 @@ pub struct Merged {
     pub contained: Vec<PathBuf>,
 }
 
-/// Combines states with the Chan et al. merge. They must have one frame size
+/// Combines states: exact sums add exactly, past the exact range with the
+/// Chan et al. merge (see [`crate::stats`]). They must have one frame size
 /// and decoder, and (unless `mixed_cameras`) one camera body. A frame cannot
 /// be taken out of merged statistics, so a frame in two states is counted once
 /// only when one state's frames are all in another (that state is left out);
@@ -653,13 +786,16 @@ pub fn merge(states: Vec<(PathBuf, State)>, mixed_cameras: bool) -> Result<Merge
     contained.sort_unstable();
     let contained = contained.iter().map(|&i| states[i].0.clone()).collect();
 
+    let first_path_owned = first_path.clone();
     let mut iter = states
         .into_iter()
         .enumerate()
         .filter(|(i, _)| kept.contains(i));
     let (_, (_, mut merged)) = iter.next().expect("the largest state is kept");
     for (_, (_, s)) in iter {
-        merged.stats.merge(&s.stats);
+        merged.stats.merge(&s.stats).map_err(|e| {
+            StateError::new(&first_path_owned, Problem::Incompatible(e.to_string()))
+        })?;
         merged.frames.extend(s.frames);
         merged.skipped.extend(s.skipped);
     }
@@ -689,22 +825,17 @@ mod tests {
     use rand::{RngExt, SeedableRng};
     use std::io::Cursor;
 
+    /// A state of `frames` random frames of w x h, its sums made by the
+    /// accumulator from frames whose EXIF gives their dark weights (odd
+    /// seeds: in Welford form).
     fn random_state(seed: u64, w: usize, h: usize, frames: usize) -> State {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-        let len = w * h * CHANNELS;
-        let n = frames as u64;
-        let stats = Stats {
-            frames: n,
-            mean: Array3::from_shape_fn((h, w, CHANNELS), |_| rng.random_range(0.0..=255.0f32)),
-            m2: Array3::from_shape_fn((h, w, CHANNELS), |_| {
-                rng.random_range(0.0..=(n as f32 * 16000.0))
-            }),
-            votes: Array3::from_shape_fn((h, w, CHANNELS), |_| {
-                rng.random_range(-(frames as i32)..=frames as i32)
-            }),
+        let layout = crate::evidence::Layout {
+            width: w,
+            height: h,
+            channels: 3,
         };
-        assert_eq!(stats.mean.len(), len);
-        let frames = (0..frames)
+        let frames: Vec<CountedFrame> = (0..frames)
             .map(|i| CountedFrame {
                 path: PathBuf::from(format!("dir/DSC_{i:04}.JPG")),
                 bytes: rng.random_range(1..1u64 << 40),
@@ -722,6 +853,24 @@ mod tests {
                     .collect(),
             })
             .collect();
+        let pixels: Vec<Vec<u8>> = frames
+            .iter()
+            .map(|_| (0..layout.len()).map(|_| rng.random::<u8>()).collect())
+            .collect();
+        let mut acc = crate::stats::Accumulator::new(layout, frames.len() as u64).unwrap();
+        let refs: Vec<crate::stats::FrameRef> = pixels
+            .iter()
+            .zip(&frames)
+            .map(|(p, f)| crate::stats::FrameRef {
+                pixels: p,
+                dark_weight: dark_weight(f.meta.exposure_s, f.meta.iso),
+            })
+            .collect();
+        acc.add_batch(&refs).unwrap();
+        let mut stats = acc.into_stats().unwrap();
+        if seed % 2 == 1 {
+            stats.to_welford();
+        }
         State {
             stats,
             frames,
@@ -821,7 +970,7 @@ mod tests {
         let mut magic = bytes.clone();
         magic[..4].copy_from_slice(b"XXXX");
         assert!(read(&magic).is_err());
-        let newer = with_meta(&bytes, |m| m["format_version"] = 2.into());
+        let newer = with_meta(&bytes, |m| m["format_version"] = 3.into());
         assert!(problem(&newer).contains("newer"), "{}", problem(&newer));
         let foreign = with_meta(&bytes, |m| m["format"] = "something-else".into());
         assert!(problem(&foreign).contains("not a hotpix state"));
@@ -837,19 +986,61 @@ mod tests {
 
     #[test]
     fn impossible_values_are_refused() {
-        let good = random_state(4, 2, 2, 2);
-        let mut nan = good.clone();
-        nan.stats.m2[[0, 1, 2]] = f32::NAN;
-        let mut negative = good.clone();
-        negative.stats.m2[[1, 0, 0]] = -1.0;
-        let mut mean = good.clone();
-        mean.stats.mean[[0, 0, 0]] = 300.0;
-        let mut votes = good.clone();
-        votes.stats.votes[[0, 0, 1]] = 3;
-        for bad in [nan, negative, mean, votes] {
-            let err = read(&bytes_of(&bad)).unwrap_err();
-            assert!(matches!(err.problem, Problem::Corrupt(_)), "{err}");
+        let exact = random_state(4, 2, 2, 2);
+        let welford = random_state(5, 2, 2, 2);
+        let mut bad = Vec::new();
+        let edit = |s: &State, f: &dyn Fn(&mut Stats)| {
+            let mut s = s.clone();
+            f(&mut s.stats);
+            s
+        };
+        bad.push(edit(&welford, &|st| {
+            if let Moments::Welford { m2, .. } = &mut st.moments {
+                m2[[0, 1, 2]] = f32::NAN;
+            }
+        }));
+        bad.push(edit(&welford, &|st| {
+            if let Moments::Welford { m2, .. } = &mut st.moments {
+                m2[[1, 0, 0]] = -1.0;
+            }
+        }));
+        bad.push(edit(&welford, &|st| {
+            if let Moments::Welford { mean, .. } = &mut st.moments {
+                mean[[0, 0, 0]] = 300.0;
+            }
+        }));
+        // Σx of two 8-bit values above 510.
+        bad.push(edit(&exact, &|st| {
+            if let Moments::Exact { sum, .. } = &mut st.moments {
+                sum[[0, 0, 0]] = 511;
+            }
+        }));
+        // A negative variance: n Σx² < (Σx)².
+        bad.push(edit(&exact, &|st| {
+            if let Moments::Exact { sum, sum_sq } = &mut st.moments {
+                sum[[0, 1, 0]] = 200;
+                sum_sq[[0, 1, 0]] = 100;
+            }
+        }));
+        bad.push(edit(&exact, &|st| st.evidence[[0, 0, 1]].excess = 255));
+        bad.push(edit(&exact, &|st| {
+            st.evidence[[0, 0, 1]].dark = 127 * 15 * 2 + 1
+        }));
+        for (k, b) in bad.iter().enumerate() {
+            let err = read(&bytes_of(b)).unwrap_err();
+            assert!(matches!(err.problem, Problem::Corrupt(_)), "{k}: {err}");
         }
+    }
+
+    #[test]
+    fn a_state_of_the_earlier_format_is_refused_with_advice() {
+        let bytes = bytes_of(&random_state(3, 2, 2, 2));
+        let older = with_meta(&bytes, |m| m["format_version"] = 1.into());
+        let err = read(&older).unwrap_err().to_string();
+        assert!(
+            err.contains("earlier hotpix") && err.contains("--save"),
+            "{err}"
+        );
     }
 
     fn with_hashes(mut state: State, first: u8) -> State {
@@ -871,7 +1062,7 @@ mod tests {
         assert_eq!(merged.state.stats.frames, 5);
         assert!(merged.contained.is_empty());
         let mut expected = a.stats.clone();
-        expected.merge(&b.stats);
+        expected.merge(&b.stats).unwrap();
         assert_eq!(merged.state.stats, expected);
 
         let sub = with_hashes(random_state(7, 3, 2, 2), 11); // hashes 11, 12: inside a

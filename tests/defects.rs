@@ -32,6 +32,7 @@ fn run_series(name: &str, spec: &SeriesSpec, jobs: usize) -> Score {
         max_megapixels: 200,
         mixed_cameras: false,
         threshold: None,
+        memory: None,
     };
     let report = hotpix::find(&paths, &opts, &|_| {}).unwrap().report;
     let near = |d: &Defect, t: &synth::Defect| d.x.abs_diff(t.x) <= 2 && d.y.abs_diff(t.y) <= 2;
@@ -278,10 +279,11 @@ fn diagnose_scores() {
             max_megapixels: 200,
             mixed_cameras: false,
             threshold: Some(0.05),
+            memory: None,
         };
         let out = hotpix::find(&paths, &opts, &|_| {}).unwrap();
-        let auto =
-            hotpix::detect::detect(&out.stats, None, out.report.summary.frame_similarity).threshold;
+        let auto = hotpix::detect::detect(&out.stats, &hotpix::engine::context(&out.frames), None)
+            .threshold;
         let defects = out.report.defects;
         let near = |d: &Defect, t: &synth::Defect| d.x.abs_diff(t.x) <= 2 && d.y.abs_diff(t.y) <= 2;
         let mut tscores: Vec<String> = truth

@@ -1,20 +1,31 @@
-//! Decoding the frames and adding them to the statistics, on the workers.
+//! Decoding the frames and adding them to the statistics.
+//!
+//! The workers share the decoding dynamically: a worker that finishes a
+//! frame takes the next. Decoded frames gather into batches, and a batch is
+//! folded into the run's one accumulator band by band, the workers taking
+//! bands as they take files. A worker with a band to fold folds it before it
+//! decodes again, so that frame buffers come back soon. Memory is therefore
+//! the accumulator plus a fixed number of frame buffers (`slots`), whatever
+//! the number of workers: a worker finding no free buffer and no band waits.
+//! Each band of accumulators stays in cache while the whole batch is added to
+//! it, so the accumulators are read and written once a batch, not once a
+//! frame.
 
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::collections::VecDeque;
+use std::path::Path;
+use std::sync::{Arc, Condvar, Mutex};
 
 use crate::decode::FrameDecoder;
 use crate::error::{Error, SkipReason, Skipped};
+use crate::evidence::Layout;
 use crate::similarity::{thumbnail, THUMBNAIL_LEN};
-use crate::stats::Partial;
+use crate::stats::{Accumulator, Band, FrameRef, Scratch, MAX_BATCH};
 
-use super::content::{plan_by_content, Expected, Plan};
+use super::content::{Expected, Plan};
 use super::series::Candidate;
 use super::{Event, FrameHash};
 
-/// A frame a worker counted.
+/// A frame counted in the statistics.
 pub(super) struct Used {
     /// Index in the series.
     pub index: usize,
@@ -23,119 +34,299 @@ pub(super) struct Used {
     pub thumbnail: Vec<f32>,
 }
 
-/// Per worker partials, the frames used (in series order), and the frames
-/// skipped while decoding.
-type Accumulated = (Vec<Partial>, Vec<Used>, Vec<Skipped>);
+/// How the frame buffers are used: `slots` buffers in all, folded in batches
+/// of at most `batch` frames.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Buffers {
+    pub slots: usize,
+    pub batch: usize,
+}
 
-/// Exactly `workers` workers share the frames dynamically: each takes the next
-/// untaken frame when it is free, and folds it into the one partial it owns
-/// for the whole run. (An accumulator per rayon split would multiply memory:
-/// 36 full-size accumulators for 60 frames, 4.2 GB, was measured.)
+/// What the workers leave: the accumulator, the frames counted (in series
+/// order) and the frames skipped while decoding.
+pub(super) struct Accumulated {
+    pub acc: Accumulator,
+    pub used: Vec<Used>,
+    pub skipped: Vec<Skipped>,
+}
+
+/// The frames of one series to decode, with what was planned for each.
+pub(super) struct Work<'a> {
+    pub series: &'a [Candidate],
+    pub plans: &'a [Result<Plan, SkipReason>],
+    /// Each frame's dark-current weight.
+    pub weights: &'a [u8],
+    pub layout: Layout,
+}
+
+/// A decoded frame waiting in a batch, with its buffers.
+struct Decoded {
+    decoder: FrameDecoder,
+    used: Used,
+    weight: u8,
+}
+
+/// The batch being folded: its frames, the next band to hand out and the
+/// bands finished.
+struct Folding {
+    frames: Vec<Decoded>,
+}
+
+#[derive(Default)]
+struct State {
+    free: Vec<FrameDecoder>,
+    filling: Vec<Decoded>,
+    folding: Option<Arc<Folding>>,
+    next_band: usize,
+    bands_done: usize,
+    sealed: VecDeque<Vec<Decoded>>,
+    /// Next frame of the series to take.
+    next: usize,
+    /// Frames being decoded now.
+    decoding: usize,
+    used: Vec<Used>,
+    skipped: Vec<Skipped>,
+    failed: Option<Error>,
+}
+
+/// What a worker does next.
+enum Task {
+    Fold(Arc<Folding>, usize),
+    Decode(usize, FrameDecoder),
+    /// Nothing to do now: wait for another worker.
+    Wait,
+    Done,
+}
+
+struct Shared<'a, 'b> {
+    work: &'a Work<'a>,
+    batch: usize,
+    state: Mutex<State>,
+    wake: Condvar,
+    bands: Vec<Mutex<Band<'b>>>,
+    on: &'a (dyn Fn(Event) + Sync),
+}
+
+/// Decodes and folds every frame of `work` on `workers` threads with
+/// `buffers.slots` frame buffers. `workers` is at most the number of frames
+/// to decode: no thread is started to idle.
 pub(super) fn accumulate(
-    pool: &rayon::ThreadPool,
-    series: &[Candidate],
-    width: u32,
-    height: u32,
+    work: &Work,
     workers: usize,
-    known: HashMap<FrameHash, PathBuf>,
+    buffers: Buffers,
     on: &(dyn Fn(Event) + Sync),
 ) -> Result<Accumulated, Error> {
-    let plans = plan_by_content(pool, series, known);
-    let next = AtomicUsize::new(0);
-    let failed = AtomicBool::new(false);
-    let used = Mutex::new(Vec::new());
-    let skipped = Mutex::new(Vec::new());
-    let partials: Vec<Result<Partial, Error>> = pool.broadcast(|ctx| {
-        if ctx.index() >= workers {
-            // More pool threads than frames: this thread has nothing to do.
-            return Partial::new(0, 0);
-        }
-        let mut partial =
-            Partial::new(width, height).inspect_err(|_| failed.store(true, Ordering::Relaxed))?;
-        // Frames are folded in two at a time (half the accumulator traffic,
-        // see `Accumulator::push_pair`), so a worker decodes into two buffers.
-        let mut decoders = [
-            FrameDecoder::new(width, height),
-            FrameDecoder::new(width, height),
-        ];
-        let mut pending: Option<(usize, Used)> = None;
-        let record = |frame_used: Used| {
-            used.lock()
-                .expect("no worker panics holding it")
-                .push(frame_used);
-            on(Event::FrameDone);
+    let layout = work.layout;
+    let to_decode = work
+        .plans
+        .iter()
+        .filter(|p| matches!(p, Ok(Plan::Count(_))))
+        .count();
+    let mut acc = Accumulator::new(layout, to_decode as u64)?;
+    let slots = buffers.slots.clamp(1, to_decode.max(1));
+    let mut free = Vec::with_capacity(slots);
+    for _ in 0..slots {
+        free.push(FrameDecoder::new(
+            layout.width as u32,
+            layout.height as u32,
+            layout.channels,
+        )?);
+    }
+    let batch = buffers.batch.clamp(1, MAX_BATCH.min(slots));
+    let state = {
+        let bands = acc.bands().into_iter().map(Mutex::new).collect();
+        let shared = Shared {
+            work,
+            batch,
+            state: Mutex::new(State {
+                free,
+                ..State::default()
+            }),
+            wake: Condvar::new(),
+            bands,
+            on,
         };
-        loop {
-            if failed.load(Ordering::Relaxed) {
-                // Another worker failed: the run ends with its error.
-                break;
+        std::thread::scope(|scope| {
+            for _ in 0..workers.max(1) {
+                scope.spawn(|| shared.work_loop());
             }
-            let i = next.fetch_add(1, Ordering::Relaxed);
-            let Some(frame) = series.get(i) else { break };
-            let slot = pending.as_ref().map_or(0, |(s, _)| 1 - s);
-            let counted = match &plans[i] {
-                Err(reason) => Err(reason.clone()),
-                // Settled after the workers, by what became of the original.
-                Ok(Plan::CopyOf(_)) | Ok(Plan::Listed) => Ok(None),
-                Ok(Plan::Count(expected)) => {
-                    decode_planned(&mut decoders[slot], &frame.path, i, *expected).map(Some)
+        });
+        shared
+            .state
+            .into_inner()
+            .expect("no worker panics holding it")
+    };
+    if let Some(e) = state.failed {
+        return Err(e);
+    }
+    let mut used = state.used;
+    used.sort_unstable_by_key(|u| u.index);
+    Ok(Accumulated {
+        acc,
+        used,
+        skipped: state.skipped,
+    })
+}
+
+impl Shared<'_, '_> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().expect("no worker panics holding it")
+    }
+
+    fn work_loop(&self) {
+        let mut scratch = Scratch::default();
+        loop {
+            let task = {
+                let mut state = self.lock();
+                loop {
+                    match self.next_task(&mut state) {
+                        Task::Wait => {
+                            state = self.wake.wait(state).expect("no worker panics holding it")
+                        }
+                        task => break task,
+                    }
                 }
             };
-            match counted {
-                Ok(Some(frame_used)) => match pending.take() {
-                    None => pending = Some((slot, frame_used)),
-                    Some((other, first)) => {
-                        partial
-                            .push_pair(decoders[other].pixels(), decoders[slot].pixels())
-                            .inspect_err(|_| failed.store(true, Ordering::Relaxed))?;
-                        record(first);
-                        record(frame_used);
-                    }
-                },
-                Ok(None) => on(Event::FrameDone),
-                Err(reason) => {
-                    let s = Skipped {
-                        path: frame.path.clone(),
-                        reason,
-                    };
-                    on(Event::Skipped(&s));
-                    on(Event::FrameDone);
-                    skipped.lock().expect("no worker panics holding it").push(s);
-                }
+            match task {
+                Task::Fold(folding, band) => self.fold(folding, band, &mut scratch),
+                Task::Decode(index, decoder) => self.decode(index, decoder),
+                Task::Wait => unreachable!("waited for above"),
+                Task::Done => return,
             }
         }
-        if let Some((slot, frame_used)) = pending {
-            partial.push(decoders[slot].pixels())?;
-            record(frame_used);
-        }
-        Ok(partial)
-    });
-    let partials = partials
-        .into_iter()
-        .collect::<Result<Vec<_>, _>>()?
-        .into_iter()
-        .filter(|p| p.frames() > 0)
-        .collect();
-    let mut used = used.into_inner().expect("workers are done");
-    used.sort_unstable_by_key(|u| u.index);
-    let mut skipped = skipped.into_inner().expect("workers are done");
-    // A copy shares its original's fate: counted once, or skipped for the
-    // same reason (identical bytes decode identically).
-    for (i, plan) in plans.iter().enumerate() {
-        let Ok(Plan::CopyOf(j)) = plan else { continue };
-        let original = &series[*j].path;
-        let reason = match skipped.iter().find(|s| s.path == *original) {
-            Some(s) => s.reason.clone(),
-            None => SkipReason::AlreadyCounted(original.display().to_string()),
-        };
-        let s = Skipped {
-            path: series[i].path.clone(),
-            reason,
-        };
-        on(Event::Skipped(&s));
-        skipped.push(s);
     }
-    Ok((partials, used, skipped))
+
+    /// Chooses the next task, under the lock: a band to fold first, then a
+    /// frame to decode, then sealing the last partial batch.
+    fn next_task(&self, state: &mut State) -> Task {
+        if state.failed.is_some() {
+            return Task::Done;
+        }
+        if let Some(folding) = &state.folding {
+            if state.next_band < self.bands.len() {
+                state.next_band += 1;
+                return Task::Fold(Arc::clone(folding), state.next_band - 1);
+            }
+        }
+        let series = self.work.series;
+        // Frames that need no decoding are dealt with on the way.
+        while state.next < series.len()
+            && !matches!(self.work.plans[state.next], Ok(Plan::Count(_)))
+        {
+            if let Err(reason) = &self.work.plans[state.next] {
+                let s = Skipped {
+                    path: series[state.next].path.clone(),
+                    reason: reason.clone(),
+                };
+                (self.on)(Event::Skipped(&s));
+                state.skipped.push(s);
+            }
+            (self.on)(Event::FrameDone);
+            state.next += 1;
+        }
+        if state.next < series.len() {
+            if let Some(decoder) = state.free.pop() {
+                state.next += 1;
+                state.decoding += 1;
+                return Task::Decode(state.next - 1, decoder);
+            }
+            return Task::Wait;
+        }
+        if state.decoding == 0 && !state.filling.is_empty() {
+            let last = std::mem::take(&mut state.filling);
+            self.seal(state, last);
+            return self.next_task(state);
+        }
+        if state.decoding == 0 && state.folding.is_none() {
+            return Task::Done;
+        }
+        Task::Wait
+    }
+
+    /// Queues a full batch, or starts folding it when none is being folded.
+    fn seal(&self, state: &mut State, frames: Vec<Decoded>) {
+        if state.folding.is_none() {
+            state.folding = Some(Arc::new(Folding { frames }));
+            state.next_band = 0;
+            state.bands_done = 0;
+        } else {
+            state.sealed.push_back(frames);
+        }
+        self.wake.notify_all();
+    }
+
+    fn fold(&self, folding: Arc<Folding>, band: usize, scratch: &mut Scratch) {
+        {
+            let frames: Vec<FrameRef> = folding
+                .frames
+                .iter()
+                .map(|d| FrameRef {
+                    pixels: d.decoder.pixels(),
+                    dark_weight: d.weight,
+                })
+                .collect();
+            self.bands[band]
+                .lock()
+                .expect("no worker panics holding it")
+                .fold(&frames, scratch);
+        }
+        // Let go of the batch before saying the band is done, so that the
+        // worker finishing the last band holds it alone.
+        drop(folding);
+        let mut state = self.lock();
+        state.bands_done += 1;
+        if state.bands_done < self.bands.len() {
+            return;
+        }
+        // The batch is in every band: its frames are counted and their
+        // buffers free again.
+        let finished = state.folding.take().expect("a batch was being folded");
+        let folding = Arc::try_unwrap(finished)
+            .ok()
+            .expect("every band of the batch is done");
+        for d in folding.frames {
+            state.free.push(d.decoder);
+            state.used.push(d.used);
+        }
+        if let Some(next) = state.sealed.pop_front() {
+            self.seal(&mut state, next);
+        }
+        self.wake.notify_all();
+    }
+
+    fn decode(&self, index: usize, mut decoder: FrameDecoder) {
+        let frame = &self.work.series[index];
+        let Ok(Plan::Count(expected)) = &self.work.plans[index] else {
+            unreachable!("only frames planned for counting are decoded")
+        };
+        let result = decode_planned(&mut decoder, &frame.path, index, *expected);
+        (self.on)(Event::FrameDone);
+        let mut state = self.lock();
+        state.decoding -= 1;
+        match result {
+            Ok(used) => {
+                state.filling.push(Decoded {
+                    decoder,
+                    used,
+                    weight: self.work.weights[index],
+                });
+                if state.filling.len() >= self.batch {
+                    let full = std::mem::take(&mut state.filling);
+                    self.seal(&mut state, full);
+                }
+            }
+            Err(reason) => {
+                state.free.push(decoder);
+                let s = Skipped {
+                    path: frame.path.clone(),
+                    reason,
+                };
+                (self.on)(Event::Skipped(&s));
+                state.skipped.push(s);
+            }
+        }
+        self.wake.notify_all();
+    }
 }
 
 /// Reads and decodes a frame planned for counting into `decoder`, checking

@@ -6,6 +6,7 @@
 
 mod accumulate;
 mod content;
+pub mod memory;
 mod series;
 
 use std::path::{Path, PathBuf};
@@ -14,14 +15,16 @@ use std::time::Instant;
 use rayon::prelude::*;
 
 use crate::camera::FrameMeta;
-use crate::detect::detect;
+use crate::detect::{detect, Context};
 use crate::error::{Error, SkipReason, Skipped};
 use crate::rank::{rank, End};
 use crate::report::{CameraCount, Range, Report, SkippedInput, Summary, SCHEMA_VERSION};
-use crate::similarity::{median_similarity, TOO_ALIKE};
-use crate::stats::{merge_partials, Stats};
+use crate::similarity::TOO_ALIKE;
+use crate::stats::Stats;
 
-use accumulate::accumulate;
+use crate::evidence::{dark_weight, Layout};
+use accumulate::{accumulate, Accumulated, Used, Work};
+use content::{plan_by_content, Plan};
 pub use series::check_one_body;
 use series::{body_name, count_bodies, majority_size, probe_one, the_body, Candidate};
 
@@ -42,6 +45,9 @@ pub struct FindOptions {
     pub mixed_cameras: bool,
     /// Defect score threshold; `None` adapts it to the series.
     pub threshold: Option<f64>,
+    /// Memory the run may take, in bytes; `None` chooses from the machine
+    /// (see [`memory::plan`]).
+    pub memory: Option<u64>,
 }
 
 /// What a run tells its caller while it works (for progress and messages).
@@ -55,6 +61,11 @@ pub enum Event<'a> {
     Skipped(&'a Skipped),
     /// A frame's EXIF could not be (fully) read; its pixels are still used.
     ExifProblem { path: &'a Path, problem: &'a str },
+    /// How the run will use memory and threads (said with `-v`).
+    Plan {
+        workers: usize,
+        memory: memory::MemoryPlan,
+    },
 }
 
 /// The result of a run: the merged statistics, the frames counted in them
@@ -187,25 +198,21 @@ pub fn find_more(
         )?;
     }
 
-    on(Event::DecodeStarted {
-        frames: series.len(),
-    });
-    let workers = jobs.min(series.len());
-    let known = base_frames
-        .iter()
-        .map(|f| (f.hash, f.path.clone()))
-        .collect();
-    let (partials, used, decode_skips) =
-        accumulate(&pool, &series, width, height, workers, known, on)?;
+    let Counted {
+        stats: new,
+        used,
+        skipped: decode_skips,
+        workers,
+    } = count(&pool, &series, (width, height), base.as_ref(), opts, on)?;
     skipped.extend(decode_skips);
 
     let (mut stats, mut frames, mut skipped_inputs) = match base {
         Some(b) => (Some(b.stats), b.frames, b.skipped),
         None => (None, Vec::new(), Vec::new()),
     };
-    if let Some(new) = pool.install(|| merge_partials(partials))? {
+    if new.frames > 0 {
         match &mut stats {
-            Some(s) => s.merge(&new),
+            Some(s) => s.merge(&new)?,
             None => stats = Some(new),
         }
     }
@@ -246,6 +253,97 @@ pub fn find_more(
     })
 }
 
+/// What decoding a series gave: its statistics, the frames counted, the
+/// frames skipped while decoding, and the workers that did it.
+struct Counted {
+    stats: Stats,
+    used: Vec<Used>,
+    skipped: Vec<Skipped>,
+    workers: usize,
+}
+
+/// Plans the frames by content and the memory, then decodes and counts the
+/// series on at most `opts.jobs` workers (never more than frames to decode).
+fn count(
+    pool: &rayon::ThreadPool,
+    series: &[Candidate],
+    (width, height): (u32, u32),
+    base: Option<&Base>,
+    opts: &FindOptions,
+    on: &(dyn Fn(Event) + Sync),
+) -> Result<Counted, Error> {
+    let known = base
+        .map_or(&[][..], |b| &b.frames[..])
+        .iter()
+        .map(|f| (f.hash, f.path.clone()))
+        .collect();
+    let plans = plan_by_content(pool, series, known);
+    let to_decode = plans
+        .iter()
+        .filter(|p| matches!(p, Ok(Plan::Count(_))))
+        .count();
+    let workers = opts.jobs.max(1).min(to_decode.max(1));
+    let layout = Layout {
+        width: width as usize,
+        height: height as usize,
+        channels: 3,
+    };
+    let file_bytes = series
+        .iter()
+        .filter_map(|c| std::fs::metadata(&c.path).ok().map(|m| m.len()))
+        .max()
+        .unwrap_or(0);
+    let held = base.map_or(0, |b| {
+        b.stats.layout().len() as u64 * 16 + b.frames.len() as u64 * 1024
+    });
+    let plan = memory::plan(layout, to_decode, file_bytes, workers, opts.memory, held)?;
+    on(Event::Plan {
+        workers,
+        memory: plan,
+    });
+    on(Event::DecodeStarted {
+        frames: series.len(),
+    });
+    let weights: Vec<u8> = series
+        .iter()
+        .map(|c| dark_weight(c.meta.exposure_s, c.meta.iso))
+        .collect();
+    let work = Work {
+        series,
+        plans: &plans,
+        weights: &weights,
+        layout,
+    };
+    let Accumulated {
+        acc,
+        used,
+        mut skipped,
+    } = accumulate(&work, workers, plan.buffers, on)?;
+    // A copy shares its original's fate: counted once, or skipped for the
+    // same reason (identical bytes decode identically).
+    for (i, p) in plans.iter().enumerate() {
+        let Ok(Plan::CopyOf(j)) = p else { continue };
+        let original = &series[*j].path;
+        let reason = match skipped.iter().find(|s| s.path == *original) {
+            Some(s) => s.reason.clone(),
+            None => SkipReason::AlreadyCounted(original.display().to_string()),
+        };
+        let s = Skipped {
+            path: series[i].path.clone(),
+            reason,
+        };
+        on(Event::Skipped(&s));
+        skipped.push(s);
+    }
+    let stats = pool.install(|| acc.into_stats())?;
+    Ok(Counted {
+        stats,
+        used,
+        skipped,
+        workers,
+    })
+}
+
 /// The report on `stats`, which counts exactly `frames`; the summary lists
 /// `skipped` (in path order, without any path that is counted). Used by a run,
 /// and on saved statistics without decoding anything (`workers` is then 0).
@@ -266,9 +364,8 @@ pub fn make_report(
     skipped.sort_by(|a, b| a.path.cmp(&b.path).then_with(|| a.reason.cmp(&b.reason)));
     skipped.dedup_by(|a, b| a.path == b.path);
     let used_meta: Vec<&FrameMeta> = frames.iter().map(|f| &f.meta).collect();
-    let thumbs: Vec<Vec<f32>> = frames.iter().map(|f| f.thumbnail.clone()).collect();
-    let similarity = median_similarity(&thumbs);
-    let detection = detect(stats, threshold, similarity);
+    let ctx = context(frames);
+    let detection = detect(stats, &ctx, threshold);
     let mut summary = summarize(
         &used_meta,
         skipped,
@@ -279,8 +376,10 @@ pub fn make_report(
     );
     summary.threshold = detection.threshold;
     summary.threshold_automatic = threshold.is_none();
-    summary.frame_similarity = similarity;
-    summary.warnings = warnings(stats.frames, similarity);
+    summary.frame_similarity = ctx.similarity;
+    summary.dark_current_frames = ctx.revealing;
+    summary.largest_alike_group = ctx.largest_group;
+    summary.warnings = warnings(&ctx);
     Report {
         schema_version: SCHEMA_VERSION,
         tool: format!("hotpix {}", env!("CARGO_PKG_VERSION")),
@@ -291,10 +390,37 @@ pub fn make_report(
     }
 }
 
+/// What the detector knows of the series `frames` (see [`Context`]): each
+/// frame's dark-current weight from its EXIF, and how alike the frames are.
+pub fn context(frames: &[CountedFrame]) -> Context {
+    let weights: Vec<u8> = frames
+        .iter()
+        .map(|f| dark_weight(f.meta.exposure_s, f.meta.iso))
+        .collect();
+    let thumbs: Vec<Vec<f32>> = frames.iter().map(|f| f.thumbnail.clone()).collect();
+    Context::new(&weights, &thumbs)
+}
+
 /// What went wrong with the series itself, with what to do about it.
-fn warnings(frames: u64, similarity: Option<f64>) -> Vec<String> {
+fn warnings(ctx: &Context) -> Vec<String> {
+    let frames = ctx.frames;
     let mut w = Vec::new();
-    if let Some(s) = similarity.filter(|&s| s >= TOO_ALIKE) {
+    if ctx.revealing == 0 {
+        w.push(
+            "no frame was long or high-ISO enough to show dark current (none reached 1/30 s at \
+             ISO 100, or the same exposure × gain): hot pixels that only show in night, indoor or \
+             long exposures cannot be found; add some"
+                .to_string(),
+        );
+    }
+    if ctx.largest_group >= 3 && ctx.largest_group * 2 <= frames {
+        w.push(format!(
+            "{} frames show the same view (a burst); they count as one view, so a defect seen only \
+             in them is not reported",
+            ctx.largest_group
+        ));
+    }
+    if let Some(s) = ctx.similarity.filter(|&s| s >= TOO_ALIKE) {
         w.push(format!(
             "the frames are too alike (median similarity {s:.2}): static scene details can look like \
              defects; add photos of different scenes"
@@ -350,6 +476,8 @@ fn summarize(
         threshold: 0.0,
         threshold_automatic: true,
         frame_similarity: None,
+        dark_current_frames: 0,
+        largest_alike_group: 0,
         warnings: Vec::new(),
     }
 }

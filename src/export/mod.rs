@@ -48,20 +48,23 @@ pub struct Positions {
     pub dropped: Vec<(usize, i64, i64)>,
 }
 
-/// Shifts the peak of every defect of `report` by `offset`.
+/// Shifts every photosite of every defect of `report` by `offset` (a pair
+/// or a cluster is mended photosite by photosite), in report order.
 pub fn positions(report: &Report, offset: Offset) -> Positions {
     let mut kept = Vec::new();
     let mut dropped = Vec::new();
     for (k, d) in report.defects.iter().enumerate() {
-        let (x, y) = (i64::from(d.x) + offset.dx, i64::from(d.y) + offset.dy);
-        if x < 0 || y < 0 {
-            dropped.push((k + 1, x, y));
-        } else {
-            kept.push(Position {
-                number: k + 1,
-                x: x as u64,
-                y: y as u64,
-            });
+        for p in &d.photosites {
+            let (x, y) = (i64::from(p.x) + offset.dx, i64::from(p.y) + offset.dy);
+            if x < 0 || y < 0 {
+                dropped.push((k + 1, x, y));
+            } else {
+                kept.push(Position {
+                    number: k + 1,
+                    x: x as u64,
+                    y: y as u64,
+                });
+            }
         }
     }
     Positions { kept, dropped }
@@ -82,7 +85,7 @@ fn provenance(report: &Report, offset: Offset) -> Vec<String> {
             s.threshold
         ),
         format!(
-            "positions: the JPEG pixel of each defect's peak shifted by the raw offset ({},{})",
+            "positions: the JPEG pixel of every photosite of each defect, shifted by the raw offset ({},{})",
             offset.dx, offset.dy
         ),
     ]
@@ -121,6 +124,8 @@ pub(crate) mod tests {
                 threshold: 0.12,
                 threshold_automatic: true,
                 frame_similarity: None,
+                dark_current_frames: 0,
+                largest_alike_group: 0,
                 warnings: Vec::new(),
             },
             defects: defects
@@ -131,12 +136,18 @@ pub(crate) mod tests {
                     kind: Kind::Hot,
                     channel: Channel::G,
                     channels: vec![Channel::G],
+                    photosites: vec![crate::detect::Photosite {
+                        x,
+                        y,
+                        channel: Channel::G,
+                    }],
                     pixels: 1,
                     score: 1.0,
                     mean: 200.0,
                     reference: 50.0,
                     variance: 10.0,
-                    votes: 12,
+                    offset: 0.0,
+                    dark_rate: Some(40.0),
                 })
                 .collect(),
             lowest_variance: Vec::new(),

@@ -9,7 +9,7 @@ use crate::rank::RankedSubpixel;
 /// The header, fixed: scripts may index columns by position. For a defect,
 /// `channel` is the peak's channel and `channels` every flagged channel.
 pub const HEADER: &str =
-    "list,rank,x,y,channel,mean,variance,stddev,kind,channels,score,reference,votes";
+    "list,rank,x,y,channel,mean,variance,stddev,kind,channels,score,reference,offset,dark_rate,photosites";
 
 pub fn write(report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     writeln!(out, "{HEADER}")?;
@@ -17,7 +17,7 @@ pub fn write(report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<(
         let channels: String = d.channels.iter().map(|c| c.name()).collect();
         writeln!(
             out,
-            "defect,{},{},{},{},{},{},{},{},{},{},{},{}",
+            "defect,{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
             rank + 1,
             d.x,
             d.y,
@@ -29,11 +29,22 @@ pub fn write(report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<(
             channels,
             d.score,
             d.reference,
-            d.votes
+            d.offset,
+            d.dark_rate.map_or(String::new(), |r| r.to_string()),
+            photosites(d)
         )?;
     }
     write_list(out, "lowest_variance", &report.lowest_variance)?;
     write_list(out, "highest_variance", &report.highest_variance)
+}
+
+/// Photosites as `x:y:channel`, separated by spaces (no comma, no quoting).
+fn photosites(d: &crate::detect::Defect) -> String {
+    d.photosites
+        .iter()
+        .map(|p| format!("{}:{}:{}", p.x, p.y, p.channel.name()))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn write_list(

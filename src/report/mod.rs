@@ -13,7 +13,7 @@ use crate::rank::RankedSubpixel;
 
 /// Version of the JSON document's shape; raised when a field changes meaning
 /// or disappears (adding a field does not raise it).
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Everything `hotpix find` reports.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -71,6 +71,12 @@ pub struct Summary {
     /// Median correlation between frames' downscaled images (-1 to 1): near 1
     /// means the same view (tripod, burst), which weakens the result.
     pub frame_similarity: Option<f64>,
+    /// Frames long or high-ISO enough to show dark current (exposure ×
+    /// ISO/100 of 1/30 s or more); hot pixels show only in these.
+    pub dark_current_frames: u64,
+    /// Frames in the largest group showing one view (a burst, a tripod
+    /// series); such a group counts as one view.
+    pub largest_alike_group: u64,
     /// Problems with the series itself, each with what to do about it.
     pub warnings: Vec<String>,
 }

@@ -96,14 +96,25 @@ fn write_defects(out: &mut dyn Write, defects: &[Defect]) -> std::io::Result<()>
     }
     writeln!(
         out,
-        "  {:>4}  {:>6}  {:>6}  {:<5}  {:<3}  {:>8}  {:>7}  {:>7}  {:>9}  {:>11}",
-        "#", "x", "y", "kind", "ch", "score", "mean", "ref", "variance", "votes"
+        "  {:>4}  {:>6}  {:>6}  {:<8}  {:<3}  {:>8}  {:>7}  {:>7}  {:>9}  {:>7}  {:>9}  {:>5}",
+        "#",
+        "x",
+        "y",
+        "kind",
+        "ch",
+        "score",
+        "mean",
+        "ref",
+        "variance",
+        "offset",
+        "rate/s",
+        "sites"
     )?;
     for (i, d) in defects.iter().enumerate() {
         let channels: String = d.channels.iter().map(|c| c.name()).collect();
         writeln!(
             out,
-            "  {:>4}  {:>6}  {:>6}  {:<5}  {:<3}  {:>8.2}  {:>7.2}  {:>7.2}  {:>9.2}  {:>11}",
+            "  {:>4}  {:>6}  {:>6}  {:<8}  {:<3}  {:>8.2}  {:>7.2}  {:>7.2}  {:>9.2}  {:>7.1}  {:>9}  {:>5}",
             i + 1,
             d.x,
             d.y,
@@ -113,7 +124,9 @@ fn write_defects(out: &mut dyn Write, defects: &[Defect]) -> std::io::Result<()>
             d.mean,
             d.reference,
             d.variance,
-            d.votes
+            d.offset,
+            d.dark_rate.map_or("-".to_string(), |r| format!("{r:.1}")),
+            d.photosites.len()
         )?;
     }
     Ok(())

@@ -15,6 +15,8 @@ pub enum Dtype {
     F32,
     /// `<i4`: little-endian int32.
     I32,
+    /// `<u4`: little-endian uint32.
+    U32,
 }
 
 impl Dtype {
@@ -22,6 +24,7 @@ impl Dtype {
         match self {
             Dtype::F32 => "<f4",
             Dtype::I32 => "<i4",
+            Dtype::U32 => "<u4",
         }
     }
 }
@@ -55,15 +58,23 @@ pub fn write_data<T: Copy>(
     values: &[T],
     to_le: impl Fn(T) -> [u8; 4],
 ) -> std::io::Result<()> {
+    write_iter(out, values.iter().map(|&v| to_le(v)))
+}
+
+/// Writes 4-byte elements as they come, a chunk at a time.
+pub fn write_iter(
+    out: &mut dyn Write,
+    elements: impl Iterator<Item = [u8; 4]>,
+) -> std::io::Result<()> {
     let mut buf = Vec::with_capacity(1 << 16);
-    for chunk in values.chunks(1 << 14) {
-        buf.clear();
-        for &v in chunk {
-            buf.extend_from_slice(&to_le(v));
+    for e in elements {
+        buf.extend_from_slice(&e);
+        if buf.len() >= 1 << 16 {
+            out.write_all(&buf)?;
+            buf.clear();
         }
-        out.write_all(&buf)?;
     }
-    Ok(())
+    out.write_all(&buf)
 }
 
 /// Reads a header and checks it describes a C-order array of `dtype`;

@@ -6,9 +6,9 @@
 use image::RgbImage;
 
 use super::{colour, draw, MARKER};
-use crate::detect::{score_at, Defect};
+use crate::detect::{Context, Defect, Scores};
 use crate::report::{Report, Summary};
-use crate::stats::{Stats, CHANNELS};
+use crate::stats::Stats;
 
 /// Side of the square of frame pixels shown around a defect (odd: the defect
 /// is in the middle).
@@ -60,7 +60,8 @@ pub fn sheet_size(tiles: usize) -> (u32, u32) {
 }
 
 /// Draws the sheet of the first `max` defects of `report`.
-pub fn render(stats: &Stats, report: &Report, max: usize) -> RgbImage {
+pub fn render(stats: &Stats, ctx: &Context, report: &Report, max: usize) -> RgbImage {
+    let scores = Scores::new(stats, ctx);
     let shown = &report.defects[..report.defects.len().min(max)];
     let (w, h) = sheet_size(shown.len());
     let mut img = RgbImage::from_pixel(w, h, image::Rgb(BACKGROUND));
@@ -90,39 +91,56 @@ pub fn render(stats: &Stats, report: &Report, max: usize) -> RgbImage {
         let (col, row) = (k as u32 % columns, k as u32 / columns);
         let x0 = i64::from(GAP + col * (TILE_WIDTH + GAP));
         let y0 = i64::from(HEADER + GAP + row * (TILE_HEIGHT + GAP));
-        tile(&mut img, stats, sum, k + 1, d, x0, y0);
+        tile(&mut img, stats, &scores, sum, k + 1, d, x0, y0);
     }
     img
 }
 
 /// One tile with its top-left corner at (x0, y0).
+#[allow(clippy::too_many_arguments)]
 fn tile(
     img: &mut RgbImage,
     stats: &Stats,
+    scores: &Scores,
     summary: &Summary,
     number: usize,
     d: &Defect,
     x0: i64,
     y0: i64,
 ) {
-    let (threshold, similarity) = (summary.threshold, summary.frame_similarity);
+    let threshold = summary.threshold;
     let (fw, fh) = (i64::from(stats.width()), i64::from(stats.height()));
+    let channels = stats.channels();
     let half = i64::from(CROP / 2);
     let z = i64::from(ZOOM);
-    let mean = stats.mean.as_slice().expect("standard layout");
     let score_top = y0 + i64::from(CROP_SIZE + INNER_GAP);
+    let top = (i64::from(d.y) - half).max(0) as usize;
+    let bottom = (i64::from(d.y) + half + 1).min(fh) as usize;
+    let mut best = vec![vec![0f32; CROP as usize]; CROP as usize];
+    scores.rows(top..bottom, |y, row| {
+        let dy = (y as i64 - i64::from(d.y) + half) as usize;
+        for (dx, cell) in best[dy].iter_mut().enumerate() {
+            let fx = i64::from(d.x) + dx as i64 - half;
+            if fx >= 0 && fx < fw {
+                let px = &row[fx as usize * channels..(fx as usize + 1) * channels];
+                *cell = px.iter().fold(0f32, |a, &b| a.max(b));
+            }
+        }
+    });
     for dy in 0..i64::from(CROP) {
         for dx in 0..i64::from(CROP) {
             let (fx, fy) = (i64::from(d.x) + dx - half, i64::from(d.y) + dy - half);
             let inside = fx >= 0 && fy >= 0 && fx < fw && fy < fh;
             let (pixel, score) = if inside {
-                let i = (fy * fw + fx) as usize * CHANNELS;
-                let rgb: [u8; 3] =
-                    std::array::from_fn(|c| mean[i + c].round().clamp(0.0, 255.0) as u8);
-                let best = (0..CHANNELS)
-                    .map(|c| score_at(stats, similarity, fx as usize, fy as usize, c))
-                    .fold(0f32, f32::max);
-                (rgb, colour::of_score(best, threshold))
+                let i = (fy * fw + fx) as usize * channels;
+                let level = |c: usize| stats.mean_at(i + c).round().clamp(0.0, 255.0) as u8;
+                let rgb: [u8; 3] = if channels == 1 {
+                    [level(0); 3]
+                } else {
+                    std::array::from_fn(level)
+                };
+                let s = best[dy as usize][dx as usize];
+                (rgb, colour::of_score(s, threshold))
             } else {
                 (OUTSIDE, OUTSIDE)
             };

@@ -5,6 +5,7 @@
 use image::RgbImage;
 
 use super::{colour, draw, scoremap, MARKER};
+use crate::detect::Context;
 use crate::report::Report;
 use crate::stats::Stats;
 
@@ -104,13 +105,9 @@ fn two_digits(v: f64) -> String {
 /// Draws the map of `report`'s defects from `stats` (the statistics the
 /// report was made from). The scores are computed in parallel on the
 /// current rayon pool.
-pub fn render(stats: &Stats, report: &Report) -> RgbImage {
+pub fn render(stats: &Stats, ctx: &Context, report: &Report) -> RgbImage {
     let layout = Layout::new(stats.width(), stats.height());
-    let scores = scoremap::score_map(
-        stats,
-        report.summary.frame_similarity,
-        layout.reduce as usize,
-    );
+    let scores = scoremap::score_map(stats, ctx, layout.reduce as usize);
     let threshold = report.summary.threshold;
     let (w, h) = layout.size();
     let mut img = RgbImage::new(w, h);

@@ -8,8 +8,8 @@
 
 use rayon::prelude::*;
 
-use crate::detect::score_row;
-use crate::stats::{Stats, CHANNELS};
+use crate::detect::{Context, Scores};
+use crate::stats::Stats;
 
 /// Max-pooled scores, row-major.
 #[derive(Debug, Clone, PartialEq)]
@@ -33,23 +33,32 @@ impl ScoreMap {
 
 /// The score map of `stats`, max-pooled over blocks of `factor` × `factor`
 /// frame pixels (`factor` 1 keeps every pixel, with the highest of its channels).
-pub fn score_map(stats: &Stats, similarity: Option<f64>, factor: usize) -> ScoreMap {
+pub fn score_map(stats: &Stats, ctx: &Context, factor: usize) -> ScoreMap {
     let factor = factor.max(1);
     let (w, h) = (stats.width() as usize, stats.height() as usize);
+    let channels = stats.channels();
     let (mw, mh) = (w.div_ceil(factor), h.div_ceil(factor));
     let mut values = vec![0f32; mw * mh];
+    let scores = Scores::new(stats, ctx);
+    // Map rows in groups of at least 32 frame rows, so each task reads its
+    // rows' neighbourhood once.
+    let per_task = 32usize.div_ceil(factor).max(1);
     if mw > 0 {
-        values.par_chunks_mut(mw).enumerate().for_each(|(my, row)| {
-            let mut scores = vec![0f32; w * CHANNELS];
-            for y in my * factor..((my + 1) * factor).min(h) {
-                score_row(stats, similarity, y, &mut scores);
-                for (x, pixel) in scores.chunks_exact(CHANNELS).enumerate() {
-                    let best = pixel.iter().fold(0f32, |a, &b| a.max(b));
-                    let cell = &mut row[x / factor];
-                    *cell = cell.max(best);
-                }
-            }
-        });
+        values
+            .par_chunks_mut(mw * per_task)
+            .enumerate()
+            .for_each(|(t, rows)| {
+                let first = t * per_task * factor;
+                let last = (first + per_task * factor).min(h);
+                scores.rows(first..last, |y, row| {
+                    let cells = &mut rows[(y - first) / factor * mw..][..mw];
+                    for (x, pixel) in row.chunks_exact(channels).enumerate() {
+                        let best = pixel.iter().fold(0f32, |a, &b| a.max(b));
+                        let cell = &mut cells[x / factor];
+                        *cell = cell.max(best);
+                    }
+                });
+            });
     }
     ScoreMap {
         width: mw,
@@ -62,33 +71,37 @@ pub fn score_map(stats: &Stats, similarity: Option<f64>, factor: usize) -> Score
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::detect::score_at;
+    use crate::detect::features_at;
+    use crate::stats::{Evidence, Moments};
     use ndarray::Array3;
 
-    /// A flat grey series with one hot subpixel.
+    /// A grey series with one bright subpixel, consistent in every frame.
     fn stats_with_hot_pixel(w: usize, h: usize, (hx, hy): (usize, usize)) -> Stats {
         let frames = 10u64;
-        let mut mean = Array3::from_elem((h, w, CHANNELS), 100f32);
+        let mut mean = Array3::from_elem((h, w, 3), 100f32);
         // A varying scene: each subpixel moves by σ = 10 over the frames.
-        let m2 = Array3::from_elem((h, w, CHANNELS), 100f32 * (frames - 1) as f32);
-        let mut votes = Array3::zeros((h, w, CHANNELS));
+        let m2 = Array3::from_elem((h, w, 3), 100f32 * (frames - 1) as f32);
+        let mut evidence = Array3::from_shape_fn((h, w, 3), |(y, x, c)| Evidence {
+            excess: ((y * 7 + x * 13 + c * 5) % 11) as i32 - 5,
+            dark: 0,
+        });
         mean[[hy, hx, 1]] = 200.0;
-        votes[[hy, hx, 1]] = frames as i32;
+        evidence[[hy, hx, 1]].excess = 1000;
         Stats {
             frames,
-            mean,
-            m2,
-            votes,
+            moments: Moments::Welford { mean, m2 },
+            evidence,
         }
     }
 
     #[test]
     fn one_hot_subpixel_survives_pooling() {
         let stats = stats_with_hot_pixel(50, 40, (23, 17));
-        let full = score_at(&stats, None, 23, 17, 1);
-        assert!(full > 1.0, "the hot subpixel scores {full}");
+        let ctx = Context::unknown(10);
+        let full = features_at(&stats, &ctx, 23, 17, 1).score;
+        assert!(full > 10.0, "the hot subpixel scores {full}");
         for factor in [1, 2, 3, 7, 50] {
-            let map = score_map(&stats, None, factor);
+            let map = score_map(&stats, &ctx, factor);
             assert_eq!(
                 (map.width, map.height),
                 (50usize.div_ceil(factor), 40usize.div_ceil(factor))
@@ -102,13 +115,14 @@ mod tests {
 
     #[test]
     fn pooling_is_the_maximum_of_the_full_map() {
-        let stats = stats_with_hot_pixel(30, 20, (9, 9));
-        let full = score_map(&stats, None, 1);
-        let pooled = score_map(&stats, None, 4);
+        let stats = stats_with_hot_pixel(30, 70, (9, 39));
+        let ctx = Context::unknown(10);
+        let full = score_map(&stats, &ctx, 1);
+        let pooled = score_map(&stats, &ctx, 4);
         for my in 0..pooled.height {
             for mx in 0..pooled.width {
                 let mut best = 0f32;
-                for y in my * 4..((my + 1) * 4).min(20) {
+                for y in my * 4..((my + 1) * 4).min(70) {
                     for x in mx * 4..((mx + 1) * 4).min(30) {
                         best = best.max(full.at(x, y));
                     }
@@ -119,10 +133,9 @@ mod tests {
     }
 
     #[test]
-    fn border_scores_nothing() {
-        let stats = stats_with_hot_pixel(20, 20, (10, 10));
-        assert_eq!(score_at(&stats, None, 0, 0, 0), 0.0);
-        assert_eq!(score_at(&stats, None, 19, 10, 2), 0.0);
-        assert_eq!(score_at(&stats, None, 25, 10, 0), 0.0);
+    fn a_defect_at_the_corner_is_scored() {
+        let stats = stats_with_hot_pixel(20, 20, (0, 0));
+        let ctx = Context::unknown(10);
+        assert!(score_map(&stats, &ctx, 1).at(0, 0) > 10.0);
     }
 }

@@ -1,0 +1,161 @@
+//! What the detector knows of the series beyond each subpixel's sums: how
+//! much dark current each frame could show, and which frames show the same
+//! view.
+
+use crate::evidence::{CLAMP, DARK_WEIGHT_MAX};
+use crate::similarity::{alike_groups, median_similarity};
+
+/// Frame similarity from which the series counts as one view for scoring,
+/// and at which it fully does. Varied series measure -0.2 to 0.3, a tripod
+/// series near 1.
+pub const ALIKE_FROM: f64 = 0.5;
+pub const ALIKE_FULL: f64 = 0.9;
+
+/// The series as the detector sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Context {
+    pub frames: u64,
+    /// Σ dark weight and Σ dark weight² over the frames.
+    pub dark_sum: f64,
+    pub dark_sq: f64,
+    /// Frames long or high-ISO enough to show dark current (weight > 0).
+    pub revealing: u64,
+    /// Frames in the largest group showing one view.
+    pub largest_group: u64,
+    /// The most dark weight a group carries beyond its heaviest frame: what
+    /// one view can add to the weighted excess more than one frame could.
+    pub group_dark_extra: f64,
+    /// Median correlation between frames; `None` with fewer than two.
+    pub similarity: Option<f64>,
+    /// How much the series is one view, 0 (varied) to 1 (tripod).
+    pub alike: f32,
+}
+
+impl Context {
+    /// From each frame's dark-current weight and thumbnail (in path order).
+    pub fn new(weights: &[u8], thumbnails: &[Vec<f32>]) -> Context {
+        assert_eq!(weights.len(), thumbnails.len(), "one weight a frame");
+        let groups = alike_groups(thumbnails);
+        let mut sizes = vec![0u64; groups.len()];
+        let mut dark = vec![(0u64, 0u8); groups.len()];
+        for (&g, &w) in groups.iter().zip(weights) {
+            sizes[g] += 1;
+            dark[g].0 += u64::from(w);
+            dark[g].1 = dark[g].1.max(w);
+        }
+        let similarity = median_similarity(thumbnails);
+        Context {
+            frames: weights.len() as u64,
+            dark_sum: weights.iter().map(|&w| f64::from(w)).sum(),
+            dark_sq: weights.iter().map(|&w| f64::from(w).powi(2)).sum(),
+            revealing: weights.iter().filter(|&&w| w > 0).count() as u64,
+            largest_group: sizes.iter().copied().max().unwrap_or(0),
+            group_dark_extra: dark
+                .iter()
+                .map(|&(sum, max)| (sum - u64::from(max)) as f64)
+                .fold(0.0, f64::max),
+            similarity,
+            alike: similarity.map_or(0.0, |s| {
+                ((s - ALIKE_FROM) / (ALIKE_FULL - ALIKE_FROM)).clamp(0.0, 1.0) as f32
+            }),
+        }
+    }
+
+    /// A series of `frames` different views with no exposure data: every
+    /// weight 0, no groups.
+    pub fn unknown(frames: u64) -> Context {
+        Context {
+            frames,
+            dark_sum: 0.0,
+            dark_sq: 0.0,
+            revealing: 0,
+            largest_group: 1,
+            group_dark_extra: 0.0,
+            similarity: None,
+            alike: 0.0,
+        }
+    }
+
+    /// What one view can add to Σ excess beyond one frame's worth: a static
+    /// scene detail in a burst stands out in every frame of it.
+    pub fn burst_excess(&self) -> f32 {
+        (self.largest_group.saturating_sub(1) * CLAMP as u64) as f32
+    }
+
+    /// The same for Σ weight × excess.
+    pub fn burst_dark(&self) -> f32 {
+        (self.group_dark_extra * f64::from(CLAMP)) as f32
+    }
+
+    /// Whether the frame weights can separate an offset from dark current:
+    /// they must differ between frames.
+    pub fn separates_dark(&self) -> bool {
+        let n = self.frames as f64;
+        n >= 2.0 && self.dark_sq * n - self.dark_sum * self.dark_sum > 1e-9
+    }
+
+    /// Least-squares offset and dark-current slope (per unit of weight) of
+    /// excess sums `e0` = Σ excess and `e1` = Σ weight × excess, under
+    /// excess = offset + slope × weight; the slope is `None` when the
+    /// weights cannot separate the two.
+    pub fn fit(&self, e0: f64, e1: f64) -> (f64, Option<f64>) {
+        let n = self.frames.max(1) as f64;
+        if !self.separates_dark() {
+            return (e0 / n, None);
+        }
+        let det = n * self.dark_sq - self.dark_sum * self.dark_sum;
+        let slope = (n * e1 - self.dark_sum * e0) / det;
+        let offset = (e0 - self.dark_sum * slope) / n;
+        (offset, Some(slope))
+    }
+}
+
+/// A slope per unit of dark weight as a rate: linear levels a second at ISO
+/// 100 (a weight of [`DARK_WEIGHT_MAX`] is one second at ISO 100).
+pub fn rate_per_second(slope: f64) -> f64 {
+    slope * f64::from(DARK_WEIGHT_MAX) / crate::evidence::DARK_FULL_SECONDS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn thumbs(views: &[usize]) -> Vec<Vec<f32>> {
+        views
+            .iter()
+            .map(|&v| {
+                (0..192)
+                    .map(|i| ((i * (v + 3) * 7919) % 97) as f32)
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_burst_is_one_group_and_its_weight_is_counted() {
+        let weights = [0, 15, 4, 4, 4, 0];
+        let ctx = Context::new(&weights, &thumbs(&[0, 1, 2, 2, 2, 3]));
+        assert_eq!(ctx.largest_group, 3);
+        assert_eq!(ctx.revealing, 4);
+        assert_eq!(ctx.group_dark_extra, 8.0);
+        assert_eq!(ctx.burst_excess(), 2.0 * 127.0);
+    }
+
+    #[test]
+    fn the_fit_recovers_offset_and_slope() {
+        let weights = [0u8, 0, 3, 7, 15, 15, 1];
+        let ctx = Context::new(&weights, &thumbs(&[0, 1, 2, 3, 4, 5, 6]));
+        let (offset, slope) = (4.0, 2.5);
+        let e: Vec<f64> = weights
+            .iter()
+            .map(|&w| offset + slope * f64::from(w))
+            .collect();
+        let e0 = e.iter().sum();
+        let e1 = e.iter().zip(&weights).map(|(e, &w)| e * f64::from(w)).sum();
+        let (a, b) = ctx.fit(e0, e1);
+        assert!((a - offset).abs() < 1e-9 && (b.unwrap() - slope).abs() < 1e-9);
+        // Weights all alike: no slope.
+        let flat = Context::new(&[5, 5, 5], &thumbs(&[0, 1, 2]));
+        assert_eq!(flat.fit(30.0, 150.0), (10.0, None));
+    }
+}

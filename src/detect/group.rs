@@ -1,0 +1,225 @@
+//! Flagged subpixels into defects: neighbouring flags are one defect (a
+//! photosite and what demosaicing and sharpening spread it over, a pair, a
+//! cluster); its peak and photosites are the strongest flags of the
+//! defect's own sign (a bright defect's dark sharpening fringe is not its
+//! photosite); its kind and fit come from the peak's evidence.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use super::context::rate_per_second;
+use super::score::{Features, Scorer, NOISE_FLOOR, STUCK_STILLNESS};
+use super::{Defect, Kind, Photosite};
+use crate::evidence::RING;
+use crate::rank::Channel;
+
+/// A photosite of a defect scores at least this fraction of its peak.
+const PHOTOSITE_SHARE: f32 = 0.25;
+
+/// Below this mean (8-bit) a pinned photosite reads nothing: dead.
+const DEAD_MEAN: f32 = 6.0;
+
+/// A defect whose σ exceeds its neighbours' by this factor (plus the noise
+/// floor) while its dark current does not explain it comes and goes.
+const BLINK_SD_RATIO: f32 = 1.6;
+
+pub(super) fn defects(scorer: &Scorer, flagged: &HashMap<usize, Features>) -> Vec<Defect> {
+    let layout = scorer.stats.layout();
+    let (w, ch) = (layout.width, layout.channels);
+    let pixels: BTreeSet<usize> = flagged.keys().map(|&i| i / ch).collect();
+    let mut seen: HashSet<usize> = HashSet::new();
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    for &start in &pixels {
+        if !seen.insert(start) {
+            continue;
+        }
+        // Flood fill the 8-connected group of flagged pixels.
+        let mut stack = vec![start];
+        let mut members = Vec::new();
+        while let Some(p) = stack.pop() {
+            members.push(p);
+            let (px, py) = (p % w, p / w);
+            for ny in py.saturating_sub(1)..=py + 1 {
+                for nx in px.saturating_sub(1)..=(px + 1).min(w - 1) {
+                    let q = ny * w + nx;
+                    if pixels.contains(&q) && seen.insert(q) {
+                        stack.push(q);
+                    }
+                }
+            }
+        }
+        members.sort_unstable();
+        groups.push(members);
+    }
+    let mut described: Vec<(Vec<usize>, usize)> = groups
+        .into_iter()
+        .map(|members| {
+            let peak = peak_of(flagged, &members, ch);
+            (members, peak)
+        })
+        .collect();
+    described.sort_by(|a, b| {
+        flagged[&b.1]
+            .score
+            .total_cmp(&flagged[&a.1].score)
+            .then(a.1.cmp(&b.1))
+    });
+    // A strong defect raises the reference of pixels RING away, and
+    // sharpening leaves a dark fringe: a weaker group whose peak is within
+    // RING of a stronger one's is its echo, folded into it.
+    let mut kept: Vec<(Vec<usize>, usize)> = Vec::new();
+    for (members, peak) in described {
+        let (x, y) = ((peak / ch) % w, peak / ch / w);
+        match kept.iter_mut().find(|(_, k)| {
+            let (kx, ky) = ((k / ch) % w, k / ch / w);
+            kx.abs_diff(x) <= RING && ky.abs_diff(y) <= RING
+        }) {
+            Some((m, _)) => m.extend(members),
+            None => kept.push((members, peak)),
+        }
+    }
+    kept.into_iter()
+        .map(|(members, peak)| describe(scorer, flagged, &members, peak))
+        .collect()
+}
+
+/// The group's peak: its highest-scoring flagged subpixel (ties: the larger
+/// excess, then the lowest index).
+fn peak_of(flagged: &HashMap<usize, Features>, members: &[usize], ch: usize) -> usize {
+    let mut best: Option<(usize, &Features)> = None;
+    for &p in members {
+        for c in 0..ch {
+            let i = p * ch + c;
+            let Some(f) = flagged.get(&i) else { continue };
+            let better = match best {
+                None => true,
+                Some((_, b)) => {
+                    f.score > b.score || (f.score == b.score && f.excess.abs() > b.excess.abs())
+                }
+            };
+            if better {
+                best = Some((i, f));
+            }
+        }
+    }
+    best.expect("a group has a flagged subpixel").0
+}
+
+fn describe(
+    scorer: &Scorer,
+    flagged: &HashMap<usize, Features>,
+    members: &[usize],
+    peak: usize,
+) -> Defect {
+    let layout = scorer.stats.layout();
+    let (w, ch) = (layout.width, layout.channels);
+    let f = flagged[&peak];
+    let sign = if f.excess != 0.0 {
+        f.excess.signum()
+    } else {
+        (f.mean - f.reference).signum()
+    };
+    let channel_of = |i: usize| channel(ch, i % ch);
+    let mut channels: Vec<Channel> = members
+        .iter()
+        .flat_map(|&p| (0..ch).map(move |c| p * ch + c))
+        .filter(|i| flagged.contains_key(i))
+        .map(channel_of)
+        .collect();
+    channels.sort();
+    channels.dedup();
+    let (px, py) = ((peak / ch) % w, peak / ch / w);
+    // Photosites: flags of the defect's sign within a pixel of the peak, one
+    // channel a pixel (the strongest), each a sizeable share of the peak.
+    let mut by_pixel: HashMap<usize, (usize, f32)> = HashMap::new();
+    for &p in members {
+        let (x, y) = (p % w, p / w);
+        if x.abs_diff(px) > 1 || y.abs_diff(py) > 1 {
+            continue;
+        }
+        for c in 0..ch {
+            let i = p * ch + c;
+            let Some(m) = flagged.get(&i) else { continue };
+            if m.excess * sign <= 0.0 || m.score < PHOTOSITE_SHARE * f.score {
+                continue;
+            }
+            let e = by_pixel.entry(p).or_insert((i, m.score));
+            if m.score > e.1 {
+                *e = (i, m.score);
+            }
+        }
+    }
+    let mut sites: Vec<(usize, f32)> = by_pixel.into_values().collect();
+    sites.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    let mut photosites: Vec<Photosite> = vec![photosite(w, ch, peak)];
+    photosites.extend(
+        sites
+            .iter()
+            .filter(|(i, _)| i / ch != peak / ch)
+            .take(3)
+            .map(|&(i, _)| photosite(w, ch, i)),
+    );
+    let (offset, slope) = scorer.ctx.fit(f64::from(f.excess), f64::from(f.dark));
+    let dark_rate = slope.map(|s| rate_per_second(s) as f32);
+    Defect {
+        x: px as u32,
+        y: py as u32,
+        kind: kind(scorer, &f, offset, slope),
+        channel: channel_of(peak),
+        channels,
+        photosites,
+        pixels: members.len() as u32,
+        score: f.score,
+        mean: f.mean,
+        reference: f.reference,
+        variance: f.sd * f.sd,
+        offset: offset as f32,
+        dark_rate,
+    }
+}
+
+/// The kind, from the peak's evidence: pinned (stuck, or dead when pinned
+/// dark), darker (dead), brighter by dark current that grows with exposure ×
+/// gain (hot), brighter in only part of the frames (blinking), brighter by a
+/// constant offset (warm).
+fn kind(scorer: &Scorer, f: &Features, offset: f64, slope: Option<f64>) -> Kind {
+    let darker = f.excess < 0.0 || (f.excess == 0.0 && f.mean < f.reference);
+    if darker {
+        return Kind::Dead;
+    }
+    if f.stillness >= STUCK_STILLNESS {
+        return if f.mean < DEAD_MEAN {
+            Kind::Dead
+        } else {
+            Kind::Stuck
+        };
+    }
+    let ctx = scorer.ctx;
+    if let Some(slope) = slope {
+        // The mean excess dark current gives over the series, against the
+        // offset.
+        let dark_part = slope * ctx.dark_sum / ctx.frames.max(1) as f64;
+        if slope > 0.0 && dark_part > offset.max(0.0) {
+            return Kind::Hot;
+        }
+    }
+    if f.sd > BLINK_SD_RATIO * f.ring_sd + NOISE_FLOOR {
+        return Kind::Blinking;
+    }
+    Kind::Warm
+}
+
+fn photosite(w: usize, ch: usize, i: usize) -> Photosite {
+    Photosite {
+        x: ((i / ch) % w) as u32,
+        y: (i / ch / w) as u32,
+        channel: channel(ch, i % ch),
+    }
+}
+
+fn channel(channels: usize, c: usize) -> Channel {
+    if channels == 1 {
+        Channel::L
+    } else {
+        Channel::ALL[c]
+    }
+}

@@ -1,0 +1,242 @@
+//! From the statistics to a list of defects: a score per subpixel (see
+//! [`score`]), a threshold that adapts to the series, and flagged subpixels
+//! grouped into defects, each with its photosites, its kind and the fitted
+//! offset and dark-current rate (see [`group`]).
+//!
+//! Detection works a band of rows at a time, in parallel, from the exact
+//! sums: nothing full-size is allocated beyond the statistics themselves.
+
+mod context;
+mod group;
+mod planes;
+mod score;
+
+use std::collections::HashMap;
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+pub use context::{rate_per_second, Context, ALIKE_FROM, ALIKE_FULL};
+pub use score::{Features, NOISE_FLOOR, STUCK_STILLNESS};
+
+use crate::rank::Channel;
+use crate::stats::Stats;
+use score::{Band, Scorer};
+
+/// The automatic threshold is this many times the 99.9th percentile of the
+/// scores of a sample of subpixels, and never below [`MIN_THRESHOLD`]. The
+/// scores are z-scores against each neighbourhood's spread, so on a clean
+/// series the tail is that of noise and scene details; a weak series (few
+/// frames, alike frames) has a heavier one.
+pub const AUTO_TAIL_FACTOR: f64 = 2.5;
+pub const MIN_THRESHOLD: f64 = 8.0;
+
+/// Rows scored by one task.
+const BAND_ROWS: usize = 32;
+
+/// What kind of defect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// Pinned near one value while its neighbours vary.
+    Stuck,
+    /// Brighter by dark current: its excess grows with exposure time × gain.
+    Hot,
+    /// Brighter by a constant offset.
+    Warm,
+    /// Darker than its neighbours (reads low or nothing).
+    Dead,
+    /// Present in part of the frames only, absent from others that should show it.
+    Blinking,
+}
+
+impl Kind {
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Stuck => "stuck",
+            Kind::Hot => "hot",
+            Kind::Warm => "warm",
+            Kind::Dead => "dead",
+            Kind::Blinking => "blinking",
+        }
+    }
+}
+
+/// One photosite of a defect: a pixel and the channel it shows in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Photosite {
+    pub x: u32,
+    pub y: u32,
+    pub channel: Channel,
+}
+
+/// One defect: a group of neighbouring flagged subpixels (one photosite, a
+/// pair, a cluster), described at its peak photosite.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Defect {
+    /// Column of the peak photosite.
+    pub x: u32,
+    /// Row of the peak photosite.
+    pub y: u32,
+    /// What kind of defect.
+    pub kind: Kind,
+    /// Channel of the peak.
+    pub channel: Channel,
+    /// Every channel with a flagged subpixel in the group.
+    pub channels: Vec<Channel>,
+    /// The defect's photosites, peak first: one for a single bad photosite,
+    /// two for a pair, up to four for a 2x2 cluster.
+    pub photosites: Vec<Photosite>,
+    /// Flagged pixels in the group (photosites and what demosaicing spread
+    /// them over).
+    pub pixels: u32,
+    /// The peak's score (compare with the report's threshold).
+    pub score: f32,
+    /// The peak's mean 8-bit value over the frames.
+    pub mean: f32,
+    /// The neighbourhood reference: median of the same channel's means at distance 2.
+    pub reference: f32,
+    /// The peak's sample variance over the frames.
+    pub variance: f32,
+    /// Fitted constant excess over the neighbourhood, in linear levels
+    /// (255 = full scale): what a warm or stuck photosite adds.
+    pub offset: f32,
+    /// Fitted dark current, in linear levels a second at ISO 100: what a hot
+    /// photosite adds per second of exposure at base gain. `None` when the
+    /// frames' exposures cannot tell it from an offset.
+    pub dark_rate: Option<f32>,
+}
+
+/// The result of detection.
+#[derive(Debug, Clone)]
+pub struct Detection {
+    pub threshold: f64,
+    pub defects: Vec<Defect>,
+}
+
+/// Finds the defects: subpixels scoring above `threshold` (automatic when
+/// `None`), grouped, strongest first (ties by position), so the list is the
+/// same for any number of workers.
+pub fn detect(stats: &Stats, ctx: &Context, threshold: Option<f64>) -> Detection {
+    let scorer = Scorer {
+        stats,
+        ctx,
+        spread: score::channel_spreads(stats),
+    };
+    let threshold = threshold.unwrap_or_else(|| auto_threshold(&scorer));
+    let flagged = flagged(&scorer, threshold);
+    let defects = group::defects(&scorer, &flagged);
+    Detection { threshold, defects }
+}
+
+/// Bands of rows covering the frame.
+fn bands(height: usize) -> impl ParallelIterator<Item = std::ops::Range<usize>> {
+    (0..height.div_ceil(BAND_ROWS))
+        .into_par_iter()
+        .map(move |b| b * BAND_ROWS..((b + 1) * BAND_ROWS).min(height))
+}
+
+/// Subpixels scoring above `threshold`, by flat index, with their features.
+fn flagged(scorer: &Scorer, threshold: f64) -> HashMap<usize, Features> {
+    let layout = scorer.stats.layout();
+    let stride = layout.stride();
+    let t = threshold as f32;
+    bands(layout.height)
+        .map(|rows| {
+            let mut band = Band::new(scorer.stats, rows.clone());
+            let mut hits = Vec::new();
+            for y in rows {
+                band.load_row(y);
+                for xc in 0..stride {
+                    // (With a margin for the rounding of a product.)
+                    if scorer.bound(&band, y, xc) * (1.0 + 1e-5) <= t {
+                        continue;
+                    }
+                    let f = scorer.features(&band, y, xc);
+                    if f.score > t {
+                        hits.push((y * stride + xc, f));
+                    }
+                }
+            }
+            hits
+        })
+        .flatten_iter()
+        .collect()
+}
+
+/// The automatic threshold: [`AUTO_TAIL_FACTOR`] times the 99.9th percentile
+/// of the scores of a deterministic sample of rows, at least [`MIN_THRESHOLD`].
+fn auto_threshold(scorer: &Scorer) -> f64 {
+    let layout = scorer.stats.layout();
+    let stride = layout.stride();
+    let step = (layout.height / 96).max(1);
+    let rows: Vec<usize> = (0..layout.height).step_by(step).collect();
+    let mut sample: Vec<f32> = rows
+        .par_iter()
+        .flat_map_iter(|&y| {
+            let mut band = Band::new(scorer.stats, y..y + 1);
+            band.load_row(y);
+            (0..stride)
+                .map(|xc| scorer.features(&band, y, xc).score)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    if sample.is_empty() {
+        return MIN_THRESHOLD;
+    }
+    let k = ((sample.len() - 1) as f64 * 0.999) as usize;
+    let tail = f64::from(*sample.select_nth_unstable_by(k, f32::total_cmp).1);
+    (AUTO_TAIL_FACTOR * tail).max(MIN_THRESHOLD)
+}
+
+/// The scores [`detect`] gives, for pictures: row by row, any rows, from any
+/// thread.
+pub struct Scores<'a> {
+    scorer: Scorer<'a>,
+}
+
+impl<'a> Scores<'a> {
+    pub fn new(stats: &'a Stats, ctx: &'a Context) -> Self {
+        Scores {
+            scorer: Scorer {
+                stats,
+                ctx,
+                spread: score::channel_spreads(stats),
+            },
+        }
+    }
+
+    /// The scores of every subpixel of `rows` (clipped to the frame), handed
+    /// to `each` row by row as (row, scores of the row).
+    pub fn rows(&self, rows: std::ops::Range<usize>, mut each: impl FnMut(usize, &[f32])) {
+        let layout = self.scorer.stats.layout();
+        let rows = rows.start..rows.end.min(layout.height);
+        if rows.is_empty() {
+            return;
+        }
+        let mut out = vec![0f32; layout.stride()];
+        let mut band = Band::new(self.scorer.stats, rows.clone());
+        for y in rows {
+            band.load_row(y);
+            for (xc, o) in out.iter_mut().enumerate() {
+                *o = self.scorer.features(&band, y, xc).score;
+            }
+            each(y, &out);
+        }
+    }
+}
+
+/// The features [`detect`] reads of subpixel (`x`, `y`, channel `c`).
+pub fn features_at(stats: &Stats, ctx: &Context, x: usize, y: usize, c: usize) -> Features {
+    let scorer = Scorer {
+        stats,
+        ctx,
+        spread: score::channel_spreads(stats),
+    };
+    let mut band = Band::new(stats, y..y + 1);
+    band.load_row(y);
+    scorer.features(&band, y, x * stats.layout().channels + c)
+}
+
+#[cfg(test)]
+mod tests;

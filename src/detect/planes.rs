@@ -1,0 +1,75 @@
+//! The statistics of a band of rows as the detector reads them, in f32: mean,
+//! sample variance and the two evidence sums, with the ring medians of each.
+//! Only a band is held at a time (its rows and two more above and below for
+//! the rings), so detection allocates nothing full-size.
+
+use crate::evidence::{ring_medians_row, Layout, RING};
+use crate::stats::Stats;
+
+/// The planes of rows `lo..hi` of the frame.
+pub(super) struct Planes {
+    /// The frame's layout.
+    pub frame: Layout,
+    /// Rows held, as a layout of their own (height `hi − lo`).
+    pub local: Layout,
+    pub lo: usize,
+    pub mean: Vec<f32>,
+    pub var: Vec<f32>,
+    pub excess: Vec<f32>,
+    pub dark: Vec<f32>,
+}
+
+impl Planes {
+    /// Rows `rows` of the frame, with the `RING` rows around them that exist.
+    pub fn around(stats: &Stats, rows: std::ops::Range<usize>) -> Planes {
+        let frame = stats.layout();
+        let lo = rows.start.saturating_sub(RING);
+        let hi = (rows.end + RING).min(frame.height);
+        let local = Layout {
+            height: hi - lo,
+            ..frame
+        };
+        let stride = frame.stride();
+        let len = local.len();
+        let mut p = Planes {
+            frame,
+            local,
+            lo,
+            mean: vec![0.0; len],
+            var: vec![0.0; len],
+            excess: vec![0.0; len],
+            dark: vec![0.0; len],
+        };
+        let inv_n1 = 1.0 / (stats.frames.max(2) - 1) as f32;
+        let evidence = stats.evidence();
+        for y in lo..hi {
+            let local_row = (y - lo) * stride..(y - lo + 1) * stride;
+            stats.mean_row(y, &mut p.mean[local_row.clone()]);
+            let var = &mut p.var[local_row.clone()];
+            stats.m2_row(y, var);
+            for v in var.iter_mut() {
+                *v *= inv_n1;
+            }
+            let ev = &evidence[y * stride..(y + 1) * stride];
+            for ((e0, e1), e) in p.excess[local_row.clone()]
+                .iter_mut()
+                .zip(&mut p.dark[local_row])
+                .zip(ev)
+            {
+                *e0 = e.excess as f32;
+                *e1 = e.dark as f32;
+            }
+        }
+        p
+    }
+
+    /// Ring medians of `plane` along frame row `y`, into `out`.
+    pub fn ring_row(&self, plane: &[f32], y: usize, out: &mut [f32]) {
+        ring_medians_row(plane, self.local, y - self.lo, out);
+    }
+
+    /// Index in the local planes of frame row `y`, column-channel `xc`.
+    pub fn at(&self, y: usize, xc: usize) -> usize {
+        (y - self.lo) * self.frame.stride() + xc
+    }
+}

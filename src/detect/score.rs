@@ -1,0 +1,278 @@
+//! The defect score of a subpixel, from its statistics, its neighbourhood's
+//! and the series' context.
+//!
+//! Three kinds of evidence, each in units of its own noise (a z-score):
+//! - consistency: Σ excess (an offset: warm, stuck, dead, blinking) and Σ
+//!   weight × excess (dark current: hot), each against the median of its
+//!   ring and in units of the ring's spread (or the channel's, when larger).
+//!   A frame too short to show dark current has weight 0 and counts neither
+//!   for nor against a hot pixel. What one view (a burst) could add beyond
+//!   one frame is taken off first, so a static scene detail seen in a burst
+//!   is worth one frame.
+//! - stillness: a subpixel pinned at one value while its neighbours vary
+//!   (stuck), from the 8-bit means and variances; on alike frames measured
+//!   against what a scene point would do under the exposure changes alone.
+//! - shape, on alike frames only: a defect's excess sits on one photosite,
+//!   a scene detail's is spread by the lens over its neighbours.
+
+use super::context::Context;
+use super::planes::Planes;
+use crate::evidence::{around, median8, Layout, MinMax};
+use crate::stats::Stats;
+
+/// Standard deviation (8-bit levels) added under a division by σ: JPEG
+/// noise alone moves a subpixel by 1-3 levels.
+pub const NOISE_FLOOR: f32 = 2.0;
+
+/// Spread of one frame's excess below which a spread says nothing (linear
+/// levels): quantisation of 8-bit values in dark areas.
+const EXCESS_FLOOR: f32 = 1.5;
+
+/// Stillness above which a defect is `stuck` (its σ at most a quarter of
+/// its neighbours').
+pub const STUCK_STILLNESS: f32 = 0.75;
+
+/// 1.4826 × MAD estimates a normal σ.
+const MAD_TO_SIGMA: f32 = 1.4826;
+
+/// What the detector reads of one subpixel, and its score.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Features {
+    /// Mean 8-bit value, and the ring median of the means.
+    pub mean: f32,
+    pub reference: f32,
+    /// Standard deviation over the frames, and the ring's typical one.
+    pub sd: f32,
+    pub ring_sd: f32,
+    /// Σ excess and Σ weight × excess above their ring medians.
+    pub excess: f32,
+    pub dark: f32,
+    /// Consistency of each, after the burst allowance (signed z-scores).
+    pub z_excess: f32,
+    pub z_dark: f32,
+    /// How much less it moves than its neighbours (0..1).
+    pub stillness: f32,
+    pub score: f32,
+}
+
+/// Scores subpixels of one band of rows.
+pub(super) struct Scorer<'a> {
+    pub stats: &'a Stats,
+    pub ctx: &'a Context,
+    /// Per channel: the typical spread of Σ excess and Σ weight × excess
+    /// over the frame, a floor under the local spreads.
+    pub spread: [Vec<f32>; 2],
+}
+
+/// A band's planes and the per-row ring medians of each.
+pub(super) struct Band {
+    pub planes: Planes,
+    rows: RowRefs,
+}
+
+/// Ring medians of one row: mean, variance, excess, dark.
+struct RowRefs {
+    y: usize,
+    mean: Vec<f32>,
+    var: Vec<f32>,
+    excess: Vec<f32>,
+    dark: Vec<f32>,
+}
+
+impl Band {
+    pub fn new(stats: &Stats, rows: std::ops::Range<usize>) -> Band {
+        let planes = Planes::around(stats, rows);
+        let stride = planes.frame.stride();
+        Band {
+            planes,
+            rows: RowRefs {
+                y: usize::MAX,
+                mean: vec![0.0; stride],
+                var: vec![0.0; stride],
+                excess: vec![0.0; stride],
+                dark: vec![0.0; stride],
+            },
+        }
+    }
+
+    /// Computes the ring medians of frame row `y`.
+    pub fn load_row(&mut self, y: usize) {
+        if self.rows.y == y {
+            return;
+        }
+        let p = &self.planes;
+        p.ring_row(&p.mean, y, &mut self.rows.mean);
+        p.ring_row(&p.var, y, &mut self.rows.var);
+        p.ring_row(&p.excess, y, &mut self.rows.excess);
+        p.ring_row(&p.dark, y, &mut self.rows.dark);
+        self.rows.y = y;
+    }
+}
+
+impl Scorer<'_> {
+    /// A quick upper bound of the score of subpixel `xc` of the loaded row
+    /// `y`: the local spreads can only raise the divisors above the
+    /// channel's, and every other factor is at most 1.
+    #[inline(always)]
+    pub fn bound(&self, band: &Band, y: usize, xc: usize) -> f32 {
+        let p = &band.planes;
+        let r = &band.rows;
+        let i = p.at(y, xc);
+        let c = xc % p.frame.channels;
+        let z0 = (p.excess[i] - r.excess[xc]).abs() / self.spread[0][c];
+        let z1 = (p.dark[i] - r.dark[xc]) / self.spread[1][c];
+        let d8 = (p.mean[i] - r.mean[xc]).abs();
+        let ring_sd = r.var[xc].max(0.0).sqrt();
+        let still = d8 / (ring_sd / (self.ctx.frames as f32).sqrt() + NOISE_FLOOR);
+        z0.max(z1).max(still)
+    }
+
+    /// The features and score of subpixel `xc` of the loaded row `y`.
+    pub fn features(&self, band: &Band, y: usize, xc: usize) -> Features {
+        let p = &band.planes;
+        let r = &band.rows;
+        let layout = p.local;
+        let i = p.at(y, xc);
+        let c = xc % layout.channels;
+        let n = self.ctx.frames.max(1) as f32;
+
+        let mean = p.mean[i];
+        let reference = r.mean[xc];
+        let sd = p.var[i].max(0.0).sqrt();
+        let ring_sd = r.var[xc].max(0.0).sqrt();
+        let d8 = mean - reference;
+
+        let excess = p.excess[i] - r.excess[xc];
+        let dark = p.dark[i] - r.dark[xc];
+        let s0 = local_spread(&p.excess, layout, i, r.excess[xc]).max(self.spread[0][c]);
+        let s1 = local_spread(&p.dark, layout, i, r.dark[xc]).max(self.spread[1][c]);
+        let z_excess = shrink(excess, self.ctx.burst_excess()) / s0;
+        let z_dark = shrink(dark, self.ctx.burst_dark()).max(0.0) / s1;
+        let consistency = z_excess.abs().max(z_dark);
+
+        // Stuck: pinned while the neighbours move. On alike frames a scene
+        // point's σ is the ring's scaled by its brightness (exposure changes
+        // scale both), so the comparison is against that.
+        let plain = 1.0 - (sd + NOISE_FLOOR) / (ring_sd + NOISE_FLOOR);
+        let scene_sd = ring_sd * (mean + 1.0) / (reference + 1.0);
+        let for_scene = 1.0 - (sd + NOISE_FLOOR) / (scene_sd + NOISE_FLOOR);
+        let alike = self.ctx.alike;
+        let stillness = (plain.max(0.0) * (1.0 - alike) + for_scene.max(0.0) * alike).max(0.0);
+        let level = d8.abs() / (sd + ring_sd / n.sqrt() + NOISE_FLOOR);
+        // At least a few levels from the neighbourhood: two frames with the
+        // same value are a coincidence, not a photosite.
+        let magnitude = (d8.abs() / 24.0).min(1.0);
+        let stuck = level * stillness * magnitude;
+
+        // On alike frames consistency proves nothing; a defect's excess is
+        // still its own photosite's, a scene detail's is shared.
+        let shape = if alike > 0.0 {
+            let z = excess.abs() / s0;
+            alike * z * sharpness(&p.excess, layout, i, r.excess[xc], excess)
+        } else {
+            0.0
+        };
+        Features {
+            mean,
+            reference,
+            sd,
+            ring_sd,
+            excess,
+            dark,
+            z_excess,
+            z_dark,
+            stillness: plain.max(0.0),
+            score: consistency.max(stuck).max(shape),
+        }
+    }
+}
+
+/// `v` moved towards 0 by `by` (never past it).
+#[inline(always)]
+fn shrink(v: f32, by: f32) -> f32 {
+    v.signum() * (v.abs() - by).max(0.0)
+}
+
+/// The spread of a plane's values around the ring's median `center`: MAD ×
+/// 1.4826 over the ring members (those that exist), at least a floor.
+fn local_spread(plane: &[f32], layout: Layout, i: usize, center: f32) -> f32 {
+    let mut members = [0f32; 8];
+    let n = layout.ring_members(plane, i, crate::evidence::RING, &mut members);
+    let dev = |k: usize| (members[k] - center).abs();
+    let mad = if n == 8 {
+        median8(std::array::from_fn(dev))
+    } else {
+        let mut d: Vec<f32> = (0..n).map(dev).collect();
+        if d.is_empty() {
+            return EXCESS_FLOOR;
+        }
+        crate::evidence::median_of(&mut d)
+    };
+    (mad * MAD_TO_SIGMA).max(EXCESS_FLOOR)
+}
+
+/// How much of `excess` (above the ring median `center`) is the subpixel's
+/// own: 1 − the largest same-side excess of its immediate same-channel
+/// neighbours / |excess|, in [0, 1]; at an edge, the neighbours that exist.
+fn sharpness(plane: &[f32], layout: Layout, i: usize, center: f32, excess: f32) -> f32 {
+    if excess == 0.0 {
+        return 0.0;
+    }
+    let stride = layout.stride();
+    let (y, x) = (i / stride, i % stride / layout.channels);
+    let sign = excess.signum();
+    let strongest = if y >= 1 && y + 1 < layout.height && x >= 1 && x + 1 < layout.width {
+        around(plane, i, stride, layout.channels)
+            .iter()
+            .fold(0f32, |a, &v| a.max((v - center) * sign))
+    } else {
+        let mut m = [0f32; 8];
+        let k = layout.ring_members(plane, i, 1, &mut m);
+        m[..k].iter().fold(0f32, |a, &v| a.max((v - center) * sign))
+    };
+    (1.0 - strongest / excess.abs()).clamp(0.0, 1.0)
+}
+
+/// The typical spread, per channel, of Σ excess and Σ weight × excess around
+/// their ring medians over the frame: the median absolute deviation × 1.4826
+/// over a deterministic sample of rows.
+pub(super) fn channel_spreads(stats: &Stats) -> [Vec<f32>; 2] {
+    use rayon::prelude::*;
+    let layout = stats.layout();
+    let channels = layout.channels;
+    // About 64 sampled rows, spread over the frame.
+    let step = (layout.height / 64).max(1);
+    let rows: Vec<usize> = (0..layout.height).step_by(step).collect();
+    let devs: Vec<[Vec<Vec<f32>>; 2]> = rows
+        .par_iter()
+        .map(|&y| {
+            let mut band = Band::new(stats, y..y + 1);
+            band.load_row(y);
+            let stride = layout.stride();
+            let mut out = [vec![Vec::new(); channels], vec![Vec::new(); channels]];
+            for xc in 0..stride {
+                let i = band.planes.at(y, xc);
+                let c = xc % channels;
+                out[0][c].push((band.planes.excess[i] - band.rows.excess[xc]).abs());
+                out[1][c].push((band.planes.dark[i] - band.rows.dark[xc]).abs());
+            }
+            out
+        })
+        .collect();
+    let spread = |k: usize, c: usize| {
+        let mut all: Vec<f32> = devs.iter().flat_map(|d| d[k][c].iter().copied()).collect();
+        if all.is_empty() {
+            return EXCESS_FLOOR;
+        }
+        let mid = all.len() / 2;
+        let m = *all.select_nth_unstable_by(mid, f32::total_cmp).1;
+        (m * MAD_TO_SIGMA).max(EXCESS_FLOOR)
+    };
+    [
+        (0..channels).map(|c| spread(0, c)).collect(),
+        (0..channels).map(|c| spread(1, c)).collect(),
+    ]
+}
+
+// The ring medians of the f32 planes use the same network as the bytes.
+const _: fn(f32, f32) -> f32 = <f32 as MinMax>::mid;

@@ -1,0 +1,101 @@
+//! Detection on hand-made statistics, where the answer is known.
+
+use super::*;
+use crate::stats::{Evidence, Moments};
+use ndarray::Array3;
+
+const FRAMES: u64 = 24;
+
+/// A 13x13 series on a flat background (mean 100, σ 10, excess sums with
+/// spread `spread`) whose R subpixel at (6, 6) has `mean`, `sd`, Σ excess
+/// `excess` and Σ weight × excess `dark`.
+fn one_point(mean: f32, sd: f32, excess: i32, dark: i32) -> Stats {
+    let shape = (13, 13, 3);
+    let n1 = (FRAMES - 1) as f32;
+    let mut m = Array3::from_elem(shape, 100.0f32);
+    let mut m2 = Array3::from_elem(shape, 10.0 * 10.0 * n1);
+    // A little texture in the evidence, as a real background has.
+    let mut evidence = Array3::from_shape_fn(shape, |(y, x, c)| Evidence {
+        excess: ((y * 7 + x * 13 + c * 5) % 11) as i32 - 5,
+        dark: ((y * 3 + x * 11 + c * 7) % 13) as i32 * 4 - 24,
+    });
+    m[[6, 6, 0]] = mean;
+    m2[[6, 6, 0]] = sd * sd * n1;
+    evidence[[6, 6, 0]] = Evidence { excess, dark };
+    Stats {
+        frames: FRAMES,
+        moments: Moments::Welford { mean: m, m2 },
+        evidence,
+    }
+}
+
+fn varied() -> Context {
+    let mut ctx = Context::unknown(FRAMES);
+    // Half the frames long enough to show dark current, weights 0 and 15.
+    ctx.dark_sum = 15.0 * 12.0;
+    ctx.dark_sq = 225.0 * 12.0;
+    ctx.revealing = 12;
+    ctx
+}
+
+#[test]
+fn a_consistent_offset_is_a_warm_defect_at_its_photosite() {
+    // 20 linear levels in every frame, as much in long frames as in short.
+    let stats = one_point(130.0, 10.0, 20 * 24, 20 * 12 * 15);
+    let d = detect(&stats, &varied(), None);
+    assert_eq!(d.defects.len(), 1, "{:?}", d.defects);
+    let defect = &d.defects[0];
+    assert_eq!((defect.x, defect.y, defect.channel), (6, 6, Channel::R));
+    assert_eq!(defect.kind, Kind::Warm);
+    assert!((defect.offset - 20.0).abs() < 1.0, "{defect:?}");
+    assert!(defect.dark_rate.unwrap().abs() < 5.0, "{defect:?}");
+}
+
+#[test]
+fn excess_only_in_long_frames_is_a_hot_defect() {
+    // 60 linear levels in the 12 long frames (weight 15), none in the others:
+    // weak on average, strong where dark current can show.
+    let stats = one_point(120.0, 40.0, 60 * 12, 60 * 12 * 15);
+    let d = detect(&stats, &varied(), None);
+    assert_eq!(d.defects.len(), 1, "{:?}", d.defects);
+    assert_eq!(d.defects[0].kind, Kind::Hot);
+    // 60 levels at weight 15 (one second at ISO 100): 60 levels a second.
+    let rate = d.defects[0].dark_rate.unwrap();
+    assert!((rate - 60.0).abs() < 2.0, "{rate}");
+}
+
+#[test]
+fn a_burst_cannot_make_a_defect_of_a_static_scene_detail() {
+    // 3 frames of one view, each 100 levels up: within what one view can add.
+    let stats = one_point(110.0, 10.0, 300, 0);
+    let mut ctx = Context::unknown(FRAMES);
+    ctx.largest_group = 3;
+    assert!(detect(&stats, &ctx, None).defects.is_empty());
+    // Without the burst, it would be one.
+    assert_eq!(
+        detect(&stats, &Context::unknown(FRAMES), None)
+            .defects
+            .len(),
+        1
+    );
+}
+
+#[test]
+fn row_scores_are_the_features_one_by_one() {
+    let stats = one_point(150.0, 5.0, 500, 3000);
+    let ctx = varied();
+    let scores = Scores::new(&stats, &ctx);
+    let mut rows = Vec::new();
+    scores.rows(0..13, |y, row| rows.push((y, row.to_vec())));
+    assert_eq!(rows.len(), 13);
+    for (y, row) in rows {
+        for (xc, &v) in row.iter().enumerate() {
+            assert_eq!(
+                v,
+                features_at(&stats, &ctx, xc / 3, y, xc % 3).score,
+                "({}, {y})",
+                xc / 3
+            );
+        }
+    }
+}
