@@ -4,7 +4,9 @@
 //!
 //! The probe walks the JPEG marker segments and stops at the first frame
 //! header, so choosing the series' frame size, checking the camera and refusing
-//! absurd sizes all happen before a pixel buffer is allocated.
+//! absurd sizes and encodings the decoder cannot read (12-bit, arithmetic
+//! coding, lossless, CMYK) all happen before a pixel buffer is allocated.
+//! Like libjpeg, the walk passes over junk bytes between segments.
 
 use std::fs::File;
 use std::io::{BufReader, Read, Seek, SeekFrom};
@@ -14,7 +16,7 @@ use zune_core::bytestream::ZCursor;
 use zune_core::colorspace::ColorSpace;
 use zune_core::options::DecoderOptions;
 
-use crate::error::SkipReason;
+use crate::error::{SkipReason, Unsupported};
 
 /// The decoder and its mode, as a state file records it: statistics from
 /// another decoder (or version) differ slightly and should not be mixed. A
@@ -31,8 +33,43 @@ pub struct Header {
     pub width: u32,
     pub height: u32,
     pub components: u8,
+    /// Bits a sample (8 for nearly every photo; 12 for some medical and
+    /// scientific files).
+    pub precision: u8,
+    /// How the frame is coded, from the kind of its frame header.
+    pub coding: Coding,
+    /// The colour transform of an Adobe APP14 segment, if there is one
+    /// (0 none, 1 YCbCr, 2 YCCK).
+    pub adobe_transform: Option<u8>,
     /// The TIFF payload of the first `Exif` APP1 segment, if any.
     pub exif: Option<Vec<u8>>,
+}
+
+/// How a JPEG frame is coded, as the kind of its frame header (SOFn) says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Coding {
+    /// Baseline or extended sequential DCT, Huffman coded (SOF0, SOF1).
+    Sequential,
+    /// Progressive DCT, Huffman coded (SOF2).
+    Progressive,
+    /// Lossless (SOF3, SOF11).
+    Lossless,
+    /// Hierarchical, differential frames (SOF5-7, SOF13-15).
+    Hierarchical,
+    /// Arithmetic coded (SOF9, SOF10).
+    Arithmetic,
+}
+
+impl Coding {
+    fn of_marker(marker: u8) -> Coding {
+        match marker {
+            0xC0 | 0xC1 => Coding::Sequential,
+            0xC2 => Coding::Progressive,
+            0xC3 | 0xCB => Coding::Lossless,
+            0xC5..=0xC7 | 0xCD..=0xCF => Coding::Hierarchical,
+            _ => Coding::Arithmetic,
+        }
+    }
 }
 
 /// Reads the header of the JPEG at `path`.
@@ -46,6 +83,36 @@ pub fn probe(path: &Path, max_megapixels: u32) -> Result<Header, SkipReason> {
     }
     let file = File::open(path).map_err(|e| SkipReason::Unreadable(e.to_string()))?;
     let header = read_header(&mut BufReader::with_capacity(64 * 1024, file))?;
+    check_header(&header, max_megapixels)?;
+    Ok(header)
+}
+
+/// Refuses what the decoder cannot read or the analysis cannot use, each
+/// with its plain name, in the order a person would want to hear it: a
+/// damaged header, then an encoding this decoder does not read, then a size
+/// over the limit, then colour.
+pub fn check_header(header: &Header, max_megapixels: u32) -> Result<(), SkipReason> {
+    let unsupported = |u| Err(SkipReason::Unsupported(u));
+    match header.precision {
+        8 => {}
+        // Lossless JPEG may use any precision from 2 to 16 bits.
+        2..=16 if header.coding == Coding::Lossless => {}
+        12 => {}
+        p => {
+            return Err(SkipReason::BadHeader(format!(
+                "frame header says {p}-bit samples (JPEG has 8 or 12)"
+            )))
+        }
+    }
+    match header.coding {
+        Coding::Sequential | Coding::Progressive => {}
+        Coding::Arithmetic => return unsupported(Unsupported::Arithmetic),
+        Coding::Lossless => return unsupported(Unsupported::Lossless),
+        Coding::Hierarchical => return unsupported(Unsupported::Hierarchical),
+    }
+    if header.precision != 8 {
+        return unsupported(Unsupported::Precision(header.precision));
+    }
     let pixels = u64::from(header.width) * u64::from(header.height);
     if pixels > u64::from(max_megapixels) * 1_000_000 {
         return Err(SkipReason::TooLarge {
@@ -54,12 +121,16 @@ pub fn probe(path: &Path, max_megapixels: u32) -> Result<Header, SkipReason> {
             limit_mp: max_megapixels,
         });
     }
-    if header.components != 3 {
-        return Err(SkipReason::NotColour {
-            components: header.components,
-        });
+    match header.components {
+        3 => Ok(()),
+        1 => unsupported(Unsupported::Greyscale),
+        4 if header.adobe_transform == Some(2) => unsupported(Unsupported::Ycck),
+        4 => unsupported(Unsupported::Cmyk),
+        0 => Err(SkipReason::BadHeader(
+            "frame header says 0 colour components".into(),
+        )),
+        n => unsupported(Unsupported::Components(n)),
     }
-    Ok(header)
 }
 
 fn read_header<R: Read + Seek>(r: &mut R) -> Result<Header, SkipReason> {
@@ -75,6 +146,7 @@ fn read_header<R: Read + Seek>(r: &mut R) -> Result<Header, SkipReason> {
         return Err(SkipReason::NotJpeg);
     }
     let mut exif = None;
+    let mut adobe_transform = None;
     loop {
         let marker = next_marker(r).map_err(truncated)?;
         match marker {
@@ -118,6 +190,9 @@ fn read_header<R: Read + Seek>(r: &mut R) -> Result<Header, SkipReason> {
                 width,
                 height,
                 components: sof[5],
+                precision: sof[0],
+                coding: Coding::of_marker(marker),
+                adobe_transform,
                 exif,
             });
         }
@@ -127,6 +202,15 @@ fn read_header<R: Read + Seek>(r: &mut R) -> Result<Header, SkipReason> {
             if let Some(tiff) = payload.strip_prefix(b"Exif\0\0") {
                 exif = Some(tiff.to_vec());
             }
+        } else if marker == 0xEE && payload_len >= ADOBE_APP14_LEN {
+            // "Adobe", version (2 bytes), flags (2 + 2), colour transform.
+            let mut payload = [0u8; ADOBE_APP14_LEN];
+            r.read_exact(&mut payload).map_err(truncated)?;
+            if payload.starts_with(b"Adobe") {
+                adobe_transform = Some(payload[11]);
+            }
+            r.seek(SeekFrom::Current((payload_len - ADOBE_APP14_LEN) as i64))
+                .map_err(truncated)?;
         } else {
             r.seek(SeekFrom::Current(payload_len as i64))
                 .map_err(truncated)?;
@@ -134,20 +218,27 @@ fn read_header<R: Read + Seek>(r: &mut R) -> Result<Header, SkipReason> {
     }
 }
 
-/// The next marker code, skipping the 0xFF fill bytes JPEG allows before it.
+/// Bytes of an Adobe APP14 payload up to its colour transform.
+const ADOBE_APP14_LEN: usize = 12;
+
+/// The next marker code. As libjpeg's `next_marker` (jdmarker.c) does, it
+/// passes over junk bytes before the marker (some editors leave a few after
+/// a segment whose length they got wrong; libjpeg warns and reads on), the
+/// 0xFF fill bytes JPEG allows, and 0xFF 0x00, which is not a marker.
 fn next_marker<R: Read>(r: &mut R) -> std::io::Result<u8> {
     let mut byte = [0u8; 1];
-    r.read_exact(&mut byte)?;
-    if byte[0] != 0xFF {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            format!("expected a marker, found byte 0x{:02X}", byte[0]),
-        ));
-    }
-    while byte[0] == 0xFF {
+    loop {
         r.read_exact(&mut byte)?;
+        while byte[0] != 0xFF {
+            r.read_exact(&mut byte)?;
+        }
+        while byte[0] == 0xFF {
+            r.read_exact(&mut byte)?;
+        }
+        if byte[0] != 0x00 {
+            return Ok(byte[0]);
+        }
     }
-    Ok(byte[0])
 }
 
 /// SOF0..SOF15 except DHT (C4), JPG (C8) and DAC (CC).
@@ -210,11 +301,15 @@ impl FrameDecoder {
             .set_max_width(self.width as usize)
             .set_max_height(self.height as usize)
             .jpeg_set_out_colorspace(ColorSpace::RGB);
-        let mut decoder =
-            zune_jpeg::JpegDecoder::new_with_options(ZCursor::new(&self.file_bytes[..]), options);
-        decoder
-            .decode_headers()
-            .map_err(|e| SkipReason::Decode(e.to_string()))?;
+        // The headers are read leniently: zune-jpeg's strict mode refuses
+        // junk bytes between header segments, which libjpeg (and the probe)
+        // pass over; the image data is then decoded strictly.
+        let mut decoder = zune_jpeg::JpegDecoder::new_with_options(
+            ZCursor::new(&self.file_bytes[..]),
+            options.set_strict_mode(false),
+        );
+        decoder.decode_headers().map_err(decode_error)?;
+        decoder.set_options(options);
         let (w, h) = decoder.dimensions().expect("headers decoded");
         if (w as u32, h as u32) != (self.width, self.height) {
             return Err(SkipReason::OtherSize {
@@ -226,9 +321,40 @@ impl FrameDecoder {
         }
         decoder
             .decode_into(&mut self.pixels)
-            .map_err(|e| SkipReason::Decode(e.to_string()))?;
+            .map_err(decode_error)?;
         Ok(&self.pixels)
     }
+}
+
+/// The decoder's error in words a person reads: zune-jpeg's own text quotes
+/// some messages and not others, and names its internals.
+fn decode_error(e: zune_jpeg::errors::DecodeErrors) -> SkipReason {
+    use zune_jpeg::errors::{DecodeErrors as E, UnsupportedSchemes as U};
+    let text = |s: &str| {
+        s.trim()
+            .trim_start_matches("[strict-mode]:")
+            .trim()
+            .to_string()
+    };
+    SkipReason::Decode(match e {
+        E::Unsupported(U::LosslessHuffman | U::LosslessArithmetic) => {
+            return SkipReason::Unsupported(Unsupported::Lossless)
+        }
+        E::Unsupported(_) => return SkipReason::Unsupported(Unsupported::Arithmetic),
+        E::Format(s) => text(&s),
+        E::FormatStatic(s) => text(s),
+        E::HuffmanDecode(s) => format!("damaged image data (Huffman code: {})", text(&s)),
+        E::MCUError(s) => format!("damaged image data ({})", text(&s)),
+        E::DqtError(s) => format!("bad quantisation table ({})", text(&s)),
+        E::SosError(s) => format!("bad scan header ({})", text(&s)),
+        E::SofError(s) => format!("bad frame header ({})", text(&s)),
+        E::ZeroError => "the frame has no width or height".to_string(),
+        E::IllegalMagicBytes(_) => "not a JPEG stream".to_string(),
+        E::ExhaustedData | E::IoErrors(_) => "the image data ends early (truncated?)".to_string(),
+        E::LargeDimensions(_) | E::TooSmallOutput(..) => {
+            "the frame is larger than its header said".to_string()
+        }
+    })
 }
 
 #[cfg(test)]

@@ -97,14 +97,17 @@ pub fn rank(stats: &Stats, end: End, top: usize) -> Vec<RankedSubpixel> {
     }
     let m2 = stats.m2.as_slice().expect("standard layout");
     let len = m2.len();
+    // No list is longer than the subpixels there are (`--top 1e11` must not
+    // allocate for them).
+    let top = top.min(len);
     // Chunks of whole rows; each keeps its own bounded heap (its worst kept
     // candidate on top), and the heaps are combined at the end.
     let chunk = (stats.width() as usize * CHANNELS * 64).max(1);
     let heap = (0..len.div_ceil(chunk))
         .into_par_iter()
         .map(|c| {
-            let mut heap = BinaryHeap::with_capacity(top + 1);
             let range = c * chunk..((c + 1) * chunk).min(len);
+            let mut heap = BinaryHeap::with_capacity(top.min(range.len()) + 1);
             // M2 orders like the variance (one divisor for all). Indices
             // only grow within a chunk, so a value no better than the worst
             // kept loses its tie too, and is passed over without a heap.
@@ -220,9 +223,12 @@ mod tests {
         assert_eq!(position(10, 31), (0, 1, Channel::G));
     }
 
+    /// Regression guard (issue 12): `--top 100000000000` aborted on
+    /// allocating room for that many.
     #[test]
     fn top_larger_than_frame_returns_everything() {
         let stats = stats_from_m2(1, 1, vec![3.0, 1.0, 2.0]);
+        assert_eq!(rank(&stats, End::Highest, 100_000_000_000).len(), 3);
         let r = rank(&stats, End::Lowest, 10);
         assert_eq!(
             r.iter().map(|s| s.channel).collect::<Vec<_>>(),

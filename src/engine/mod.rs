@@ -16,14 +16,15 @@ use rayon::prelude::*;
 use crate::camera::FrameMeta;
 use crate::detect::detect;
 use crate::error::{Error, SkipReason, Skipped};
+use crate::plural::plural;
 use crate::rank::{rank, End};
 use crate::report::{CameraCount, Range, Report, SkippedInput, Summary, SCHEMA_VERSION};
 use crate::similarity::{median_similarity, TOO_ALIKE};
 use crate::stats::{merge_partials, Stats};
 
 use accumulate::accumulate;
-pub use series::check_one_body;
 use series::{body_name, count_bodies, majority_size, probe_one, the_body, Candidate};
+pub use series::{check_one_body, FIND_MIXED_HINT};
 
 /// Fewer frames than this give a weak result: few scenes to tell a sensor
 /// defect from a scene detail, and a noisy estimate of each subpixel.
@@ -44,6 +45,21 @@ pub struct FindOptions {
     pub threshold: Option<f64>,
 }
 
+/// Which frames make the series besides their size, decided from the
+/// headers before anything is decoded.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Selection {
+    /// Analyse only the frames of the body this names (see
+    /// [`crate::camera::Body::is_named`]); frames of other bodies, or with
+    /// no camera in their EXIF, are skipped.
+    pub camera: Option<String>,
+    /// The camera (make, model) of frames whose EXIF names none.
+    pub unnamed_camera: Option<(String, String)>,
+    /// Refuse before decoding unless the frames name one camera make and
+    /// model (a RawTherapee list is named after them).
+    pub need_make_and_model: bool,
+}
+
 /// What a run tells its caller while it works (for progress and messages).
 #[derive(Debug)]
 pub enum Event<'a> {
@@ -54,7 +70,14 @@ pub enum Event<'a> {
     /// An input was skipped.
     Skipped(&'a Skipped),
     /// A frame's EXIF could not be (fully) read; its pixels are still used.
-    ExifProblem { path: &'a Path, problem: &'a str },
+    /// `camera` is the body the readable part names, if it names one.
+    ExifProblem {
+        path: &'a Path,
+        problem: &'a str,
+        camera: Option<String>,
+    },
+    /// Every frame is decoded; defects are being detected and ranked.
+    Detecting,
 }
 
 /// The result of a run: the merged statistics, the frames counted in them
@@ -115,6 +138,18 @@ pub fn find_more(
     base: Option<Base>,
     on: &(dyn Fn(Event) + Sync),
 ) -> Result<Outcome, Error> {
+    find_selected(paths, opts, &Selection::default(), base, on)
+}
+
+/// Runs `hotpix find` on the frames of `paths` that `selection` keeps,
+/// adding to `base` when given.
+pub fn find_selected(
+    paths: &[PathBuf],
+    opts: &FindOptions,
+    selection: &Selection,
+    base: Option<Base>,
+    on: &(dyn Fn(Event) + Sync),
+) -> Result<Outcome, Error> {
     let started = Instant::now();
     let jobs = opts.jobs.max(1);
     let pool = rayon::ThreadPoolBuilder::new()
@@ -139,10 +174,28 @@ pub fn find_more(
             }
         }
     }
+    let base_frames = base.as_ref().map_or(&[][..], |b| &b.frames[..]);
+    let candidates = select(candidates, base_frames, selection, &mut skipped, on)?;
+    if base.is_some() && !opts.mixed_cameras {
+        // Photos of another body are refused whatever their size: skipped
+        // as "another size", they would enter the state's list for good.
+        check_one_body(
+            base_frames
+                .iter()
+                .map(|f| (f.path.as_path(), &f.meta))
+                .chain(candidates.iter().map(|c| (c.path.as_path(), &c.meta))),
+            FIND_MIXED_HINT,
+        )?;
+    }
 
     let base_size = base.as_ref().map(|b| (b.stats.width(), b.stats.height()));
-    let base_frames = base.as_ref().map_or(&[][..], |b| &b.frames[..]);
-    let Some((width, height)) = base_size.or_else(|| majority_size(&candidates)) else {
+    let mut size_tie = None;
+    let Some((width, height)) = base_size.or_else(|| {
+        majority_size(&candidates).map(|(size, tie)| {
+            size_tie = tie;
+            size
+        })
+    }) else {
         return Err(Error::TooFewFrames {
             usable: 0,
             total: paths.len(),
@@ -169,6 +222,7 @@ pub fn find_more(
             on(Event::ExifProblem {
                 path: &c.path,
                 problem,
+                camera: c.exif_camera.clone(),
             });
         }
     }
@@ -182,9 +236,23 @@ pub fn find_more(
         check_one_body(
             base_frames
                 .iter()
+                .map(|f| (f.path.as_path(), &f.meta))
+                .chain(series.iter().map(|c| (c.path.as_path(), &c.meta))),
+            FIND_MIXED_HINT,
+        )?;
+    }
+    if selection.need_make_and_model {
+        let bodies = count_bodies(
+            base_frames
+                .iter()
                 .map(|f| &f.meta)
                 .chain(series.iter().map(|c| &c.meta)),
-        )?;
+        );
+        let named = the_body(&bodies)
+            .is_some_and(|b| !b.make.trim().is_empty() && !b.model.trim().is_empty());
+        if !named {
+            return Err(Error::NoCameraName);
+        }
     }
 
     on(Event::DecodeStarted {
@@ -198,6 +266,7 @@ pub fn find_more(
     let (partials, used, decode_skips) =
         accumulate(&pool, &series, width, height, workers, known, on)?;
     skipped.extend(decode_skips);
+    on(Event::Detecting);
 
     let (mut stats, mut frames, mut skipped_inputs) = match base {
         Some(b) => (Some(b.stats), b.frames, b.skipped),
@@ -228,7 +297,7 @@ pub fn find_more(
         path: s.path.display().to_string(),
         reason: s.reason.to_string(),
     }));
-    let report = pool.install(|| {
+    let mut report = pool.install(|| {
         make_report(
             &stats,
             &frames,
@@ -239,11 +308,63 @@ pub fn find_more(
             started,
         )
     });
+    report.summary.warnings.extend(size_tie);
     Ok(Outcome {
         stats,
         report,
         frames,
     })
+}
+
+/// The candidates `selection` keeps, the others skipped (and announced):
+/// frames without a camera in their EXIF are first given the one named by
+/// hand, then only the asked-for body's frames are kept.
+fn select(
+    mut candidates: Vec<Candidate>,
+    base_frames: &[CountedFrame],
+    selection: &Selection,
+    skipped: &mut Vec<Skipped>,
+    on: &(dyn Fn(Event) + Sync),
+) -> Result<Vec<Candidate>, Error> {
+    if let Some((make, model)) = &selection.unnamed_camera {
+        for c in &mut candidates {
+            if c.meta.make.is_none() && c.meta.model.is_none() {
+                c.meta.make = Some(make.clone());
+                c.meta.model = Some(model.clone());
+            }
+        }
+    }
+    let Some(asked) = &selection.camera else {
+        return Ok(candidates);
+    };
+    let is_asked = |meta: &FrameMeta| meta.body().is_some_and(|b| b.is_named(asked));
+    let (chosen, others): (Vec<_>, Vec<_>) =
+        candidates.into_iter().partition(|c| is_asked(&c.meta));
+    if chosen.is_empty() && !base_frames.iter().any(|f| is_asked(&f.meta)) {
+        let bodies = count_bodies(others.iter().map(|c| &c.meta));
+        let found = bodies
+            .iter()
+            .map(|(body, &n)| format!("{} ({})", body_name(body.as_ref()), plural(n, "frame")))
+            .collect::<Vec<_>>()
+            .join(", ");
+        return Err(Error::NoSuchCamera {
+            asked: asked.clone(),
+            found: if found.is_empty() {
+                "none".to_string()
+            } else {
+                found
+            },
+        });
+    }
+    for c in others {
+        let s = Skipped {
+            path: c.path,
+            reason: SkipReason::OtherCamera(c.meta.body().map(|b| b.to_string())),
+        };
+        on(Event::Skipped(&s));
+        skipped.push(s);
+    }
+    Ok(chosen)
 }
 
 /// The report on `stats`, which counts exactly `frames`; the summary lists
