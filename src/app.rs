@@ -69,7 +69,10 @@ struct Written {
 
 impl Written {
     fn file(&mut self, path: &Path) {
-        self.lines.push(format!("'{}'", path.display()));
+        // A device (`-o /dev/null`) is not a file anyone looks for.
+        if std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+            self.lines.push(format!("'{}'", path.display()));
+        }
     }
 
     fn note(&mut self, text: String) {

@@ -15,6 +15,7 @@ use std::path::Path;
 use zune_core::bytestream::ZCursor;
 use zune_core::colorspace::ColorSpace;
 use zune_core::options::DecoderOptions;
+use zune_jpeg::errors::DecodeErrors;
 
 use crate::error::{SkipReason, Unsupported};
 
@@ -296,58 +297,149 @@ impl FrameDecoder {
 
     /// Decodes the bytes the last [`FrameDecoder::read`] read.
     pub fn decode_read(&mut self) -> Result<&[u8], SkipReason> {
-        let options = DecoderOptions::default()
-            .set_strict_mode(true)
-            .set_max_width(self.width as usize)
-            .set_max_height(self.height as usize)
-            .jpeg_set_out_colorspace(ColorSpace::RGB);
-        // The headers are read leniently: zune-jpeg's strict mode refuses
-        // junk bytes between header segments, which libjpeg (and the probe)
-        // pass over; the image data is then decoded strictly.
-        let mut decoder = zune_jpeg::JpegDecoder::new_with_options(
-            ZCursor::new(&self.file_bytes[..]),
-            options.set_strict_mode(false),
-        );
-        decoder.decode_headers().map_err(decode_error)?;
-        decoder.set_options(options);
-        let (w, h) = decoder.dimensions().expect("headers decoded");
-        if (w as u32, h as u32) != (self.width, self.height) {
-            return Err(SkipReason::OtherSize {
-                width: w as u32,
-                height: h as u32,
-                series_width: self.width,
-                series_height: self.height,
-            });
+        let (width, height) = (self.width, self.height);
+        match decode_into(&self.file_bytes, width, height, &mut self.pixels) {
+            Err(Failure::ShortAdobeSegment) => {
+                // libjpeg passes over an APP14 "Adobe" segment too short to
+                // hold its colour transform; zune-jpeg refuses the file. A
+                // copy with that segment renamed APP15 (which nobody reads)
+                // decodes as libjpeg decodes the original.
+                let renamed = without_short_adobe_segments(&self.file_bytes);
+                decode_into(&renamed, width, height, &mut self.pixels)
+                    .map_err(Failure::into_reason)?;
+            }
+            other => other.map_err(Failure::into_reason)?,
         }
-        decoder
-            .decode_into(&mut self.pixels)
-            .map_err(decode_error)?;
         Ok(&self.pixels)
     }
 }
 
+/// Why [`decode_into`] failed.
+enum Failure {
+    /// An APP14 "Adobe" segment shorter than its colour transform.
+    ShortAdobeSegment,
+    Reason(SkipReason),
+}
+
+impl Failure {
+    fn into_reason(self) -> SkipReason {
+        match self {
+            Failure::ShortAdobeSegment => {
+                SkipReason::BadHeader("an Adobe (APP14) segment is too short".into())
+            }
+            Failure::Reason(r) => r,
+        }
+    }
+}
+
+/// Decodes `bytes`, a frame of `width` x `height`, into `pixels` (RGB).
+fn decode_into(bytes: &[u8], width: u32, height: u32, pixels: &mut [u8]) -> Result<(), Failure> {
+    let options = DecoderOptions::default()
+        .set_strict_mode(true)
+        .set_max_width(width as usize)
+        .set_max_height(height as usize)
+        .jpeg_set_out_colorspace(ColorSpace::RGB);
+    // The headers are read leniently: zune-jpeg's strict mode refuses junk
+    // bytes between header segments, which libjpeg (and the probe) pass
+    // over; the image data is then decoded strictly.
+    let mut decoder = zune_jpeg::JpegDecoder::new_with_options(
+        ZCursor::new(bytes),
+        options.set_strict_mode(false),
+    );
+    if let Err(e) = decoder.decode_headers() {
+        if matches!(e, DecodeErrors::FormatStatic(s) if s.contains("length for App14")) {
+            return Err(Failure::ShortAdobeSegment);
+        }
+        return Err(Failure::Reason(decode_error(e, Stage::Headers)));
+    }
+    decoder.set_options(options);
+    let (w, h) = decoder.dimensions().expect("headers decoded");
+    if (w as u32, h as u32) != (width, height) {
+        return Err(Failure::Reason(SkipReason::OtherSize {
+            width: w as u32,
+            height: h as u32,
+            series_width: width,
+            series_height: height,
+        }));
+    }
+    decoder
+        .decode_into(pixels)
+        .map_err(|e| Failure::Reason(decode_error(e, Stage::Data)))
+}
+
+/// A copy of a JPEG's bytes in which every APP14 segment that starts with
+/// "Adobe" but is too short for its colour transform (under 12 bytes after
+/// the length) is an APP15 segment instead. Only the header, up to the
+/// first scan, is walked.
+fn without_short_adobe_segments(bytes: &[u8]) -> Vec<u8> {
+    let mut copy = bytes.to_vec();
+    let mut r = std::io::Cursor::new(bytes);
+    r.set_position(2);
+    while let Ok(marker) = next_marker(&mut r) {
+        if matches!(marker, 0x01 | 0xD0..=0xD7) {
+            continue;
+        }
+        let at = r.position() as usize;
+        let Some(len) = bytes.get(at..at + 2) else {
+            break;
+        };
+        let len = usize::from(u16::from_be_bytes([len[0], len[1]]));
+        if marker == 0xDA || marker == 0xD9 || len < 2 {
+            break;
+        }
+        let payload = bytes
+            .get(at + 2..(at + len).min(bytes.len()))
+            .unwrap_or(&[]);
+        if marker == 0xEE && payload.starts_with(b"Adobe") && len - 2 < ADOBE_APP14_LEN {
+            copy[at - 1] = 0xEF;
+        }
+        r.set_position((at + len) as u64);
+    }
+    copy
+}
+
+/// Where decoding failed: in the headers or in the image data.
+#[derive(Clone, Copy)]
+enum Stage {
+    Headers,
+    Data,
+}
+
 /// The decoder's error in words a person reads: zune-jpeg's own text quotes
 /// some messages and not others, and names its internals.
-fn decode_error(e: zune_jpeg::errors::DecodeErrors) -> SkipReason {
-    use zune_jpeg::errors::{DecodeErrors as E, UnsupportedSchemes as U};
-    let text = |s: &str| {
-        s.trim()
+fn decode_error(e: DecodeErrors, stage: Stage) -> SkipReason {
+    use zune_jpeg::errors::UnsupportedSchemes as U;
+    use DecodeErrors as E;
+    // "Bad Huffman Code 0xEE89, corrupt JPEG" -> "bad Huffman Code 0xEE89".
+    let detail = |s: &str| {
+        let s = s
+            .trim()
             .trim_start_matches("[strict-mode]:")
             .trim()
-            .to_string()
+            .trim_end_matches(", corrupt JPEG")
+            .trim_end_matches('.');
+        let mut chars = s.chars();
+        match chars.next() {
+            Some(first) if !s.starts_with("JPEG") => first.to_lowercase().chain(chars).collect(),
+            _ => s.to_string(),
+        }
+    };
+    let in_stage = |s: &str| match stage {
+        Stage::Headers => format!("damaged or unusual header ({})", detail(s)),
+        Stage::Data => format!("damaged image data ({})", detail(s)),
     };
     SkipReason::Decode(match e {
         E::Unsupported(U::LosslessHuffman | U::LosslessArithmetic) => {
             return SkipReason::Unsupported(Unsupported::Lossless)
         }
         E::Unsupported(_) => return SkipReason::Unsupported(Unsupported::Arithmetic),
-        E::Format(s) => text(&s),
-        E::FormatStatic(s) => text(s),
-        E::HuffmanDecode(s) => format!("damaged image data (Huffman code: {})", text(&s)),
-        E::MCUError(s) => format!("damaged image data ({})", text(&s)),
-        E::DqtError(s) => format!("bad quantisation table ({})", text(&s)),
-        E::SosError(s) => format!("bad scan header ({})", text(&s)),
-        E::SofError(s) => format!("bad frame header ({})", text(&s)),
+        E::Format(s) => in_stage(&s),
+        E::FormatStatic(s) => in_stage(s),
+        E::HuffmanDecode(s) => format!("damaged Huffman table or data ({})", detail(&s)),
+        E::MCUError(s) => format!("damaged image data ({})", detail(&s)),
+        E::DqtError(s) => format!("damaged quantisation table ({})", detail(&s)),
+        E::SosError(s) => format!("damaged scan header ({})", detail(&s)),
+        E::SofError(s) => format!("damaged frame header ({})", detail(&s)),
         E::ZeroError => "the frame has no width or height".to_string(),
         E::IllegalMagicBytes(_) => "not a JPEG stream".to_string(),
         E::ExhaustedData | E::IoErrors(_) => "the image data ends early (truncated?)".to_string(),
@@ -410,5 +502,97 @@ mod tests {
             read_header(&mut Cursor::new(scan_first)),
             Err(SkipReason::BadHeader(_))
         ));
+    }
+
+    fn frame(marker: u8, precision: u8, components: u8) -> Vec<u8> {
+        let mut sof = vec![precision, 0, 16, 0, 16, components];
+        for c in 0..components {
+            sof.extend([c + 1, 0x11, 0]);
+        }
+        segment(marker, &sof)
+    }
+
+    /// Regression guard (issue 12): junk between segments (a segment whose
+    /// length an editor got wrong) made the probe refuse files libjpeg reads.
+    #[test]
+    fn junk_between_segments_is_passed_over_as_libjpeg_does() {
+        let mut jpeg = vec![0xFF, 0xD8];
+        jpeg.extend(segment(0xFE, b"comment"));
+        jpeg.extend(b"hello\x00\x01"); // junk, a stuffed-looking FF 00 among it
+        jpeg.extend([0xFF, 0x00, 0x42]);
+        jpeg.extend([0xFF, 0xFF, 0xFF]); // fill bytes
+        jpeg.extend(frame(0xC0, 8, 3));
+        let h = read_header(&mut Cursor::new(jpeg)).unwrap();
+        assert_eq!((h.width, h.height, h.components), (16, 16, 3));
+    }
+
+    /// Regression guard (issue 12): encodings the decoder does not read were
+    /// named in its own internal words, or as damage.
+    #[test]
+    fn unsupported_encodings_are_named_plainly() {
+        let reason = |marker, precision, components, adobe: Option<u8>| {
+            let mut jpeg = vec![0xFF, 0xD8];
+            if let Some(t) = adobe {
+                jpeg.extend(segment(
+                    0xEE,
+                    &[b'A', b'd', b'o', b'b', b'e', 0, 100, 0, 0, 0, 0, t],
+                ));
+            }
+            jpeg.extend(frame(marker, precision, components));
+            let h = read_header(&mut Cursor::new(jpeg)).unwrap();
+            check_header(&h, DEFAULT_MAX_MEGAPIXELS).map_err(|e| e.to_string())
+        };
+        assert_eq!(reason(0xC0, 8, 3, None), Ok(()));
+        assert_eq!(reason(0xC2, 8, 3, None), Ok(()));
+        assert_eq!(reason(0xC1, 8, 3, Some(1)), Ok(()));
+        let refused = |r: Result<(), String>| r.unwrap_err();
+        assert_eq!(
+            refused(reason(0xC1, 12, 3, None)),
+            "12-bit JPEG is not supported (only 8-bit)"
+        );
+        assert_eq!(
+            refused(reason(0xC9, 8, 3, None)),
+            "arithmetic-coded JPEG is not supported"
+        );
+        assert_eq!(
+            refused(reason(0xCA, 8, 3, None)),
+            "arithmetic-coded JPEG is not supported"
+        );
+        assert_eq!(
+            refused(reason(0xC3, 16, 1, None)),
+            "lossless JPEG is not supported"
+        );
+        assert_eq!(
+            refused(reason(0xC5, 8, 3, None)),
+            "hierarchical JPEG is not supported"
+        );
+        assert_eq!(
+            refused(reason(0xC0, 8, 4, None)),
+            "CMYK JPEG is not supported (4 components)"
+        );
+        assert_eq!(
+            refused(reason(0xC0, 8, 4, Some(2))),
+            "CMYK (YCCK) JPEG is not supported (4 components)"
+        );
+        assert_eq!(
+            refused(reason(0xC0, 8, 1, None)),
+            "greyscale (1-component) JPEG is not supported yet"
+        );
+        assert!(refused(reason(0xC0, 9, 3, None)).contains("JPEG header is damaged"));
+    }
+
+    /// An "Adobe" APP14 segment too short for its colour transform is
+    /// renamed APP15 for the decoder (libjpeg ignores it; zune-jpeg refuses).
+    #[test]
+    fn short_adobe_segments_become_app15() {
+        let mut jpeg = vec![0xFF, 0xD8];
+        jpeg.extend(segment(0xEE, b"Adobe\x00\x64\x40\x00\x00\x00"));
+        let full = segment(0xEE, &[b'A', b'd', b'o', b'b', b'e', 0, 100, 0, 0, 0, 0, 1]);
+        jpeg.extend(&full);
+        jpeg.extend(frame(0xC0, 8, 3));
+        let renamed = without_short_adobe_segments(&jpeg);
+        assert_eq!(renamed[3], 0xEF, "the short one");
+        assert_eq!(renamed[2 + 4 + 11 + 1], 0xEE, "the full one stays");
+        assert_eq!(renamed.len(), jpeg.len());
     }
 }
