@@ -716,6 +716,30 @@ mod tests {
         Cli::command().debug_assert();
     }
 
+    /// Every flag of every command is in the README (its doc comment is its
+    /// --help; the README is where people look first).
+    #[test]
+    fn readme_names_every_flag() {
+        let readme = include_str!("../README.md");
+        let cli = Cli::command();
+        let mut missing = Vec::new();
+        for command in cli.get_subcommands() {
+            for arg in command.get_arguments() {
+                if let Some(long) = arg.get_long().filter(|l| *l != "help") {
+                    if !readme.contains(&format!("--{long}")) {
+                        missing.push(format!("{} --{long}", command.get_name()));
+                    }
+                }
+            }
+            assert!(
+                readme.contains(&format!("hotpix {}", command.get_name())),
+                "README lacks `hotpix {}`",
+                command.get_name()
+            );
+        }
+        assert!(missing.is_empty(), "README lacks {missing:?}");
+    }
+
     #[test]
     fn jobs_must_be_positive() {
         assert!(Cli::try_parse_from(["hotpix", "find", "-j", "0", "a.jpg"]).is_err());
