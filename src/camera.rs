@@ -47,8 +47,8 @@ impl std::fmt::Display for Body {
 impl Body {
     /// True when `query` names this body: as hotpix prints it (with or
     /// without the `#serial`), as make and model, or as its model alone
-    /// (with or without the make's first word, "NIKON D80" or "D80"); case
-    /// and runs of spaces do not matter.
+    /// (with or without the make's first word, "NIKON D80" or "D80", and
+    /// its serial); case and runs of spaces do not matter.
     pub fn is_named(&self, query: &str) -> bool {
         let norm = |s: &str| {
             s.split_whitespace()
@@ -70,11 +70,16 @@ impl Body {
             .strip_prefix(first_word)
             .unwrap_or(&self.model)
             .to_string();
+        let serialled = |name: &str| match &self.serial {
+            Some(serial) => format!("{name} #{serial}"),
+            None => name.to_string(),
+        };
         [
             self.to_string(),
             unserialled.to_string(),
             format!("{} {}", self.make, self.model),
             self.model.clone(),
+            serialled(&bare_model),
             bare_model,
         ]
         .iter()
@@ -222,6 +227,7 @@ mod tests {
             "nikon  d80",
             "NIKON CORPORATION NIKON D80",
             "d80",
+            "D80 #3001234",
         ] {
             assert!(b.is_named(name), "{name}");
         }

@@ -595,4 +595,42 @@ mod tests {
         assert_eq!(renamed[2 + 4 + 11 + 1], 0xEE, "the full one stays");
         assert_eq!(renamed.len(), jpeg.len());
     }
+
+    /// Regression guard (issue 12): zune-jpeg's messages came quoted or not
+    /// by their kind ("cannot decode: \"Bad Huffman Code ...\""), and with
+    /// its internal words.
+    #[test]
+    fn decoder_errors_read_alike_without_quotes() {
+        let texts = [
+            decode_error(
+                DecodeErrors::Format("Bad Huffman Code 0xEE89, corrupt JPEG".into()),
+                Stage::Data,
+            ),
+            decode_error(
+                DecodeErrors::FormatStatic("[strict-mode]: Extra bytes between headers"),
+                Stage::Headers,
+            ),
+            decode_error(
+                DecodeErrors::HuffmanDecode("Bad Huffman Table".into()),
+                Stage::Data,
+            ),
+            decode_error(DecodeErrors::ExhaustedData, Stage::Data),
+        ]
+        .map(|r| r.to_string());
+        assert_eq!(
+            texts[0],
+            "cannot decode: damaged image data (bad Huffman Code 0xEE89)"
+        );
+        assert_eq!(
+            texts[1],
+            "cannot decode: damaged or unusual header (extra bytes between headers)"
+        );
+        assert_eq!(
+            texts[3],
+            "cannot decode: the image data ends early (truncated?)"
+        );
+        for t in &texts {
+            assert!(!t.contains('"') && !t.contains("strict-mode"), "{t}");
+        }
+    }
 }

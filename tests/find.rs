@@ -969,3 +969,76 @@ fn has_long_rate(text: &str) -> bool {
             || (words.get(i + 1).is_some_and(|u| u.starts_with("frames/s")) && long(w))
     })
 }
+
+/// `--camera BODY` analyses one body out of a mixed folder (of one frame
+/// size, so that the size does not decide), and the mixed-bodies error
+/// lists a few files of each body, not only counts.
+#[test]
+fn camera_picks_one_body_out_of_a_mixed_folder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let mut canon = SeriesSpec::new(64, 48, 5, 21);
+    canon.camera = synth::Camera {
+        make: "Canon".into(),
+        model: "Canon EOS 40D".into(),
+        serial: None,
+    };
+    synth::write_series(&canon, &d.join("canon")).unwrap();
+    let mut nikon = SeriesSpec::new(64, 48, 3, 22);
+    nikon.camera = synth::Camera::nikon_d80();
+    synth::write_series(&nikon, &d.join("nikon")).unwrap();
+    let r = run_in(d, &["find", "canon", "nikon"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains(
+            "  Canon EOS 40D: 5 frames (canon/DSC_0001.JPG, canon/DSC_0002.JPG, \
+             canon/DSC_0003.JPG, and 2 more)"
+        ),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("NIKON D80 #3001234: 3 frames (nikon/DSC_0001.JPG, nikon/DSC_0002.JPG, nikon/DSC_0003.JPG)"),
+        "{}",
+        r.stderr
+    );
+    for (body, frames) in [
+        ("EOS 40D", 5),
+        ("canon eos 40d", 5),
+        ("NIKON D80", 3),
+        ("D80 #3001234", 3),
+        ("Canon EOS 5D", 0),
+    ] {
+        let r = run_in(
+            d,
+            &[
+                "find", "--camera", body, "--format", "json", "canon", "nikon",
+            ],
+        );
+        if frames == 0 {
+            assert_eq!(r.code, 2, "{}", r.stderr);
+            assert!(
+                r.stderr.contains("no frame was taken by 'Canon EOS 5D'"),
+                "{}",
+                r.stderr
+            );
+            assert!(
+                r.stderr.contains("Canon EOS 40D (5 frames)"),
+                "{}",
+                r.stderr
+            );
+            continue;
+        }
+        assert_eq!(r.code, 0, "{body}: {}", r.stderr);
+        let summary = &r.json()["summary"];
+        assert_eq!(summary["frames_used"], frames, "{body}");
+        assert_eq!(summary["frames_skipped"], 8 - frames, "{body}");
+        assert!(
+            summary["skipped"][0]["reason"]
+                .as_str()
+                .unwrap()
+                .contains("not the camera asked for (--camera)"),
+            "{summary}"
+        );
+    }
+}
