@@ -87,12 +87,14 @@ pub fn check_related(
     };
     if let (Some((ow, oh)), Some((nw, nh))) = (old.frame, new.frame) {
         if (ow, oh) != (nw, nh) {
-            return unrelated(format!("its frames are {ow}x{oh}, the other's {nw}x{nh}"));
+            return unrelated(format!(
+                "the frames are {ow}x{oh} in the first and {nw}x{nh} in the second"
+            ));
         }
     }
     if let (Some(a), Some(b)) = (&old.camera, &new.camera) {
         if a != b {
-            return unrelated(format!("one is of {a}, the other of {b}"));
+            return unrelated(format!("the first is of {a}, the second of {b}"));
         }
     }
     Ok(())

@@ -455,9 +455,13 @@ fn diff_refuses_states_of_another_size_or_camera() {
         (
             "d80.npz",
             "small.npz",
-            "its frames are 320x240, the other's 64x48",
+            "the frames are 320x240 in the first and 64x48 in the second",
         ),
-        ("d80.npz", "canon.npz", "Canon EOS 40D"),
+        (
+            "d80.npz",
+            "canon.npz",
+            "the first is of NIKON D80 #3001234, the second of Canon EOS 40D",
+        ),
         ("canon.json", "d80.npz", "Canon EOS 40D"),
     ] {
         let run = hotpix(d, &["diff", old, new], &[]);
