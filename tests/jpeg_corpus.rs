@@ -572,6 +572,8 @@ fn whole_folders_name_every_file_they_do_not_use() {
             .collect();
         let mut args = vec![
             "find",
+            "-j",
+            "2",
             "--mixed-cameras",
             "-o",
             "/dev/null",
