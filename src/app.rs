@@ -1,17 +1,21 @@
 //! Runs a validated command: calls the library, shows progress and messages on
-//! stderr, writes the report, and chooses the exit code.
+//! stderr (through [`crate::ui`], which never fails on a closed stderr),
+//! writes the report, and chooses the exit code.
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::Write;
 use std::path::Path;
 
+use clap::CommandFactory;
+
 use crate::cli::{
-    Cli, Command, Config, Destination, DiffArgs, DiffFormatArg, Extras, MergeArgs, ReportConfig,
-    Verbosity,
+    Cli, Command, CompletionsArgs, Config, Destination, DiffConfig, DiffFormatArg, Extras, ManArgs,
+    MergeArgs, ReportConfig, Verbosity,
 };
+use crate::ui::{self, Progress};
 use hotpix::detect::Context;
 use hotpix::error::mebibytes;
 use hotpix::export::{self, dcraw, rawtherapee};
+use hotpix::plural::plural;
 use hotpix::state::{State, StateError};
 use hotpix::visual::{self, crops, map};
 use hotpix::{output, report, Event, Report, Stats};
@@ -25,7 +29,7 @@ pub enum Exit {
     /// given; or `diff` found a new defect.
     DefectsFound = 1,
     /// A usage error, or no usable result (nothing matched, fewer than 2
-    /// usable frames, frames from several cameras).
+    /// usable frames, frames from several cameras, states of two cameras).
     Usage = 2,
     /// The work failed: the report could not be written, memory ran out.
     Failure = 3,
@@ -53,7 +57,35 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Find(args) => find(args.into_config()?),
         Command::Report(args) => report_state(args.into_config()?),
         Command::Merge(args) => merge(args.validate()?),
-        Command::Diff(args) => diff(args),
+        Command::Diff(args) => diff(args.into_config()?),
+        Command::Completions(args) => completions(args),
+        Command::Man(args) => man(args),
+    }
+}
+
+/// The files a command wrote, for its closing line.
+#[derive(Default)]
+struct Written {
+    lines: Vec<String>,
+}
+
+impl Written {
+    fn file(&mut self, path: &Path) {
+        // A device (`-o /dev/null`) is not a file anyone looks for.
+        if std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+            self.lines.push(format!("'{}'", path.display()));
+        }
+    }
+
+    fn note(&mut self, text: String) {
+        self.lines.push(text);
+    }
+
+    /// "hotpix: wrote 'a', 'b'", or nothing when nothing was written.
+    fn say(&self, progress: &Progress) {
+        if !self.lines.is_empty() {
+            progress.say(&format!("hotpix: wrote {}", self.lines.join(", ")));
+        }
     }
 }
 
@@ -62,42 +94,59 @@ fn find(config: Config) -> anyhow::Result<Exit> {
         Some(path) => Some(resumable(path)?.into_base()),
         None => None,
     };
-    let ui = Ui::new(&config);
-    let outcome =
-        hotpix::engine::find_more(&config.paths, &config.options, base, &|e| ui.event(e))?;
-    ui.finish();
+    let progress = Progress::new(config.progress);
+    let events = Events {
+        verbosity: config.verbosity,
+        progress: &progress,
+    };
+    let outcome = hotpix::engine::find_selected(
+        &config.paths,
+        &config.options,
+        &config.selection,
+        base,
+        &|e| events.event(e),
+    )?;
+    let mut written = Written::default();
     // A reader that left stdout early (`| head`) is no reason to skip the
     // pictures, lists and state the user also asked for.
-    emit(&config.destination, |w| {
+    emit(&config.destination, &mut written, |w| {
         report::write(&outcome.report, config.format, w)
     })?;
     write_extras(
         &config.extras,
         config.options.jobs,
         config.verbosity,
-        &outcome.stats,
-        &hotpix::engine::context(&outcome.frames),
-        &outcome.report,
+        &progress,
+        &Analysis {
+            stats: &outcome.stats,
+            ctx: &hotpix::engine::context(&outcome.frames),
+            report: &outcome.report,
+        },
+        &mut written,
     )?;
     let report = outcome.report.clone();
     if let Some(path) = &config.save {
+        progress.phase("saving the state");
         State::from_outcome(outcome).save(path)?;
+        written.file(path);
     }
+    progress.finish();
     if config.verbosity != Verbosity::Quiet {
         let s = &report.summary;
         for w in &s.warnings {
-            eprintln!("hotpix: warning: {w}");
+            ui::say(&format!("hotpix: warning: {w}"));
         }
-        eprintln!(
-            "hotpix: {} defects; {} frames used, {} skipped, {}x{}, {} workers, {:.2} s",
-            report.defects.len(),
-            s.frames_used,
+        ui::say(&format!(
+            "hotpix: {}; {} used, {} skipped, {}x{}, {}, {:.2} s",
+            plural(report.defects.len() as u64, "defect"),
+            plural(s.frames_used, "frame"),
             s.frames_skipped,
             s.width,
             s.height,
-            s.workers,
+            plural(s.workers as u64, "worker"),
             s.elapsed_s
-        );
+        ));
+        written.say(&progress);
     }
     if config.fail_on_defects && !report.defects.is_empty() {
         return Ok(Exit::DefectsFound);
@@ -115,15 +164,27 @@ fn write_file(
     })
 }
 
+/// What the pictures and lists are drawn from.
+struct Analysis<'a> {
+    stats: &'a Stats,
+    ctx: &'a Context,
+    report: &'a Report,
+}
+
 /// The pictures and bad-pixel lists, after the report; for `find` and `report`.
 fn write_extras(
     extras: &Extras,
     jobs: usize,
     verbosity: Verbosity,
-    stats: &Stats,
-    ctx: &Context,
-    report: &Report,
+    progress: &Progress,
+    analysis: &Analysis,
+    written: &mut Written,
 ) -> anyhow::Result<()> {
+    let Analysis {
+        stats,
+        ctx,
+        report,
+    } = *analysis;
     let Extras {
         map: map_path,
         crops: crops_path,
@@ -131,7 +192,13 @@ fn write_extras(
         dcraw: dcraw_path,
         rawtherapee: rawtherapee_dir,
         raw_offset,
+        camera_name: _,
     } = extras;
+    // Checked first: nothing is drawn for a list that cannot be named.
+    let rawtherapee_path = match rawtherapee_dir {
+        Some(dir) => Some(dir.join(rawtherapee::file_name(&report.summary)?)),
+        None => None,
+    };
     if map_path.is_some() || crops_path.is_some() {
         // Drawing computes scores again: on -j threads, like the run.
         let pool = rayon::ThreadPoolBuilder::new()
@@ -140,36 +207,84 @@ fn write_extras(
             // A failure of the machine, not of the command line: exit 3.
             .map_err(|e| std::io::Error::other(format!("cannot start drawing threads: {e}")))?;
         if let Some(path) = map_path {
+            progress.phase("drawing the map");
             let image = pool.install(|| map::render(stats, ctx, report));
             write_file(path, |w| visual::write_png(&image, w))?;
+            written.file(path);
         }
         if let Some(path) = crops_path {
+            progress.phase("drawing the close-ups");
             let image = pool.install(|| crops::render(stats, ctx, report, *max_crops));
             write_file(path, |w| visual::write_png(&image, w))?;
+            written.file(path);
         }
     }
-    if dcraw_path.is_none() && rawtherapee_dir.is_none() {
+    if dcraw_path.is_none() && rawtherapee_path.is_none() {
         return Ok(());
     }
     let positions = export::positions(report, *raw_offset);
     if verbosity != Verbosity::Quiet {
         for (number, x, y) in &positions.dropped {
-            eprintln!(
+            progress.say(&format!(
                 "hotpix: warning: defect {number} is at ({x},{y}) after the raw offset \
                  {},{}: left out of the bad-pixel lists",
                 raw_offset.dx, raw_offset.dy
-            );
+            ));
         }
     }
     if let Some(path) = dcraw_path {
         write_file(path, |w| dcraw::write(report, *raw_offset, &positions, w))?;
+        written.file(path);
     }
-    if let Some(dir) = rawtherapee_dir {
-        let path = dir.join(rawtherapee::file_name(&report.summary)?);
-        write_file(&path, |w| {
-            rawtherapee::write(report, *raw_offset, &positions, w)
-        })?;
+    if let Some(path) = rawtherapee_path {
+        write_rawtherapee(&path, report, *raw_offset, &positions, written)?;
     }
+    Ok(())
+}
+
+/// The RawTherapee list: a new file, or merged into the one already there
+/// (a list kept by hand keeps every line; only missing positions are added).
+fn write_rawtherapee(
+    path: &Path,
+    report: &Report,
+    offset: export::Offset,
+    positions: &export::Positions,
+    written: &mut Written,
+) -> anyhow::Result<()> {
+    let existing = match std::fs::read(path) {
+        Ok(bytes) => Some(bytes),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => {
+            return Err(std::io::Error::new(
+                e.kind(),
+                format!("cannot read the existing list '{}': {e}", path.display()),
+            )
+            .into())
+        }
+    };
+    let Some(existing) = existing else {
+        write_file(path, |w| rawtherapee::write(report, offset, positions, w))?;
+        written.file(path);
+        return Ok(());
+    };
+    let merged = rawtherapee::merge_into(&existing, report, offset, positions)?;
+    if merged.added == 0 {
+        written.note(format!(
+            "nothing to '{}' (it lists every defect already)",
+            path.display()
+        ));
+        return Ok(());
+    }
+    write_file(path, |w| w.write_all(&merged.bytes))?;
+    written.note(format!(
+        "'{}' ({} added to the existing list{})",
+        path.display(),
+        plural(merged.added as u64, "position"),
+        match merged.already {
+            0 => String::new(),
+            n => format!(", which had {n} already"),
+        }
+    ));
     Ok(())
 }
 
@@ -188,31 +303,29 @@ fn resumable(path: &std::path::Path) -> anyhow::Result<State> {
     Ok(state)
 }
 
-/// Writes output to its destination. Returns false when stdout's reader
-/// stopped early (`| head`), which is not a failure.
+/// Writes output to its destination. A reader of stdout that stopped early
+/// (`| head`) is not a failure.
 fn emit(
     destination: &Destination,
+    written: &mut Written,
     fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
-) -> anyhow::Result<bool> {
-    let written = match destination {
+) -> anyhow::Result<()> {
+    let result = match destination {
         Destination::Stdout => {
             let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::new(stdout.lock());
             fill(&mut out).and_then(|()| out.flush())
         }
-        Destination::File(path) => write_file(path, fill),
+        Destination::File(path) => write_file(path, fill).map(|()| written.file(path)),
     };
-    match written {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(false),
-        other => {
-            other?;
-            Ok(true)
-        }
+    match result {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
     }
 }
 
 fn report_state(config: ReportConfig) -> anyhow::Result<Exit> {
-    let state = State::load(&config.state)?;
+    let mut state = State::load(&config.state)?;
     if state.stats.frames < 2 {
         return Err(hotpix::Error::TooFewFrames {
             usable: state.stats.frames as usize,
@@ -220,8 +333,22 @@ fn report_state(config: ReportConfig) -> anyhow::Result<Exit> {
         }
         .into());
     }
+    if let Some((make, model)) = &config.extras.camera_name {
+        for f in &mut state.frames {
+            if f.meta.make.is_none() && f.meta.model.is_none() {
+                f.meta.make = Some(make.clone());
+                f.meta.model = Some(model.clone());
+            }
+        }
+    }
     let report = state.report(config.top, config.threshold);
-    emit(&config.destination, |w| {
+    if config.extras.rawtherapee.is_some() {
+        // Before the report is written: one exit code, one outcome.
+        rawtherapee::file_name(&report.summary)?;
+    }
+    let progress = Progress::new(config.progress);
+    let mut written = Written::default();
+    emit(&config.destination, &mut written, |w| {
         report::write(&report, config.format, w)
     })?;
     let verbosity = if config.quiet {
@@ -233,22 +360,28 @@ fn report_state(config: ReportConfig) -> anyhow::Result<Exit> {
         &config.extras,
         config.jobs,
         verbosity,
-        &state.stats,
-        &hotpix::engine::context(&state.frames),
-        &report,
+        &progress,
+        &Analysis {
+            stats: &state.stats,
+            ctx: &hotpix::engine::context(&state.frames),
+            report: &report,
+        },
+        &mut written,
     )?;
+    progress.finish();
     if !config.quiet {
         for w in &report.summary.warnings {
-            eprintln!("hotpix: warning: {w}");
+            ui::say(&format!("hotpix: warning: {w}"));
         }
-        eprintln!(
-            "hotpix: {} defects; {} frames in '{}', {}x{}",
-            report.defects.len(),
-            report.summary.frames_used,
+        ui::say(&format!(
+            "hotpix: {}; {} in '{}', {}x{}",
+            plural(report.defects.len() as u64, "defect"),
+            plural(report.summary.frames_used, "frame"),
             config.state.display(),
             report.summary.width,
             report.summary.height,
-        );
+        ));
+        written.say(&progress);
     }
     if config.fail_on_defects && !report.defects.is_empty() {
         return Ok(Exit::DefectsFound);
@@ -266,31 +399,38 @@ fn merge(args: MergeArgs) -> anyhow::Result<Exit> {
     merged.state.save(&args.output)?;
     if !args.quiet {
         for p in &merged.contained {
-            eprintln!(
+            ui::say(&format!(
                 "hotpix: '{}' left out: all its frames are in another state",
                 p.display()
-            );
+            ));
         }
-        eprintln!(
-            "hotpix: merged {} frames into '{}'",
-            merged.state.stats.frames,
+        ui::say(&format!(
+            "hotpix: merged {} into '{}'",
+            plural(merged.state.stats.frames, "frame"),
             args.output.display()
-        );
+        ));
     }
     Ok(Exit::Success)
 }
 
-fn diff(args: DiffArgs) -> anyhow::Result<Exit> {
-    let old = hotpix::diff::load(&args.old, args.threshold)?;
-    let new = hotpix::diff::load(&args.new, args.threshold)?;
-    let d = hotpix::diff::diff(&old, &new);
-    emit(&Destination::Stdout, |w| match args.format {
-        DiffFormatArg::Table => hotpix::diff::write_table(&d, w),
-        DiffFormatArg::Json => {
-            serde_json::to_writer_pretty(&mut *w, &d)?;
-            writeln!(w)
-        }
-    })?;
+fn diff(config: DiffConfig) -> anyhow::Result<Exit> {
+    let old = hotpix::diff::load(&config.old, config.threshold)?;
+    let new = hotpix::diff::load(&config.new, config.threshold)?;
+    hotpix::diff::check_related((&config.old, &old), (&config.new, &new))?;
+    let d = hotpix::diff::diff(&old.spots, &new.spots);
+    let mut written = Written::default();
+    if !(config.quiet && config.destination == Destination::Stdout) {
+        emit(&config.destination, &mut written, |w| match config.format {
+            DiffFormatArg::Table => hotpix::diff::write_table(&d, w),
+            DiffFormatArg::Json => {
+                serde_json::to_writer_pretty(&mut *w, &d)?;
+                writeln!(w)
+            }
+        })?;
+    }
+    if !config.quiet {
+        written.say(&Progress::new(false));
+    }
     // The exit code answers "did a defect appear?" even when stdout's reader left early.
     Ok(if d.new.is_empty() {
         Exit::Success
@@ -299,46 +439,58 @@ fn diff(args: DiffArgs) -> anyhow::Result<Exit> {
     })
 }
 
-/// Progress bar and messages on stderr.
-struct Ui {
-    verbosity: Verbosity,
-    bar: Option<ProgressBar>,
+fn completions(args: CompletionsArgs) -> anyhow::Result<Exit> {
+    let mut script = Vec::new();
+    clap_complete::generate(args.shell, &mut Cli::command(), "hotpix", &mut script);
+    emit(&Destination::Stdout, &mut Written::default(), |w| {
+        w.write_all(&script)
+    })?;
+    Ok(Exit::Success)
 }
 
-impl Ui {
-    fn new(config: &Config) -> Self {
-        let bar = config.progress.then(|| {
-            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-            bar.set_style(
-                ProgressStyle::with_template(
-                    "{bar:30} {pos}/{len} frames  {per_sec:.0}  ETA {eta}",
-                )
-                .expect("template is valid"),
-            );
-            bar
-        });
-        Ui {
-            verbosity: config.verbosity,
-            bar,
-        }
+fn man(args: ManArgs) -> anyhow::Result<Exit> {
+    let mut cli = Cli::command().disable_help_subcommand(true);
+    cli.build();
+    let Some(dir) = args.dir else {
+        let mut page = Vec::new();
+        clap_mangen::Man::new(cli).render(&mut page)?;
+        emit(&Destination::Stdout, &mut Written::default(), |w| {
+            w.write_all(&page)
+        })?;
+        return Ok(Exit::Success);
+    };
+    if !dir.is_dir() {
+        anyhow::bail!("man --dir '{}' is not a directory", dir.display());
     }
+    let mut written = Written::default();
+    let commands = std::iter::once(cli.clone()).chain(cli.get_subcommands().cloned());
+    for command in commands {
+        let page = clap_mangen::Man::new(command);
+        let path = dir.join(page.get_filename());
+        let mut bytes = Vec::new();
+        page.render(&mut bytes)?;
+        write_file(&path, |w| w.write_all(&bytes))?;
+        written.file(&path);
+    }
+    written.say(&Progress::new(false));
+    Ok(Exit::Success)
+}
 
+/// What a run says while it works: skipped frames, EXIF problems (with
+/// `-v`), and the progress.
+struct Events<'a> {
+    verbosity: Verbosity,
+    progress: &'a Progress,
+}
+
+impl Events<'_> {
     fn event(&self, event: Event) {
         match event {
-            Event::DecodeStarted { frames } => {
-                if let Some(bar) = &self.bar {
-                    bar.set_length(frames as u64);
-                    bar.reset_eta();
-                }
-            }
-            Event::FrameDone => {
-                if let Some(bar) = &self.bar {
-                    bar.inc(1);
-                }
-            }
+            Event::DecodeStarted { frames } => self.progress.frames(frames),
+            Event::FrameDone => self.progress.frame_done(),
             Event::Skipped(s) => {
                 if self.verbosity != Verbosity::Quiet {
-                    self.say(&format!(
+                    self.progress.say(&format!(
                         "hotpix: skipped {}: {}",
                         s.path.display(),
                         s.reason
@@ -348,7 +500,7 @@ impl Ui {
             Event::Plan { workers, memory } => {
                 if self.verbosity == Verbosity::Verbose {
                     let b = memory.buffers;
-                    self.say(&format!(
+                    self.progress.say(&format!(
                         "hotpix: {workers} worker{}; {} for the accumulators and {} frame \
                          buffer{} of {} (batches of {}), within a budget of {}{}",
                         if workers == 1 { "" } else { "s" },
@@ -362,27 +514,26 @@ impl Ui {
                     ));
                 }
             }
-            Event::ExifProblem { path, problem } => {
+            Event::ExifProblem {
+                path,
+                problem,
+                camera,
+            } => {
                 if self.verbosity == Verbosity::Verbose {
-                    self.say(&format!(
-                        "hotpix: {}: EXIF not read ({problem}); its pixels are used",
-                        path.display()
-                    ));
+                    self.progress.say(&match camera {
+                        Some(camera) => format!(
+                            "hotpix: {}: EXIF partly read ({problem}); the camera is {camera}; \
+                             its pixels are used",
+                            path.display()
+                        ),
+                        None => format!(
+                            "hotpix: {}: EXIF not read ({problem}); its pixels are used",
+                            path.display()
+                        ),
+                    });
                 }
             }
-        }
-    }
-
-    fn say(&self, line: &str) {
-        match &self.bar {
-            Some(bar) => bar.suspend(|| eprintln!("{line}")),
-            None => eprintln!("{line}"),
-        }
-    }
-
-    fn finish(&self) {
-        if let Some(bar) = &self.bar {
-            bar.finish_and_clear();
+            Event::Detecting => self.progress.phase("detecting defects"),
         }
     }
 }

@@ -44,6 +44,49 @@ impl std::fmt::Display for Body {
     }
 }
 
+impl Body {
+    /// True when `query` names this body: as hotpix prints it (with or
+    /// without the `#serial`), as make and model, or as its model alone
+    /// (with or without the make's first word, "NIKON D80" or "D80", and
+    /// its serial); case and runs of spaces do not matter.
+    pub fn is_named(&self, query: &str) -> bool {
+        let norm = |s: &str| {
+            s.split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+                .to_lowercase()
+        };
+        let query = norm(query);
+        if query.is_empty() {
+            return false;
+        }
+        let unserialled = Body {
+            serial: None,
+            ..self.clone()
+        };
+        let first_word = self.make.split_whitespace().next().unwrap_or("");
+        let bare_model = self
+            .model
+            .strip_prefix(first_word)
+            .unwrap_or(&self.model)
+            .to_string();
+        let serialled = |name: &str| match &self.serial {
+            Some(serial) => format!("{name} #{serial}"),
+            None => name.to_string(),
+        };
+        [
+            self.to_string(),
+            unserialled.to_string(),
+            format!("{} {}", self.make, self.model),
+            self.model.clone(),
+            serialled(&bare_model),
+            bare_model,
+        ]
+        .iter()
+        .any(|name| norm(name) == query)
+    }
+}
+
 impl FrameMeta {
     /// The body, when at least a make or model is known.
     pub fn body(&self) -> Option<Body> {
@@ -170,6 +213,27 @@ mod tests {
             serial: None,
         };
         assert_eq!(c.to_string(), "Canon EOS 40D");
+    }
+
+    #[test]
+    fn a_body_is_named_as_printed_or_by_its_model() {
+        let b = Body {
+            make: "NIKON CORPORATION".into(),
+            model: "NIKON D80".into(),
+            serial: Some("3001234".into()),
+        };
+        for name in [
+            "NIKON D80 #3001234",
+            "nikon  d80",
+            "NIKON CORPORATION NIKON D80",
+            "d80",
+            "D80 #3001234",
+        ] {
+            assert!(b.is_named(name), "{name}");
+        }
+        assert!(!b.is_named("NIKON D8"));
+        assert!(!b.is_named("D800"));
+        assert!(!b.is_named(" "));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The command line: clap structs (a flag's doc comment is its --help), and
 //! their validation into a [`Config`] before any photo is decoded.
 
+use std::ffi::OsString;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
@@ -9,8 +10,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use hotpix::decode::DEFAULT_MAX_MEGAPIXELS;
 use hotpix::export::Offset;
+use hotpix::inputs::{self, ExpandOptions};
 use hotpix::visual::crops;
-use hotpix::{inputs, FindOptions, Format};
+use hotpix::{FindOptions, Format, Selection};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -20,7 +22,11 @@ use hotpix::{inputs, FindOptions, Format};
     after_help = "Exit codes: 0 report produced; 1 defects found with --fail-on-defects, or \
                   `diff` found a new defect; 2 usage error or no usable result (nothing matched, \
                   fewer than 2 usable frames, mixed cameras, a damaged or incompatible state \
-                  file); 3 the report or state file could not be written."
+                  file, states or reports of two cameras for `diff`); 3 the work failed: the \
+                  report, a picture, a list or a state file could not be written, memory for the \
+                  statistics could not be allocated, or drawing threads could not start. A closed \
+                  stdout or stderr (`| head`) does not change the exit code: the messages are \
+                  lost, not the files."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -37,15 +43,66 @@ pub enum Command {
     Merge(MergeArgs),
     /// Compare the defects of two states or JSON reports; exit 1 if a defect is new
     Diff(DiffArgs),
+    /// Print a completion script for SHELL, made from these definitions
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff), or write one page a command into a folder
+    Man(ManArgs),
 }
 
 #[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for
+    #[arg(value_enum, value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write hotpix.1 and one page a command (hotpix-find.1, ...) into DIR
+    /// instead of printing hotpix.1
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
+const FIND_EXAMPLES: &str = "Examples:
+  hotpix find '*.JPG'                          the photos of this folder (quoted: hotpix expands it)
+  hotpix find -r ~/photos/d80/                 a folder and all its subfolders
+  hotpix find -r --camera 'NIKON D80' ~/photos one body out of a mixed collection
+  find /photos -name '*.JPG' -print0 | hotpix find -0 -
+  hotpix find --format json -o report.json --save d80.npz DSC_*.JPG
+  hotpix find --map map.png --rawtherapee ~/darkframes DSC_*.JPG";
+
+#[derive(Debug, Args)]
+#[command(after_help = FIND_EXAMPLES)]
 pub struct FindArgs {
     /// Photos: files, directories (their .jpg/.jpeg files), glob patterns
     /// expanded by hotpix (quote them; the extension matches in any case), or
-    /// `-` to read one path a line from stdin
-    #[arg(required = true, value_name = "INPUT")]
-    pub inputs: Vec<String>,
+    /// `-` to read one path a line from stdin. Names need not be UTF-8
+    #[arg(required = true, value_name = "INPUT", value_parser = clap::value_parser!(OsString))]
+    pub inputs: Vec<OsString>,
+
+    /// Read the `-` list on stdin as NUL-separated paths (`find -print0`),
+    /// not one a line
+    #[arg(short = '0', long)]
+    pub null: bool,
+
+    /// Search directories through all their subfolders (symbolic links to
+    /// folders are not followed)
+    #[arg(short, long)]
+    pub recursive: bool,
+
+    /// Leave out photos matching GLOB (repeatable): a pattern without `/`
+    /// matches a file or folder name below the folders given, one with `/`
+    /// the path below such a folder or the whole path; a file named on the
+    /// command line is always used
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+
+    /// Analyse only the frames of this camera body, as the mixed-cameras
+    /// error lists it ("NIKON D80 #3001234") or by its model ("NIKON D80",
+    /// "D80"); frames of other bodies or without camera EXIF are skipped
+    #[arg(long, value_name = "BODY")]
+    pub camera: Option<String>,
 
     /// Worker threads decoding and accumulating [default: available cores]
     #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
@@ -146,7 +203,9 @@ pub struct ExtrasArgs {
     pub dcraw: Option<PathBuf>,
 
     /// Write the defects as `<Make> <Model>.badpixels` (`x y` a line) into DIR,
-    /// RawTherapee's dark-frame folder; needs the camera's make and model in EXIF
+    /// RawTherapee's dark-frame folder; an existing list there is kept, every
+    /// line of it, and gains the positions it lacks. Needs the camera's make
+    /// and model (EXIF, or --make and --model), checked before decoding
     #[arg(long, value_name = "DIR")]
     pub rawtherapee: Option<PathBuf>,
 
@@ -155,6 +214,24 @@ pub struct ExtrasArgs {
     /// positions that become negative are dropped with a warning [default: 0,0]
     #[arg(long, value_name = "DX,DY", allow_hyphen_values = true, value_parser = parse_offset)]
     pub raw_offset: Option<Offset>,
+
+    /// The camera's make (EXIF Make, e.g. "NIKON CORPORATION") for frames
+    /// whose EXIF names no camera; with --model. The RawTherapee list is
+    /// named after make and model
+    #[arg(long, value_name = "MAKE", requires = "model", value_parser = non_empty)]
+    pub make: Option<String>,
+
+    /// The camera's model (EXIF Model, e.g. "NIKON D80") for frames whose
+    /// EXIF names no camera; with --make
+    #[arg(long, value_name = "MODEL", requires = "make", value_parser = non_empty)]
+    pub model: Option<String>,
+}
+
+fn non_empty(s: &str) -> Result<String, String> {
+    match s.trim() {
+        "" => Err("an empty name names nothing".to_string()),
+        t => Ok(t.to_string()),
+    }
 }
 
 impl ExtrasArgs {
@@ -184,6 +261,7 @@ impl ExtrasArgs {
             dcraw: self.dcraw,
             rawtherapee: self.rawtherapee,
             raw_offset: self.raw_offset.unwrap_or_default(),
+            camera_name: self.make.zip(self.model),
         })
     }
 }
@@ -203,7 +281,7 @@ pub struct ReportArgs {
     #[arg(value_name = "STATE")]
     pub state: PathBuf,
 
-    /// No warnings or closing line on stderr; errors are still printed
+    /// No warnings, progress or closing line on stderr; errors are still printed
     #[arg(short, long)]
     pub quiet: bool,
 
@@ -241,6 +319,16 @@ pub struct MergeArgs {
 
 #[derive(Debug, Args)]
 pub struct DiffArgs {
+    /// Write the comparison to FILE (replaced atomically) instead of stdout;
+    /// `-` is stdout
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Print nothing: the exit code alone says whether a defect is new
+    /// (a file named by -o is still written)
+    #[arg(short, long)]
+    pub quiet: bool,
+
     /// The earlier state file, or JSON report of `find --format json`
     #[arg(value_name = "OLD")]
     pub old: PathBuf,
@@ -267,6 +355,26 @@ pub enum DiffFormatArg {
 
 fn parse_memory(s: &str) -> Result<u64, String> {
     hotpix::engine::memory::parse_size(s)
+}
+
+/// The error for arguments clap refused as not UTF-8: they are named
+/// (lossily), and it says which ones may be any bytes.
+pub fn not_utf8(args: impl Iterator<Item = OsString>) -> String {
+    let named: Vec<String> = args
+        .skip(1)
+        .filter(|a| a.to_str().is_none())
+        .map(|a| format!("'{}'", a.to_string_lossy()))
+        .collect();
+    format!(
+        "hotpix: error: {} not valid UTF-8: {}; only file and folder names (inputs and the \
+         paths given to -o, --save, --map and the like) may be any bytes",
+        if named.len() == 1 {
+            "this argument is"
+        } else {
+            "these arguments are"
+        },
+        named.join(", ")
+    )
 }
 
 fn positive_f64(s: &str) -> Result<f64, String> {
@@ -303,6 +411,7 @@ pub enum Verbosity {
 pub struct Config {
     pub paths: Vec<PathBuf>,
     pub options: FindOptions,
+    pub selection: Selection,
     pub format: Format,
     pub destination: Destination,
     pub verbosity: Verbosity,
@@ -325,6 +434,8 @@ pub struct Extras {
     /// The folder the RawTherapee list goes into.
     pub rawtherapee: Option<PathBuf>,
     pub raw_offset: Offset,
+    /// (make, model) for frames whose EXIF names no camera.
+    pub camera_name: Option<(String, String)>,
 }
 
 /// What identifies a file: its canonical path, or for a file not there yet,
@@ -379,6 +490,8 @@ pub struct ReportConfig {
     pub destination: Destination,
     pub fail_on_defects: bool,
     pub quiet: bool,
+    /// Phases on stderr (only when it is a terminal).
+    pub progress: bool,
     pub jobs: usize,
     pub extras: Extras,
 }
@@ -426,6 +539,7 @@ impl ReportArgs {
             threshold: self.report.threshold,
             format: self.report.format.into(),
             fail_on_defects: self.report.fail_on_defects,
+            progress: !self.quiet && std::io::stderr().is_terminal(),
             quiet: self.quiet,
         })
     }
@@ -443,6 +557,36 @@ impl MergeArgs {
             Destination::File(_) => Ok(self),
             Destination::Stdout => bail!("merge writes a state file; `-o -` is not supported"),
         }
+    }
+}
+
+/// A validated `diff` invocation.
+#[derive(Debug)]
+pub struct DiffConfig {
+    pub old: PathBuf,
+    pub new: PathBuf,
+    pub threshold: Option<f64>,
+    pub format: DiffFormatArg,
+    pub destination: Destination,
+    pub quiet: bool,
+}
+
+impl DiffArgs {
+    /// Checks where the comparison goes before reading either input.
+    pub fn into_config(self) -> anyhow::Result<DiffConfig> {
+        let destination = destination_of(self.output)?;
+        check_distinct(
+            &destination.file().into_iter().collect::<Vec<_>>(),
+            &[self.old.as_path(), self.new.as_path()],
+        )?;
+        Ok(DiffConfig {
+            old: self.old,
+            new: self.new,
+            threshold: self.threshold,
+            format: self.format,
+            destination,
+            quiet: self.quiet,
+        })
     }
 }
 
@@ -518,7 +662,12 @@ impl FindArgs {
         }
         let resume = self.resume.map(existing_file).transpose()?;
         let extras = self.extras.into_extras()?;
-        let paths = inputs::expand(&self.inputs, &mut std::io::stdin().lock())
+        let expand = ExpandOptions {
+            null_separated: self.null,
+            recursive: self.recursive,
+            exclude: self.exclude,
+        };
+        let paths = inputs::expand_with(&self.inputs, &mut std::io::stdin().lock(), &expand)
             .context("cannot use the inputs")?;
         // --save may name the --resume state (that is how a state grows);
         // nothing else may name an input.
@@ -541,8 +690,14 @@ impl FindArgs {
             (_, true) => Verbosity::Verbose,
             _ => Verbosity::Normal,
         };
+        let selection = Selection {
+            camera: self.camera,
+            unnamed_camera: extras.camera_name.clone(),
+            need_make_and_model: extras.rawtherapee.is_some(),
+        };
         Ok(Config {
             paths,
+            selection,
             options: FindOptions {
                 jobs,
                 top: self.report.top,
@@ -571,6 +726,30 @@ mod tests {
     #[test]
     fn cli_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    /// Every flag of every command is in the README (its doc comment is its
+    /// --help; the README is where people look first).
+    #[test]
+    fn readme_names_every_flag() {
+        let readme = include_str!("../README.md");
+        let cli = Cli::command();
+        let mut missing = Vec::new();
+        for command in cli.get_subcommands() {
+            for arg in command.get_arguments() {
+                if let Some(long) = arg.get_long().filter(|l| *l != "help") {
+                    if !readme.contains(&format!("--{long}")) {
+                        missing.push(format!("{} --{long}", command.get_name()));
+                    }
+                }
+            }
+            assert!(
+                readme.contains(&format!("hotpix {}", command.get_name())),
+                "README lacks `hotpix {}`",
+                command.get_name()
+            );
+        }
+        assert!(missing.is_empty(), "README lacks {missing:?}");
     }
 
     #[test]

@@ -4,7 +4,9 @@
 //!
 //! The probe walks the JPEG marker segments and stops at the first frame
 //! header, so choosing the series' frame size, checking the camera and refusing
-//! absurd sizes all happen before a pixel buffer is allocated.
+//! absurd sizes and encodings the decoder cannot read (12-bit, arithmetic
+//! coding, lossless, CMYK) all happen before a pixel buffer is allocated.
+//! Like libjpeg, the walk passes over junk bytes between segments.
 
 use std::fs::File;
 use std::io::{BufReader, Read, Seek, SeekFrom};
@@ -13,8 +15,9 @@ use std::path::Path;
 use zune_core::bytestream::ZCursor;
 use zune_core::colorspace::ColorSpace;
 use zune_core::options::DecoderOptions;
+use zune_jpeg::errors::DecodeErrors;
 
-use crate::error::SkipReason;
+use crate::error::{SkipReason, Unsupported};
 
 /// The decoder and its mode, as a state file records it: statistics from
 /// another decoder (or version) differ slightly and should not be mixed. A
@@ -31,8 +34,43 @@ pub struct Header {
     pub width: u32,
     pub height: u32,
     pub components: u8,
+    /// Bits a sample (8 for nearly every photo; 12 for some medical and
+    /// scientific files).
+    pub precision: u8,
+    /// How the frame is coded, from the kind of its frame header.
+    pub coding: Coding,
+    /// The colour transform of an Adobe APP14 segment, if there is one
+    /// (0 none, 1 YCbCr, 2 YCCK).
+    pub adobe_transform: Option<u8>,
     /// The TIFF payload of the first `Exif` APP1 segment, if any.
     pub exif: Option<Vec<u8>>,
+}
+
+/// How a JPEG frame is coded, as the kind of its frame header (SOFn) says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Coding {
+    /// Baseline or extended sequential DCT, Huffman coded (SOF0, SOF1).
+    Sequential,
+    /// Progressive DCT, Huffman coded (SOF2).
+    Progressive,
+    /// Lossless (SOF3, SOF11).
+    Lossless,
+    /// Hierarchical, differential frames (SOF5-7, SOF13-15).
+    Hierarchical,
+    /// Arithmetic coded (SOF9, SOF10).
+    Arithmetic,
+}
+
+impl Coding {
+    fn of_marker(marker: u8) -> Coding {
+        match marker {
+            0xC0 | 0xC1 => Coding::Sequential,
+            0xC2 => Coding::Progressive,
+            0xC3 | 0xCB => Coding::Lossless,
+            0xC5..=0xC7 | 0xCD..=0xCF => Coding::Hierarchical,
+            _ => Coding::Arithmetic,
+        }
+    }
 }
 
 /// Reads the header of the JPEG at `path`.
@@ -46,6 +84,36 @@ pub fn probe(path: &Path, max_megapixels: u32) -> Result<Header, SkipReason> {
     }
     let file = File::open(path).map_err(|e| SkipReason::Unreadable(e.to_string()))?;
     let header = read_header(&mut BufReader::with_capacity(64 * 1024, file))?;
+    check_header(&header, max_megapixels)?;
+    Ok(header)
+}
+
+/// Refuses what the decoder cannot read or the analysis cannot use, each
+/// with its plain name, in the order a person would want to hear it: a
+/// damaged header, then an encoding this decoder does not read, then a size
+/// over the limit, then colour.
+pub fn check_header(header: &Header, max_megapixels: u32) -> Result<(), SkipReason> {
+    let unsupported = |u| Err(SkipReason::Unsupported(u));
+    match header.precision {
+        8 => {}
+        // Lossless JPEG may use any precision from 2 to 16 bits.
+        2..=16 if header.coding == Coding::Lossless => {}
+        12 => {}
+        p => {
+            return Err(SkipReason::BadHeader(format!(
+                "frame header says {p}-bit samples (JPEG has 8 or 12)"
+            )))
+        }
+    }
+    match header.coding {
+        Coding::Sequential | Coding::Progressive => {}
+        Coding::Arithmetic => return unsupported(Unsupported::Arithmetic),
+        Coding::Lossless => return unsupported(Unsupported::Lossless),
+        Coding::Hierarchical => return unsupported(Unsupported::Hierarchical),
+    }
+    if header.precision != 8 {
+        return unsupported(Unsupported::Precision(header.precision));
+    }
     let pixels = u64::from(header.width) * u64::from(header.height);
     if pixels > u64::from(max_megapixels) * 1_000_000 {
         return Err(SkipReason::TooLarge {
@@ -54,12 +122,16 @@ pub fn probe(path: &Path, max_megapixels: u32) -> Result<Header, SkipReason> {
             limit_mp: max_megapixels,
         });
     }
-    if header.components != 3 {
-        return Err(SkipReason::NotColour {
-            components: header.components,
-        });
+    match header.components {
+        // Colour, or greyscale (monochrome cameras write it): one channel.
+        1 | 3 => Ok(()),
+        4 if header.adobe_transform == Some(2) => unsupported(Unsupported::Ycck),
+        4 => unsupported(Unsupported::Cmyk),
+        0 => Err(SkipReason::BadHeader(
+            "frame header says 0 colour components".into(),
+        )),
+        n => unsupported(Unsupported::Components(n)),
     }
-    Ok(header)
 }
 
 fn read_header<R: Read + Seek>(r: &mut R) -> Result<Header, SkipReason> {
@@ -75,6 +147,7 @@ fn read_header<R: Read + Seek>(r: &mut R) -> Result<Header, SkipReason> {
         return Err(SkipReason::NotJpeg);
     }
     let mut exif = None;
+    let mut adobe_transform = None;
     loop {
         let marker = next_marker(r).map_err(truncated)?;
         match marker {
@@ -118,6 +191,9 @@ fn read_header<R: Read + Seek>(r: &mut R) -> Result<Header, SkipReason> {
                 width,
                 height,
                 components: sof[5],
+                precision: sof[0],
+                coding: Coding::of_marker(marker),
+                adobe_transform,
                 exif,
             });
         }
@@ -127,6 +203,15 @@ fn read_header<R: Read + Seek>(r: &mut R) -> Result<Header, SkipReason> {
             if let Some(tiff) = payload.strip_prefix(b"Exif\0\0") {
                 exif = Some(tiff.to_vec());
             }
+        } else if marker == 0xEE && payload_len >= ADOBE_APP14_LEN {
+            // "Adobe", version (2 bytes), flags (2 + 2), colour transform.
+            let mut payload = [0u8; ADOBE_APP14_LEN];
+            r.read_exact(&mut payload).map_err(truncated)?;
+            if payload.starts_with(b"Adobe") {
+                adobe_transform = Some(payload[11]);
+            }
+            r.seek(SeekFrom::Current((payload_len - ADOBE_APP14_LEN) as i64))
+                .map_err(truncated)?;
         } else {
             r.seek(SeekFrom::Current(payload_len as i64))
                 .map_err(truncated)?;
@@ -134,20 +219,27 @@ fn read_header<R: Read + Seek>(r: &mut R) -> Result<Header, SkipReason> {
     }
 }
 
-/// The next marker code, skipping the 0xFF fill bytes JPEG allows before it.
+/// Bytes of an Adobe APP14 payload up to its colour transform.
+const ADOBE_APP14_LEN: usize = 12;
+
+/// The next marker code. As libjpeg's `next_marker` (jdmarker.c) does, it
+/// passes over junk bytes before the marker (some editors leave a few after
+/// a segment whose length they got wrong; libjpeg warns and reads on), the
+/// 0xFF fill bytes JPEG allows, and 0xFF 0x00, which is not a marker.
 fn next_marker<R: Read>(r: &mut R) -> std::io::Result<u8> {
     let mut byte = [0u8; 1];
-    r.read_exact(&mut byte)?;
-    if byte[0] != 0xFF {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            format!("expected a marker, found byte 0x{:02X}", byte[0]),
-        ));
-    }
-    while byte[0] == 0xFF {
+    loop {
         r.read_exact(&mut byte)?;
+        while byte[0] != 0xFF {
+            r.read_exact(&mut byte)?;
+        }
+        while byte[0] == 0xFF {
+            r.read_exact(&mut byte)?;
+        }
+        if byte[0] != 0x00 {
+            return Ok(byte[0]);
+        }
     }
-    Ok(byte[0])
 }
 
 /// SOF0..SOF15 except DHT (C4), JPG (C8) and DAC (CC).
@@ -210,34 +302,166 @@ impl FrameDecoder {
 
     /// Decodes the bytes the last [`FrameDecoder::read`] read.
     pub fn decode_read(&mut self) -> Result<&[u8], SkipReason> {
-        let options = DecoderOptions::default()
-            .set_strict_mode(true)
-            .set_max_width(self.width as usize)
-            .set_max_height(self.height as usize)
-            .jpeg_set_out_colorspace(if self.channels == 1 {
-                ColorSpace::Luma
-            } else {
-                ColorSpace::RGB
-            });
-        let mut decoder =
-            zune_jpeg::JpegDecoder::new_with_options(ZCursor::new(&self.file_bytes[..]), options);
-        decoder
-            .decode_headers()
-            .map_err(|e| SkipReason::Decode(e.to_string()))?;
-        let (w, h) = decoder.dimensions().expect("headers decoded");
-        if (w as u32, h as u32) != (self.width, self.height) {
-            return Err(SkipReason::OtherSize {
-                width: w as u32,
-                height: h as u32,
-                series_width: self.width,
-                series_height: self.height,
-            });
+        let (width, height, channels) = (self.width, self.height, self.channels);
+        match decode_into(&self.file_bytes, width, height, channels, &mut self.pixels) {
+            Err(Failure::ShortAdobeSegment) => {
+                // libjpeg passes over an APP14 "Adobe" segment too short to
+                // hold its colour transform; zune-jpeg refuses the file. A
+                // copy with that segment renamed APP15 (which nobody reads)
+                // decodes as libjpeg decodes the original.
+                let renamed = without_short_adobe_segments(&self.file_bytes);
+                decode_into(&renamed, width, height, channels, &mut self.pixels)
+                    .map_err(Failure::into_reason)?;
+            }
+            other => other.map_err(Failure::into_reason)?,
         }
-        decoder
-            .decode_into(&mut self.pixels)
-            .map_err(|e| SkipReason::Decode(e.to_string()))?;
         Ok(&self.pixels)
     }
+}
+
+/// Why [`decode_into`] failed.
+enum Failure {
+    /// An APP14 "Adobe" segment shorter than its colour transform.
+    ShortAdobeSegment,
+    Reason(SkipReason),
+}
+
+impl Failure {
+    fn into_reason(self) -> SkipReason {
+        match self {
+            Failure::ShortAdobeSegment => {
+                SkipReason::BadHeader("an Adobe (APP14) segment is too short".into())
+            }
+            Failure::Reason(r) => r,
+        }
+    }
+}
+
+/// Decodes `bytes`, a frame of `width` x `height`, into `pixels` (RGB).
+fn decode_into(
+    bytes: &[u8],
+    width: u32,
+    height: u32,
+    channels: usize,
+    pixels: &mut [u8],
+) -> Result<(), Failure> {
+    let options = DecoderOptions::default()
+        .set_strict_mode(true)
+        .set_max_width(width as usize)
+        .set_max_height(height as usize)
+        .jpeg_set_out_colorspace(if channels == 1 {
+            ColorSpace::Luma
+        } else {
+            ColorSpace::RGB
+        });
+    // The headers are read leniently: zune-jpeg's strict mode refuses junk
+    // bytes between header segments, which libjpeg (and the probe) pass
+    // over; the image data is then decoded strictly.
+    let mut decoder = zune_jpeg::JpegDecoder::new_with_options(
+        ZCursor::new(bytes),
+        options.set_strict_mode(false),
+    );
+    if let Err(e) = decoder.decode_headers() {
+        if matches!(e, DecodeErrors::FormatStatic(s) if s.contains("length for App14")) {
+            return Err(Failure::ShortAdobeSegment);
+        }
+        return Err(Failure::Reason(decode_error(e, Stage::Headers)));
+    }
+    decoder.set_options(options);
+    let (w, h) = decoder.dimensions().expect("headers decoded");
+    if (w as u32, h as u32) != (width, height) {
+        return Err(Failure::Reason(SkipReason::OtherSize {
+            width: w as u32,
+            height: h as u32,
+            series_width: width,
+            series_height: height,
+        }));
+    }
+    decoder
+        .decode_into(pixels)
+        .map_err(|e| Failure::Reason(decode_error(e, Stage::Data)))
+}
+
+/// A copy of a JPEG's bytes in which every APP14 segment that starts with
+/// "Adobe" but is too short for its colour transform (under 12 bytes after
+/// the length) is an APP15 segment instead. Only the header, up to the
+/// first scan, is walked.
+fn without_short_adobe_segments(bytes: &[u8]) -> Vec<u8> {
+    let mut copy = bytes.to_vec();
+    let mut r = std::io::Cursor::new(bytes);
+    r.set_position(2);
+    while let Ok(marker) = next_marker(&mut r) {
+        if matches!(marker, 0x01 | 0xD0..=0xD7) {
+            continue;
+        }
+        let at = r.position() as usize;
+        let Some(len) = bytes.get(at..at + 2) else {
+            break;
+        };
+        let len = usize::from(u16::from_be_bytes([len[0], len[1]]));
+        if marker == 0xDA || marker == 0xD9 || len < 2 {
+            break;
+        }
+        let payload = bytes
+            .get(at + 2..(at + len).min(bytes.len()))
+            .unwrap_or(&[]);
+        if marker == 0xEE && payload.starts_with(b"Adobe") && len - 2 < ADOBE_APP14_LEN {
+            copy[at - 1] = 0xEF;
+        }
+        r.set_position((at + len) as u64);
+    }
+    copy
+}
+
+/// Where decoding failed: in the headers or in the image data.
+#[derive(Clone, Copy)]
+enum Stage {
+    Headers,
+    Data,
+}
+
+/// The decoder's error in words a person reads: zune-jpeg's own text quotes
+/// some messages and not others, and names its internals.
+fn decode_error(e: DecodeErrors, stage: Stage) -> SkipReason {
+    use zune_jpeg::errors::UnsupportedSchemes as U;
+    use DecodeErrors as E;
+    // "Bad Huffman Code 0xEE89, corrupt JPEG" -> "bad Huffman Code 0xEE89".
+    let detail = |s: &str| {
+        let s = s
+            .trim()
+            .trim_start_matches("[strict-mode]:")
+            .trim()
+            .trim_end_matches(", corrupt JPEG")
+            .trim_end_matches('.');
+        let mut chars = s.chars();
+        match chars.next() {
+            Some(first) if !s.starts_with("JPEG") => first.to_lowercase().chain(chars).collect(),
+            _ => s.to_string(),
+        }
+    };
+    let in_stage = |s: &str| match stage {
+        Stage::Headers => format!("damaged or unusual header ({})", detail(s)),
+        Stage::Data => format!("damaged image data ({})", detail(s)),
+    };
+    SkipReason::Decode(match e {
+        E::Unsupported(U::LosslessHuffman | U::LosslessArithmetic) => {
+            return SkipReason::Unsupported(Unsupported::Lossless)
+        }
+        E::Unsupported(_) => return SkipReason::Unsupported(Unsupported::Arithmetic),
+        E::Format(s) => in_stage(&s),
+        E::FormatStatic(s) => in_stage(s),
+        E::HuffmanDecode(s) => format!("damaged Huffman table or data ({})", detail(&s)),
+        E::MCUError(s) => format!("damaged image data ({})", detail(&s)),
+        E::DqtError(s) => format!("damaged quantisation table ({})", detail(&s)),
+        E::SosError(s) => format!("damaged scan header ({})", detail(&s)),
+        E::SofError(s) => format!("damaged frame header ({})", detail(&s)),
+        E::ZeroError => "the frame has no width or height".to_string(),
+        E::IllegalMagicBytes(_) => "not a JPEG stream".to_string(),
+        E::ExhaustedData | E::IoErrors(_) => "the image data ends early (truncated?)".to_string(),
+        E::LargeDimensions(_) | E::TooSmallOutput(..) => {
+            "the frame is larger than its header said".to_string()
+        }
+    })
 }
 
 #[cfg(test)]
@@ -293,5 +517,135 @@ mod tests {
             read_header(&mut Cursor::new(scan_first)),
             Err(SkipReason::BadHeader(_))
         ));
+    }
+
+    fn frame(marker: u8, precision: u8, components: u8) -> Vec<u8> {
+        let mut sof = vec![precision, 0, 16, 0, 16, components];
+        for c in 0..components {
+            sof.extend([c + 1, 0x11, 0]);
+        }
+        segment(marker, &sof)
+    }
+
+    /// Regression guard (issue 12): junk between segments (a segment whose
+    /// length an editor got wrong) made the probe refuse files libjpeg reads.
+    #[test]
+    fn junk_between_segments_is_passed_over_as_libjpeg_does() {
+        let mut jpeg = vec![0xFF, 0xD8];
+        jpeg.extend(segment(0xFE, b"comment"));
+        jpeg.extend(b"hello\x00\x01"); // junk, a stuffed-looking FF 00 among it
+        jpeg.extend([0xFF, 0x00, 0x42]);
+        jpeg.extend([0xFF, 0xFF, 0xFF]); // fill bytes
+        jpeg.extend(frame(0xC0, 8, 3));
+        let h = read_header(&mut Cursor::new(jpeg)).unwrap();
+        assert_eq!((h.width, h.height, h.components), (16, 16, 3));
+    }
+
+    /// Regression guard (issue 12): encodings the decoder does not read were
+    /// named in its own internal words, or as damage.
+    #[test]
+    fn unsupported_encodings_are_named_plainly() {
+        let reason = |marker, precision, components, adobe: Option<u8>| {
+            let mut jpeg = vec![0xFF, 0xD8];
+            if let Some(t) = adobe {
+                jpeg.extend(segment(
+                    0xEE,
+                    &[b'A', b'd', b'o', b'b', b'e', 0, 100, 0, 0, 0, 0, t],
+                ));
+            }
+            jpeg.extend(frame(marker, precision, components));
+            let h = read_header(&mut Cursor::new(jpeg)).unwrap();
+            check_header(&h, DEFAULT_MAX_MEGAPIXELS).map_err(|e| e.to_string())
+        };
+        assert_eq!(reason(0xC0, 8, 3, None), Ok(()));
+        assert_eq!(reason(0xC2, 8, 3, None), Ok(()));
+        assert_eq!(reason(0xC1, 8, 3, Some(1)), Ok(()));
+        let refused = |r: Result<(), String>| r.unwrap_err();
+        assert_eq!(
+            refused(reason(0xC1, 12, 3, None)),
+            "12-bit JPEG is not supported (only 8-bit)"
+        );
+        assert_eq!(
+            refused(reason(0xC9, 8, 3, None)),
+            "arithmetic-coded JPEG is not supported"
+        );
+        assert_eq!(
+            refused(reason(0xCA, 8, 3, None)),
+            "arithmetic-coded JPEG is not supported"
+        );
+        assert_eq!(
+            refused(reason(0xC3, 16, 1, None)),
+            "lossless JPEG is not supported"
+        );
+        assert_eq!(
+            refused(reason(0xC5, 8, 3, None)),
+            "hierarchical JPEG is not supported"
+        );
+        assert_eq!(
+            refused(reason(0xC0, 8, 4, None)),
+            "CMYK JPEG is not supported (4 components)"
+        );
+        assert_eq!(
+            refused(reason(0xC0, 8, 4, Some(2))),
+            "CMYK (YCCK) JPEG is not supported (4 components)"
+        );
+        assert_eq!(
+            refused(reason(0xC0, 8, 1, None)),
+            "greyscale (1-component) JPEG is not supported yet"
+        );
+        assert!(refused(reason(0xC0, 9, 3, None)).contains("JPEG header is damaged"));
+    }
+
+    /// An "Adobe" APP14 segment too short for its colour transform is
+    /// renamed APP15 for the decoder (libjpeg ignores it; zune-jpeg refuses).
+    #[test]
+    fn short_adobe_segments_become_app15() {
+        let mut jpeg = vec![0xFF, 0xD8];
+        jpeg.extend(segment(0xEE, b"Adobe\x00\x64\x40\x00\x00\x00"));
+        let full = segment(0xEE, &[b'A', b'd', b'o', b'b', b'e', 0, 100, 0, 0, 0, 0, 1]);
+        jpeg.extend(&full);
+        jpeg.extend(frame(0xC0, 8, 3));
+        let renamed = without_short_adobe_segments(&jpeg);
+        assert_eq!(renamed[3], 0xEF, "the short one");
+        assert_eq!(renamed[2 + 4 + 11 + 1], 0xEE, "the full one stays");
+        assert_eq!(renamed.len(), jpeg.len());
+    }
+
+    /// Regression guard (issue 12): zune-jpeg's messages came quoted or not
+    /// by their kind ("cannot decode: \"Bad Huffman Code ...\""), and with
+    /// its internal words.
+    #[test]
+    fn decoder_errors_read_alike_without_quotes() {
+        let texts = [
+            decode_error(
+                DecodeErrors::Format("Bad Huffman Code 0xEE89, corrupt JPEG".into()),
+                Stage::Data,
+            ),
+            decode_error(
+                DecodeErrors::FormatStatic("[strict-mode]: Extra bytes between headers"),
+                Stage::Headers,
+            ),
+            decode_error(
+                DecodeErrors::HuffmanDecode("Bad Huffman Table".into()),
+                Stage::Data,
+            ),
+            decode_error(DecodeErrors::ExhaustedData, Stage::Data),
+        ]
+        .map(|r| r.to_string());
+        assert_eq!(
+            texts[0],
+            "cannot decode: damaged image data (bad Huffman Code 0xEE89)"
+        );
+        assert_eq!(
+            texts[1],
+            "cannot decode: damaged or unusual header (extra bytes between headers)"
+        );
+        assert_eq!(
+            texts[3],
+            "cannot decode: the image data ends early (truncated?)"
+        );
+        for t in &texts {
+            assert!(!t.contains('"') && !t.contains("strict-mode"), "{t}");
+        }
     }
 }

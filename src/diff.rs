@@ -37,12 +37,66 @@ pub struct Diff {
     pub unchanged: Vec<Spot>,
 }
 
+/// The defects of one side of a comparison, with what they were found on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Defects {
+    pub spots: Vec<Spot>,
+    /// Frame width and height, when the input says (a JSON report without
+    /// a summary does not).
+    pub frame: Option<(u32, u32)>,
+    /// The camera body, when one body took all frames with camera EXIF.
+    pub camera: Option<String>,
+}
+
 /// A diff input that cannot be used.
 #[derive(Debug, thiserror::Error)]
 #[error("'{}': {problem}", path.display())]
 pub struct InputError {
     pub path: PathBuf,
     pub problem: String,
+}
+
+/// Two inputs that are not of one sensor: comparing their defects would
+/// report every defect as new or gone.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "'{}' and '{}' cannot be compared: {reason}; diff compares two runs of one camera",
+    old.display(),
+    new.display()
+)]
+pub struct Unrelated {
+    pub old: PathBuf,
+    pub new: PathBuf,
+    pub reason: String,
+}
+
+/// Refuses to compare defects of different frame sizes or camera bodies
+/// (as `merge` refuses to combine them). What an input does not say is not
+/// held against it.
+pub fn check_related(
+    (old_path, old): (&Path, &Defects),
+    (new_path, new): (&Path, &Defects),
+) -> Result<(), Unrelated> {
+    let unrelated = |reason| {
+        Err(Unrelated {
+            old: old_path.to_path_buf(),
+            new: new_path.to_path_buf(),
+            reason,
+        })
+    };
+    if let (Some((ow, oh)), Some((nw, nh))) = (old.frame, new.frame) {
+        if (ow, oh) != (nw, nh) {
+            return unrelated(format!(
+                "the frames are {ow}x{oh} in the first and {nw}x{nh} in the second"
+            ));
+        }
+    }
+    if let (Some(a), Some(b)) = (&old.camera, &new.camera) {
+        if a != b {
+            return unrelated(format!("the first is of {a}, the second of {b}"));
+        }
+    }
+    Ok(())
 }
 
 fn near(a: &Spot, b: &Spot) -> bool {
@@ -70,7 +124,7 @@ pub fn diff(old: &[Spot], new: &[Spot]) -> Diff {
 /// The defects of a state file (detected now, with `threshold` or the
 /// automatic one) or of a JSON report of `hotpix find --format json` (as
 /// reported; `threshold` does not apply to it).
-pub fn load(path: &Path, threshold: Option<f64>) -> Result<Vec<Spot>, InputError> {
+pub fn load(path: &Path, threshold: Option<f64>) -> Result<Defects, InputError> {
     let problem = |p: String| InputError {
         path: path.to_path_buf(),
         problem: p,
@@ -83,7 +137,7 @@ pub fn load(path: &Path, threshold: Option<f64>) -> Result<Vec<Spot>, InputError
         let state = State::load(path).map_err(|e| problem(e.problem.to_string()))?;
         let ctx = crate::engine::context(&state.frames);
         let detection = detect(&state.stats, &ctx, threshold);
-        return Ok(detection
+        let spots = detection
             .defects
             .iter()
             .map(|d| Spot {
@@ -93,7 +147,12 @@ pub fn load(path: &Path, threshold: Option<f64>) -> Result<Vec<Spot>, InputError
                 channel: d.channel.name().to_string(),
                 score: f64::from(d.score),
             })
-            .collect());
+            .collect();
+        return Ok(Defects {
+            spots,
+            frame: Some((state.stats.width(), state.stats.height())),
+            camera: state.camera(),
+        });
     }
     let text = std::fs::read(path).map_err(|e| problem(format!("cannot read: {e}")))?;
     let report: serde_json::Value = serde_json::from_slice(&text).map_err(|e| {
@@ -101,7 +160,13 @@ pub fn load(path: &Path, threshold: Option<f64>) -> Result<Vec<Spot>, InputError
             "neither a state file nor a JSON report of `hotpix find --format json` ({e})"
         ))
     })?;
-    spots_from_json(&report).map_err(problem)
+    let summary = &report["summary"];
+    let size = |k: &str| summary[k].as_u64().and_then(|v| u32::try_from(v).ok());
+    Ok(Defects {
+        spots: spots_from_json(&report).map_err(problem)?,
+        frame: size("width").zip(size("height")),
+        camera: summary["camera"].as_str().map(str::to_string),
+    })
 }
 
 fn spots_from_json(report: &serde_json::Value) -> Result<Vec<Spot>, String> {
@@ -188,6 +253,25 @@ mod tests {
         assert_eq!(d.gone, vec![spot(50, 50)]);
         let d = diff(&[spot(10, 10)], &[spot(13, 10)]);
         assert_eq!((d.new.len(), d.gone.len()), (1, 1));
+    }
+
+    #[test]
+    fn other_sizes_and_bodies_are_not_compared() {
+        let of = |frame, camera: Option<&str>| Defects {
+            spots: vec![spot(1, 1)],
+            frame,
+            camera: camera.map(str::to_string),
+        };
+        let (a, b) = (Path::new("a.npz"), Path::new("b.npz"));
+        let d80 = of(Some((320, 240)), Some("NIKON D80 #1"));
+        assert!(check_related((a, &d80), (b, &d80.clone())).is_ok());
+        let small = of(Some((64, 48)), Some("NIKON D80 #1"));
+        let err = check_related((a, &d80), (b, &small)).unwrap_err();
+        assert!(err.to_string().contains("320x240"), "{err}");
+        let other = of(Some((320, 240)), Some("Canon EOS 40D"));
+        assert!(check_related((a, &d80), (b, &other)).is_err());
+        let unknown = of(None, None);
+        assert!(check_related((a, &d80), (b, &unknown)).is_ok());
     }
 
     #[test]

@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use crate::plural::plural;
+
 /// Why one input was skipped. A skipped frame never ends the run: it is
 /// reported on stderr with its path, counted, and listed in the report.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -22,8 +24,8 @@ pub enum SkipReason {
         height: u32,
         limit_mp: u32,
     },
-    #[error("not a colour (3-component) JPEG: {components} component(s)")]
-    NotColour { components: u8 },
+    #[error("{0}")]
+    Unsupported(Unsupported),
     #[error("frame is {width}x{height}, the series is {series_width}x{series_height}")]
     OtherSize {
         width: u32,
@@ -31,10 +33,41 @@ pub enum SkipReason {
         series_width: u32,
         series_height: u32,
     },
+    #[error("{}", if *.greyscale {
+        "a greyscale frame in a series of colour frames"
+    } else {
+        "a colour frame in a series of greyscale frames"
+    })]
+    OtherKind { greyscale: bool },
     #[error("cannot decode: {0}")]
     Decode(String),
     #[error("same content as {0}, which is already counted")]
     AlreadyCounted(String),
+    #[error("{}", match .0 {
+        Some(camera) => format!("taken by {camera}, not the camera asked for (--camera)"),
+        None => "its EXIF names no camera, and --camera asks for one".to_string(),
+    })]
+    OtherCamera(Option<String>),
+}
+
+/// A JPEG that is valid but encoded in a way hotpix does not read, named
+/// plainly (the decoder's own words name its internals).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Unsupported {
+    #[error("arithmetic-coded JPEG is not supported")]
+    Arithmetic,
+    #[error("lossless JPEG is not supported")]
+    Lossless,
+    #[error("hierarchical JPEG is not supported")]
+    Hierarchical,
+    #[error("{0}-bit JPEG is not supported (only 8-bit)")]
+    Precision(u8),
+    #[error("CMYK JPEG is not supported (4 components)")]
+    Cmyk,
+    #[error("CMYK (YCCK) JPEG is not supported (4 components)")]
+    Ycck,
+    #[error("JPEG with {0} colour components is not supported")]
+    Components(u8),
 }
 
 /// A frame that was not used, and why.
@@ -47,8 +80,18 @@ pub struct Skipped {
 /// Errors that end a run.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("no file matches the pattern '{0}'")]
-    NoMatch(String),
+    #[error("no file matches the pattern '{pattern}'{}", excluded_note(*excluded))]
+    NoMatch { pattern: String, excluded: usize },
+    #[error("'{}' has no .jpg or .jpeg files{}{}", path.display(),
+            subfolder_note(*subfolders, *recursive), excluded_note(*excluded))]
+    NoPhotos {
+        path: PathBuf,
+        /// Sub-directories not searched (0 when `recursive`).
+        subfolders: usize,
+        recursive: bool,
+        /// Photos left out by the exclusion patterns.
+        excluded: usize,
+    },
     #[error("input '{0}' does not exist")]
     Missing(PathBuf),
     #[error("cannot read the list of paths on standard input: {0}")]
@@ -63,11 +106,19 @@ pub enum Error {
         source: std::io::Error,
     },
     #[error(
-        "only {usable} usable frame(s) of {total} input(s); at least 2 are needed for a variance"
+        "only {} of {}; at least 2 are needed for a variance",
+        plural(*usable as u64, "usable frame"), plural(*total as u64, "input")
     )]
     TooFewFrames { usable: usize, total: usize },
-    #[error("frames come from more than one camera body:\n{listing}\nuse --mixed-cameras to analyse them together anyway")]
-    MixedCameras { listing: String },
+    #[error("frames come from more than one camera body:\n{listing}\n{hint}")]
+    MixedCameras { listing: String, hint: String },
+    #[error("no frame was taken by '{asked}' (--camera); the frames name: {found}")]
+    NoSuchCamera { asked: String, found: String },
+    #[error(
+        "the RawTherapee list is named '<Make> <Model>.badpixels', and the frames do not name \
+         one camera make and model in their EXIF; name it with --make and --model"
+    )]
+    NoCameraName,
     #[error("cannot allocate {} for {what}: out of memory", mebibytes(*bytes))]
     Allocation { what: &'static str, bytes: u64 },
     #[error("{frames} frames are more than one set of statistics holds (1,127,000); split the series into runs and keep them as separate states")]
@@ -88,6 +139,27 @@ pub fn mebibytes(bytes: u64) -> String {
         format!("{:.1} GiB", mib / 1024.0)
     } else {
         format!("{mib:.0} MiB")
+    }
+}
+
+fn excluded_note(excluded: usize) -> String {
+    match excluded {
+        0 => String::new(),
+        n => format!(" ({} left out by --exclude)", plural(n as u64, "photo")),
+    }
+}
+
+fn subfolder_note(subfolders: usize, recursive: bool) -> String {
+    match (recursive, subfolders) {
+        (true, _) => ", nor have its subfolders".to_string(),
+        (false, 0) => String::new(),
+        (false, n) => format!(
+            "; its {} not searched without --recursive",
+            match n {
+                1 => "subfolder is".to_string(),
+                n => format!("{n} subfolders are"),
+            }
+        ),
     }
 }
 

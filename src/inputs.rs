@@ -2,40 +2,87 @@
 //! on stdin) into one sorted, de-duplicated list of paths.
 //!
 //! Patterns are expanded here rather than by the shell so that quoted patterns
-//! and shells that do not expand them (Windows) behave the same.
+//! and shells that do not expand them (Windows) behave the same. Paths are
+//! bytes on Unix, not always UTF-8: they are kept as `OsString`s from the
+//! command line to the decoder, and patterns match them as bytes (`globset`,
+//! as ripgrep and fd do), so a file with an odd name is used, not skipped.
 
 use std::collections::BTreeMap;
+use std::ffi::OsStr;
 use std::io::BufRead;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
+
+use globset::{GlobBuilder, GlobMatcher};
 
 use crate::error::Error;
 
 /// File extensions treated as photos when a directory is listed.
 const PHOTO_EXTENSIONS: [&str; 2] = ["jpg", "jpeg"];
 
-/// Expands `inputs` into paths, sorted by their text and de-duplicated (two
-/// spellings of one file count once). `stdin` is read only when an input is `-`.
-pub fn expand(inputs: &[String], stdin: &mut dyn BufRead) -> Result<Vec<PathBuf>, Error> {
+/// How inputs are expanded besides the defaults.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExpandOptions {
+    /// A `-` list on stdin is separated by NUL bytes (`find -print0`), not
+    /// by lines; paths are then taken exactly, newlines and all.
+    pub null_separated: bool,
+    /// Directories are searched through all their subdirectories.
+    pub recursive: bool,
+    /// Glob patterns of paths to leave out of what directories, patterns and
+    /// stdin lists give (a file named on the command line is always kept). A
+    /// pattern without `/` is matched against each part of the path below
+    /// the folder given (a file or folder name); one with `/` against the
+    /// path below that folder, or the whole path as spelled.
+    pub exclude: Vec<String>,
+}
+
+/// Expands `inputs` into paths, sorted and de-duplicated (two spellings of
+/// one file count once). `stdin` is read only when an input is `-`.
+pub fn expand<S: AsRef<OsStr>>(
+    inputs: &[S],
+    stdin: &mut dyn BufRead,
+) -> Result<Vec<PathBuf>, Error> {
+    expand_with(inputs, stdin, &ExpandOptions::default())
+}
+
+/// [`expand`] with options: NUL-separated stdin lists, recursive
+/// directories, excluded patterns.
+pub fn expand_with<S: AsRef<OsStr>>(
+    inputs: &[S],
+    stdin: &mut dyn BufRead,
+    opts: &ExpandOptions,
+) -> Result<Vec<PathBuf>, Error> {
     if inputs.is_empty() {
         return Err(Error::NoInputs);
     }
+    let exclude = Exclude::new(&opts.exclude)?;
     let mut found = Vec::new();
     let mut stdin_read = false;
     for input in inputs {
+        let input = input.as_ref();
         if input == "-" {
             if !stdin_read {
                 stdin_read = true;
-                found.extend(read_list(stdin)?);
+                let list = read_list(stdin, opts.null_separated)?;
+                found.extend(
+                    list.into_iter()
+                        .filter(|p| !exclude.matches(Path::new(""), p)),
+                );
             }
             continue;
         }
         let path = Path::new(input);
         if path.is_dir() {
-            found.extend(list_dir(path)?);
+            found.extend(list_dir(path, opts.recursive, &exclude)?);
         } else if path.exists() || path.is_symlink() {
             found.push(path.to_path_buf());
         } else if has_glob_chars(input) {
-            found.extend(expand_glob(input)?);
+            let Some(pattern) = input.to_str() else {
+                return Err(Error::BadPattern {
+                    pattern: input.to_string_lossy().into_owned(),
+                    reason: "it is not valid UTF-8; let the shell expand it".into(),
+                });
+            };
+            found.extend(expand_glob(pattern, &exclude)?);
         } else {
             return Err(Error::Missing(path.to_path_buf()));
         }
@@ -43,18 +90,30 @@ pub fn expand(inputs: &[String], stdin: &mut dyn BufRead) -> Result<Vec<PathBuf>
     Ok(sort_dedup(found))
 }
 
-/// Paths listed one per line. Listed paths are taken literally: a missing one
-/// is reported later as a skipped frame, because a long list with one stale
-/// entry should not end the run.
-fn read_list(stdin: &mut dyn BufRead) -> Result<Vec<PathBuf>, Error> {
+/// Paths listed one per line, or separated by NUL bytes. Listed paths are
+/// taken literally: a missing one is reported later as a skipped frame,
+/// because a long list with one stale entry should not end the run.
+fn read_list(stdin: &mut dyn BufRead, null_separated: bool) -> Result<Vec<PathBuf>, Error> {
     let mut paths = Vec::new();
-    let mut line = Vec::new();
+    let mut entry = Vec::new();
+    let separator = if null_separated { b'\0' } else { b'\n' };
     loop {
-        line.clear();
-        if stdin.read_until(b'\n', &mut line).map_err(Error::Stdin)? == 0 {
+        entry.clear();
+        if stdin
+            .read_until(separator, &mut entry)
+            .map_err(Error::Stdin)?
+            == 0
+        {
             break;
         }
-        let mut bytes = line.as_slice();
+        let mut bytes = entry.as_slice();
+        if null_separated {
+            bytes = bytes.strip_suffix(b"\0").unwrap_or(bytes);
+            if !bytes.is_empty() {
+                paths.push(path_from_bytes(bytes));
+            }
+            continue;
+        }
         while let Some(rest) = bytes
             .strip_suffix(b"\n")
             .or_else(|| bytes.strip_suffix(b"\r"))
@@ -73,7 +132,7 @@ fn read_list(stdin: &mut dyn BufRead) -> Result<Vec<PathBuf>, Error> {
 #[cfg(unix)]
 fn path_from_bytes(bytes: &[u8]) -> PathBuf {
     use std::os::unix::ffi::OsStrExt;
-    PathBuf::from(std::ffi::OsStr::from_bytes(bytes))
+    PathBuf::from(OsStr::from_bytes(bytes))
 }
 
 #[cfg(not(unix))]
@@ -81,23 +140,67 @@ fn path_from_bytes(bytes: &[u8]) -> PathBuf {
     PathBuf::from(String::from_utf8_lossy(bytes).into_owned())
 }
 
-/// The photos of a directory (not recursive). Sub-directories named like photos
-/// are kept so that they are reported as skipped rather than silently ignored.
-fn list_dir(dir: &Path) -> Result<Vec<PathBuf>, Error> {
-    let entries = std::fs::read_dir(dir).map_err(|source| Error::ReadDir {
-        path: dir.to_path_buf(),
+/// The photos of a directory, or of its whole tree when `recursive`. Without
+/// `recursive`, sub-directories named like photos are kept so that they are
+/// reported as skipped rather than silently ignored.
+fn list_dir(dir: &Path, recursive: bool, exclude: &Exclude) -> Result<Vec<PathBuf>, Error> {
+    let read_dir_error = |path: &Path, source| Error::ReadDir {
+        path: path.to_path_buf(),
         source,
-    })?;
+    };
     let mut paths = Vec::new();
-    for entry in entries {
-        let entry = entry.map_err(|source| Error::ReadDir {
-            path: dir.to_path_buf(),
-            source,
-        })?;
-        let path = entry.path();
-        if is_photo_name(&path) {
-            paths.push(path);
+    let mut subfolders = 0;
+    let mut excluded = 0;
+    if recursive {
+        // Symbolic links to directories are not followed (no loops); links
+        // to files are kept like files.
+        let walk = walkdir::WalkDir::new(dir)
+            .min_depth(1)
+            .into_iter()
+            .filter_entry(|e| !(e.file_type().is_dir() && exclude.matches(dir, e.path())));
+        for entry in walk {
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(e) => {
+                    let path = e.path().unwrap_or(dir).to_path_buf();
+                    let source = e
+                        .into_io_error()
+                        .unwrap_or_else(|| std::io::Error::other("file system loop"));
+                    return Err(read_dir_error(&path, source));
+                }
+            };
+            if entry.file_type().is_dir() || !is_photo_name(entry.path()) {
+                continue;
+            }
+            if exclude.matches(dir, entry.path()) {
+                excluded += 1;
+            } else {
+                paths.push(entry.into_path());
+            }
         }
+    } else {
+        let entries = std::fs::read_dir(dir).map_err(|e| read_dir_error(dir, e))?;
+        for entry in entries {
+            let entry = entry.map_err(|e| read_dir_error(dir, e))?;
+            let path = entry.path();
+            if is_photo_name(&path) {
+                if exclude.matches(dir, &path) {
+                    excluded += 1;
+                } else {
+                    paths.push(path);
+                }
+            } else if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                subfolders += 1;
+            }
+        }
+    }
+    if paths.is_empty() {
+        return Err(Error::NoPhotos {
+            path: dir.to_path_buf(),
+            subfolders,
+            recursive,
+            excluded,
+        });
     }
     Ok(paths)
 }
@@ -108,25 +211,104 @@ fn is_photo_name(path: &Path) -> bool {
         .is_some_and(|e| PHOTO_EXTENSIONS.iter().any(|p| e.eq_ignore_ascii_case(p)))
 }
 
-fn has_glob_chars(s: &str) -> bool {
-    s.contains(['*', '?', '['])
+fn has_glob_chars(s: &OsStr) -> bool {
+    s.as_encoded_bytes()
+        .iter()
+        .any(|b| matches!(b, b'*' | b'?' | b'['))
 }
 
-fn expand_glob(pattern: &str) -> Result<Vec<PathBuf>, Error> {
+/// A glob as hotpix reads one: `*` and `?` do not cross `/`, `**` does.
+fn matcher(pattern: &str) -> Result<GlobMatcher, String> {
+    GlobBuilder::new(pattern)
+        .literal_separator(true)
+        .backslash_escape(cfg!(unix))
+        .build()
+        .map(|g| g.compile_matcher())
+        .map_err(|e| e.kind().to_string())
+}
+
+/// The paths that `pattern` matches. The part of the pattern before its
+/// first wildcard is a directory to start from; below it the tree is walked
+/// only as deep as the pattern reaches, and only into directories the
+/// pattern can match.
+fn expand_glob(pattern: &str, exclude: &Exclude) -> Result<Vec<PathBuf>, Error> {
     let bad = |reason: String| Error::BadPattern {
         pattern: pattern.to_string(),
         reason,
     };
-    let matches =
-        glob::glob(&extension_case_insensitive(pattern)).map_err(|e| bad(e.to_string()))?;
+    let cased = extension_case_insensitive(pattern);
+    let parts: Vec<&str> = cased.split('/').collect();
+    let first_wild = parts
+        .iter()
+        .position(|p| has_glob_chars(OsStr::new(p)))
+        .expect("a pattern has a wildcard");
+    let (base_parts, rest) = parts.split_at(first_wild);
+    let base = match base_parts.join("/") {
+        b if b.is_empty() && base_parts.is_empty() => None,
+        // `/x*`: the root.
+        b if b.is_empty() => Some(PathBuf::from("/")),
+        b => Some(PathBuf::from(b)),
+    };
+    let whole = matcher(&rest.join("/")).map_err(bad)?;
+    let deep = rest.contains(&"**");
+    // Matchers for the directories along the way, to prune the walk.
+    let steps: Vec<Option<GlobMatcher>> = rest
+        .iter()
+        .take_while(|p| **p != "**")
+        .map(|p| matcher(p).ok())
+        .collect();
+    let root = base.clone().unwrap_or_else(|| PathBuf::from("."));
+    let mut walk = walkdir::WalkDir::new(&root).min_depth(1).follow_links(true);
+    if !deep {
+        walk = walk.max_depth(rest.len());
+    }
+    let shown = |p: &Path| -> PathBuf {
+        match &base {
+            Some(_) => p.to_path_buf(),
+            // `*.jpg` names `a.jpg`, not `./a.jpg`.
+            None => p.strip_prefix(&root).unwrap_or(p).to_path_buf(),
+        }
+    };
     let mut paths = Vec::new();
-    for m in matches {
-        // An entry the glob walk could not read is kept so that it is reported
-        // (and counted) as unreadable instead of disappearing.
-        paths.push(m.unwrap_or_else(|e| e.path().to_path_buf()));
+    let mut excluded = 0;
+    let walk = walk.into_iter().filter_entry(|e| {
+        if !e.file_type().is_dir() || e.depth() == 0 {
+            return true;
+        }
+        match steps.get(e.depth() - 1) {
+            Some(Some(step)) => step.is_match(e.file_name()),
+            _ => true,
+        }
+    });
+    for entry in walk {
+        let (path, depth) = match entry {
+            Ok(entry) => (entry.path().to_path_buf(), entry.depth()),
+            // An entry the walk could not read is kept when it matches, so
+            // that it is reported (and counted) as unreadable instead of
+            // disappearing.
+            Err(e) => match e.path() {
+                Some(p) if e.loop_ancestor().is_none() => (p.to_path_buf(), e.depth()),
+                _ => continue,
+            },
+        };
+        if depth == 0 {
+            continue;
+        }
+        let relative = path.strip_prefix(&root).unwrap_or(&path);
+        if !whole.is_match(relative) {
+            continue;
+        }
+        if exclude.matches(&root, &path) {
+            excluded += 1;
+        } else {
+            paths.push(shown(&path));
+        }
     }
     if paths.is_empty() {
-        return Err(Error::NoMatch(pattern.to_string()));
+        return Err(Error::NoMatch {
+            pattern: pattern.to_string(),
+            excluded,
+        });
     }
     Ok(paths)
 }
@@ -157,8 +339,56 @@ fn extension_case_insensitive(pattern: &str) -> String {
     out
 }
 
-/// Sorted by path text; two spellings of the same file (`a.jpg`, `./a.jpg`)
-/// are one input, kept under the spelling that sorts first.
+/// The `--exclude` patterns.
+struct Exclude {
+    /// Patterns without `/`: matched against every part of a path.
+    names: Vec<GlobMatcher>,
+    /// Patterns with `/`: matched against the whole path.
+    paths: Vec<GlobMatcher>,
+}
+
+impl Exclude {
+    fn new(patterns: &[String]) -> Result<Exclude, Error> {
+        let mut names = Vec::new();
+        let mut paths = Vec::new();
+        for pattern in patterns {
+            let m = matcher(&extension_case_insensitive(pattern)).map_err(|reason| {
+                Error::BadPattern {
+                    pattern: pattern.clone(),
+                    reason,
+                }
+            })?;
+            if pattern.contains('/') {
+                paths.push(m);
+            } else {
+                names.push(m);
+            }
+        }
+        Ok(Exclude { names, paths })
+    }
+
+    /// True when `path`, found below `top` (a folder the user named, whose
+    /// own name is not judged), is to be left out.
+    fn matches(&self, top: &Path, path: &Path) -> bool {
+        if self.names.is_empty() && self.paths.is_empty() {
+            return false;
+        }
+        let below = path.strip_prefix(top).unwrap_or(path);
+        let named = below.components().any(|c| match c {
+            Component::Normal(name) => self.names.iter().any(|m| m.is_match(name)),
+            _ => false,
+        });
+        let plain = path.strip_prefix(".").unwrap_or(path);
+        named
+            || self
+                .paths
+                .iter()
+                .any(|m| m.is_match(path) || m.is_match(plain) || m.is_match(below))
+    }
+}
+
+/// Sorted by path; two spellings of the same file (`a.jpg`, `./a.jpg`) are
+/// one input, kept under the spelling that sorts first.
 fn sort_dedup(paths: Vec<PathBuf>) -> Vec<PathBuf> {
     let mut by_identity: BTreeMap<PathBuf, PathBuf> = BTreeMap::new();
     for path in paths {
@@ -196,10 +426,24 @@ mod tests {
     #[test]
     fn stdin_list_skips_blank_lines_and_carriage_returns() {
         let mut input = "a.jpg\r\n\n  \nb c.jpg\n".as_bytes();
-        let paths = read_list(&mut input).unwrap();
+        let paths = read_list(&mut input, false).unwrap();
         assert_eq!(
             paths,
             vec![PathBuf::from("a.jpg"), PathBuf::from("b c.jpg")]
+        );
+    }
+
+    #[test]
+    fn nul_separated_list_keeps_names_exactly() {
+        let mut input = &b"a.jpg\0line\nbreak.jpg\0 spaced .jpg\0\0"[..];
+        let paths = read_list(&mut input, true).unwrap();
+        assert_eq!(
+            paths,
+            vec![
+                PathBuf::from("a.jpg"),
+                PathBuf::from("line\nbreak.jpg"),
+                PathBuf::from(" spaced .jpg")
+            ]
         );
     }
 
@@ -208,7 +452,7 @@ mod tests {
     fn stdin_list_keeps_non_utf8_names() {
         use std::os::unix::ffi::OsStrExt;
         let mut input = &b"a.jpg\n\xffb.jpg\n"[..];
-        let paths = read_list(&mut input).unwrap();
+        let paths = read_list(&mut input, false).unwrap();
         assert_eq!(paths.len(), 2);
         assert_eq!(paths[1].as_os_str().as_bytes(), b"\xffb.jpg");
     }
@@ -235,5 +479,87 @@ mod tests {
             .map(|p| p.file_name().unwrap().to_str().unwrap())
             .collect();
         assert_eq!(names, ["a.jpg", "b.JPG", "d.jpeg"]);
+    }
+
+    #[test]
+    fn patterns_reach_into_matching_folders_only_and_never_cross_a_slash() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in [
+            "2024-a/x.jpg",
+            "2024-b/y.JPG",
+            "2023/z.jpg",
+            "2024-a/deep/w.jpg",
+        ] {
+            let p = dir.path().join(name);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, b"x").unwrap();
+        }
+        let d = dir.path().display();
+        let names = |pattern: String| -> Vec<String> {
+            expand(&[pattern], &mut &b""[..])
+                .unwrap()
+                .iter()
+                .map(|p| p.strip_prefix(dir.path()).unwrap().display().to_string())
+                .collect()
+        };
+        assert_eq!(
+            names(format!("{d}/2024-*/*.jpg")),
+            ["2024-a/x.jpg", "2024-b/y.JPG"]
+        );
+        assert_eq!(
+            names(format!("{d}/**/*.jpg")),
+            [
+                "2023/z.jpg",
+                "2024-a/deep/w.jpg",
+                "2024-a/x.jpg",
+                "2024-b/y.JPG"
+            ]
+        );
+        assert!(expand(&[format!("{d}/*.jpg")], &mut &b""[..]).is_err());
+    }
+
+    #[test]
+    fn recursive_listing_and_exclusions() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["a.jpg", "sub/b.jpg", "sub/thumbs/c.jpg", "sub/c_thumb.JPG"] {
+            let p = dir.path().join(name);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, b"x").unwrap();
+        }
+        let names = |opts: &ExpandOptions| -> Vec<String> {
+            expand_with(&[dir.path()], &mut &b""[..], opts)
+                .unwrap()
+                .iter()
+                .map(|p| p.strip_prefix(dir.path()).unwrap().display().to_string())
+                .collect()
+        };
+        assert_eq!(names(&ExpandOptions::default()), ["a.jpg"]);
+        let recursive = ExpandOptions {
+            recursive: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            names(&recursive),
+            ["a.jpg", "sub/b.jpg", "sub/c_thumb.JPG", "sub/thumbs/c.jpg"]
+        );
+        let excluding = ExpandOptions {
+            exclude: vec!["thumbs".into(), "*_thumb.jpg".into()],
+            ..recursive
+        };
+        assert_eq!(names(&excluding), ["a.jpg", "sub/b.jpg"]);
+    }
+
+    #[test]
+    fn a_folder_without_photos_says_so_and_counts_its_subfolders() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("day1")).unwrap();
+        std::fs::create_dir(dir.path().join("day2")).unwrap();
+        let err = expand(&[dir.path()], &mut &b""[..]).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("has no .jpg or .jpeg files"), "{text}");
+        assert!(
+            text.contains("its 2 subfolders are not searched without --recursive"),
+            "{text}"
+        );
     }
 }

@@ -22,6 +22,7 @@ pub mod evidence;
 pub mod export;
 pub mod inputs;
 pub mod output;
+pub mod plural;
 pub mod rank;
 pub mod report;
 pub mod similarity;
@@ -29,7 +30,7 @@ pub mod state;
 pub mod stats;
 pub mod visual;
 
-pub use engine::{find, Event, FindOptions, Outcome};
+pub use engine::{find, Event, FindOptions, Outcome, Selection};
 pub use error::{Error, SkipReason, Skipped};
 pub use report::{Format, Report};
 pub use stats::Stats;

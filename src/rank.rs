@@ -115,13 +115,17 @@ pub fn rank(stats: &Stats, end: End, top: usize) -> Vec<RankedSubpixel> {
     let layout = stats.layout();
     let stride = layout.stride();
     let len = layout.len();
+    // No list is longer than the subpixels there are (`--top 1e11` must not
+    // allocate for them).
+    let top = top.min(len);
     // Bands of whole rows; each keeps its own bounded heap (its worst kept
     // candidate on top), and the heaps are combined at the end.
     let rows = 64;
     let heap = (0..layout.height.div_ceil(rows))
         .into_par_iter()
         .map(|b| {
-            let mut heap = BinaryHeap::with_capacity(top.min(len) + 1);
+            let band_len = stride * rows;
+            let mut heap = BinaryHeap::with_capacity(top.min(band_len) + 1);
             let mut m2 = vec![0f32; stride];
             // M2 orders like the variance (one divisor for all). Indices
             // only grow within a band, so a value no better than the worst
@@ -245,9 +249,12 @@ mod tests {
         assert_eq!(position(10, 1, 31), (1, 3, Channel::L));
     }
 
+    /// Regression guard (issue 12): `--top 100000000000` aborted on
+    /// allocating room for that many.
     #[test]
     fn top_larger_than_frame_returns_everything() {
         let stats = stats_from_m2(1, 1, vec![3.0, 1.0, 2.0]);
+        assert_eq!(rank(&stats, End::Highest, 100_000_000_000).len(), 3);
         let r = rank(&stats, End::Lowest, 10);
         assert_eq!(
             r.iter().map(|s| s.channel).collect::<Vec<_>>(),

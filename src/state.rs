@@ -77,6 +77,8 @@ pub enum Problem {
     Older { found: u32 },
     #[error("damaged or invalid: {0}")]
     Corrupt(String),
+    #[error("damaged (truncated?): {0}")]
+    Truncated(String),
     #[error("cannot be combined: {0}")]
     Incompatible(String),
 }
@@ -195,7 +197,7 @@ impl State {
                 *bodies.entry(b).or_insert(0u64) += 1;
             }
         }
-        if check_one_body(self.frames.iter().map(|f| &f.meta)).is_err() {
+        if check_one_body(self.frames.iter().map(|f| (f.path.as_path(), &f.meta)), "").is_err() {
             return None;
         }
         bodies
@@ -342,10 +344,24 @@ impl State {
     }
 
     /// Reads a state from `r`; `path` names it in errors.
-    pub fn read_from<R: Read + Seek>(r: R, path: &Path) -> Result<State, StateError> {
+    pub fn read_from<R: Read + Seek>(mut r: R, path: &Path) -> Result<State, StateError> {
         let err = |p| StateError::new(path, p);
-        let mut zip = zip::ZipArchive::new(r)
-            .map_err(|e| err(Problem::Foreign(format!("not a zip archive: {e}"))))?;
+        let mut start = [0u8; 2];
+        let zip_like = r.read_exact(&mut start).is_ok() && start == *b"PK";
+        r.seek(std::io::SeekFrom::Start(0))
+            .map_err(|e| err(Problem::Read(e)))?;
+        let mut zip = zip::ZipArchive::new(r).map_err(|e| {
+            err(match e {
+                zip::result::ZipError::Io(e) if e.kind() != std::io::ErrorKind::UnexpectedEof => {
+                    Problem::Read(e)
+                }
+                // A zip's directory is at its end: a cut file loses it first.
+                _ if zip_like => Problem::Truncated(
+                    "its zip directory, at the end of the file, is missing or unreadable".into(),
+                ),
+                _ => Problem::Foreign("not a zip archive".into()),
+            })
+        })?;
         let meta = read_meta(&mut zip).map_err(err)?;
         let (h, w, c) = (meta.height as usize, meta.width as usize, meta.channels);
         let shape = [h, w, c];
@@ -497,9 +513,7 @@ fn read_member<R: Read + Seek>(
     name: &str,
     limit: u64,
 ) -> Result<Vec<u8>, Problem> {
-    let member = zip
-        .by_name(name)
-        .map_err(|e| Problem::Corrupt(format!("member {name}: {e}")))?;
+    let member = zip.by_name(name).map_err(|e| zip_problem(e, name))?;
     if member.size() > limit {
         return Err(Problem::Corrupt(format!(
             "member {name} claims {} bytes",
@@ -510,7 +524,7 @@ fn read_member<R: Read + Seek>(
     member
         .take(limit + 1)
         .read_to_end(&mut bytes)
-        .map_err(|e| Problem::Corrupt(format!("member {name}: {e}")))?;
+        .map_err(|e| read_problem(e, name))?;
     if bytes.len() as u64 > limit {
         return Err(Problem::Corrupt(format!("member {name} is too long")));
     }
@@ -583,7 +597,7 @@ fn read_array<R: Read + Seek, T>(
     from_le: impl Fn([u8; 4]) -> T,
 ) -> Result<Vec<T>, Problem> {
     let corrupt = |m: String| Problem::Corrupt(format!("member {name}: {m}"));
-    let mut member = zip.by_name(name).map_err(|e| corrupt(e.to_string()))?;
+    let mut member = zip.by_name(name).map_err(|e| zip_problem(e, name))?;
     let count: usize = shape.iter().product();
     let declared = member.size();
     // Deflate expands at most ~1032:1; a member claiming more than its
@@ -603,7 +617,31 @@ fn read_array<R: Read + Seek, T>(
     match member.read(&mut extra) {
         Ok(0) => Ok(values),
         Ok(_) => Err(corrupt("data continues past the array".into())),
-        Err(e) => Err(corrupt(e.to_string())),
+        Err(e) => Err(read_problem(e, name)),
+    }
+}
+
+/// A zip error in words: the zip crate's own text can name its internal
+/// types, which tell a person nothing.
+fn zip_problem(e: zip::result::ZipError, member: &str) -> Problem {
+    use zip::result::ZipError as Z;
+    match e {
+        Z::Io(e) => read_problem(e, member),
+        Z::FileNotFound => Problem::Corrupt(format!("member {member} is missing")),
+        _ => Problem::Corrupt(format!("member {member}: its zip entry is damaged")),
+    }
+}
+
+/// An error reading a member's bytes, in words.
+fn read_problem(e: std::io::Error, member: &str) -> Problem {
+    match e.kind() {
+        std::io::ErrorKind::UnexpectedEof => {
+            Problem::Truncated(format!("member {member} ends early"))
+        }
+        std::io::ErrorKind::InvalidData => Problem::Corrupt(format!(
+            "member {member}: its bytes fail their CRC-32 check or do not inflate"
+        )),
+        _ => Problem::Read(e),
     }
 }
 
@@ -728,10 +766,11 @@ pub fn merge(states: Vec<(PathBuf, State)>, mixed_cameras: bool) -> Result<Merge
         }
     }
     if !mixed_cameras {
-        let metas = states
+        let frames = states
             .iter()
-            .flat_map(|(_, s)| s.frames.iter().map(|f| &f.meta));
-        if let Err(e) = check_one_body(metas) {
+            .flat_map(|(_, s)| s.frames.iter().map(|f| (f.path.as_path(), &f.meta)));
+        let hint = "use --mixed-cameras to combine them anyway";
+        if let Err(e) = check_one_body(frames, hint) {
             return Err(StateError::new(
                 first_path,
                 Problem::Incompatible(format!("{e}")),
@@ -769,10 +808,13 @@ pub fn merge(states: Vec<(PathBuf, State)>, mixed_cameras: bool) -> Result<Merge
                 return Err(StateError::new(
                     &states[i].0,
                     Problem::Incompatible(format!(
-                        "{} frame(s) are also counted in '{}' ({}{}), and a frame cannot be taken \
+                        "{} also counted in '{}' ({}{}), and a frame cannot be taken \
                          out of merged statistics; merge states of disjoint frame sets (or one \
                          whose frames all lie in another)",
-                        shared.len(),
+                        match shared.len() {
+                            1 => "1 frame is".to_string(),
+                            n => format!("{n} frames are"),
+                        },
                         states[k].0.display(),
                         names.join(", "),
                         if shared.len() > 5 { ", ..." } else { "" },
@@ -923,14 +965,23 @@ mod tests {
         }
     }
 
+    /// Regression guard (issue 12): a cut file said "not a zip archive: ...
+    /// Zip32CDEBlock"; it is damaged, and no type name of a crate shows.
     #[test]
-    fn every_truncation_is_refused() {
+    fn every_truncation_is_refused_as_damaged_in_plain_words() {
         let bytes = bytes_of(&random_state(1, 4, 3, 3));
         for cut in 0..bytes.len() {
+            let err = read(&bytes[..cut]).expect_err(&format!("cut at {cut} of {}", bytes.len()));
+            let text = err.to_string();
+            if cut >= 2 {
+                assert!(
+                    text.contains("damaged (truncated?)"),
+                    "cut at {cut}: {text}"
+                );
+            }
             assert!(
-                read(&bytes[..cut]).is_err(),
-                "cut at {cut} of {}",
-                bytes.len()
+                !text.contains("Block") && !text.contains("::") && !text.contains("Error"),
+                "cut at {cut}: {text}"
             );
         }
     }

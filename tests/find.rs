@@ -539,3 +539,514 @@ fn duplicate_photos_are_skipped_the_same_way_every_run() {
         assert_eq!(again, first);
     }
 }
+
+/// Regression guard (issue 12): `find --save s.npz -o r.json DIR 2>&1 | head -1`
+/// panicked on the closed stderr ("failed printing to stderr"), exit 101,
+/// and wrote neither file. Messages are lost, the work is not; the exit
+/// code is the run's.
+#[test]
+fn closed_stderr_loses_messages_never_the_work() {
+    use std::process::{Command, Stdio};
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    copy_series(dir);
+    // A bad frame makes hotpix speak early, long before the end.
+    std::fs::copy(fixture("bad/corrupt.jpg"), dir.join("corrupt.jpg")).unwrap();
+    let mut child = Command::new(bin())
+        .args([
+            "find", "-v", "--save", "s.npz", "--format", "json", "-o", "r.json", "--map", "m.png",
+            "--dcraw", "d.txt", ".",
+        ])
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stderr.take());
+    drop(child.stdout.take());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "a closed stderr is not a failure");
+    for name in ["s.npz", "r.json", "m.png", "d.txt"] {
+        assert!(dir.join(name).is_file(), "{name} was not written");
+    }
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("r.json")).unwrap()).unwrap();
+    assert_eq!(report["summary"]["frames_used"], 12);
+
+    // An error on a closed stderr: still its exit code, not a panic.
+    let mut child = Command::new(bin())
+        .args(["find", "no/such.jpg"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stderr.take());
+    assert_eq!(child.wait().unwrap().code(), Some(2));
+}
+
+/// Regression guard (issue 12): `--top 100000000000` aborted on allocating
+/// 2.4 TB, in `find` and in `report`; the lists now hold every subpixel.
+#[test]
+fn huge_top_lists_every_subpixel_in_find_and_report() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut spec = SeriesSpec::new(32, 24, 3, 5);
+    spec.defects = synth::DefectCounts::default();
+    synth::write_series(&spec, tmp.path()).unwrap();
+    let all = 32 * 24 * 3;
+    let r = run_in(
+        tmp.path(),
+        &[
+            "find",
+            "--top",
+            "100000000000",
+            "--format",
+            "json",
+            "--save",
+            "s.npz",
+            ".",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["lowest_variance"].as_array().unwrap().len(), all);
+    assert_eq!(r.json()["highest_variance"].as_array().unwrap().len(), all);
+    let r = run_in(
+        tmp.path(),
+        &[
+            "report",
+            "--top",
+            "100000000000",
+            "--format",
+            "json",
+            "s.npz",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["lowest_variance"].as_array().unwrap().len(), all);
+}
+
+/// Regression guard (issue 12): a glob skipped names that are not UTF-8 (9
+/// of 11 files left out), said "no file matches" when all were, and a
+/// non-UTF-8 argument was refused without being named.
+#[cfg(unix)]
+#[test]
+fn names_that_are_not_utf8_are_used_and_named() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    use std::process::Command;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    for i in 1..=11u8 {
+        let src = fixture(&format!("series/DSC_{i:04}.JPG"));
+        let name: Vec<u8> = if i <= 9 {
+            [b"DSC_\xff".as_slice(), &[b'0' + i], b".JPG"].concat()
+        } else {
+            format!("DSC_{i:04}.JPG").into_bytes()
+        };
+        if let Err(e) = std::fs::copy(&src, dir.join(OsStr::from_bytes(&name))) {
+            // Some file systems (APFS) take only UTF-8 names.
+            eprintln!("skipping: this file system refuses a non-UTF-8 name ({e})");
+            return;
+        }
+    }
+    let run_os = |args: &[&OsStr]| {
+        let out = Command::new(bin())
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8(out.stderr).expect("messages are UTF-8 (names shown lossily)"),
+        )
+    };
+    let json = |stdout: &str| serde_json::from_str::<serde_json::Value>(stdout).unwrap();
+    let (code, out, err) = run_os(&[
+        OsStr::new("find"),
+        OsStr::new("--format"),
+        OsStr::new("json"),
+        OsStr::new("*.jpg"),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(json(&out)["summary"]["frames_used"], 11);
+    // Only odd names match: still used, not "no file matches".
+    let (code, out, err) = run_os(&[
+        OsStr::new("find"),
+        OsStr::new("--format"),
+        OsStr::new("json"),
+        OsStr::new("DSC_?[0-9].JPG"),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(json(&out)["summary"]["frames_used"], 9);
+    // A name given literally, and one that does not exist, named lossily.
+    let odd = OsStr::from_bytes(b"DSC_\xff1.JPG");
+    let (code, _, err) = run_os(&[OsStr::new("find"), odd, OsStr::new("DSC_0010.JPG")]);
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = run_os(&[OsStr::new("find"), OsStr::from_bytes(b"gone\xfe.jpg")]);
+    assert_eq!(code, 2);
+    assert!(err.contains("'gone\u{FFFD}.jpg' does not exist"), "{err}");
+    // A non-UTF-8 value where only text makes sense: named, exit 2.
+    let (code, _, err) = run_os(&[
+        OsStr::new("find"),
+        OsStr::new("--top"),
+        OsStr::from_bytes(b"1\xff"),
+        OsStr::new("."),
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("'1\u{FFFD}'"), "{err}");
+}
+
+/// Regression guard (issue 12): an empty folder, or one with only
+/// subfolders, gave "0 usable frame(s) of 0 input(s)".
+#[test]
+fn a_folder_without_photos_says_so() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    std::fs::create_dir_all(d.join("empty")).unwrap();
+    std::fs::create_dir_all(d.join("days/monday")).unwrap();
+    let r = run_in(d, &["find", "empty"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("'empty' has no .jpg or .jpeg files"),
+        "{}",
+        r.stderr
+    );
+    let r = run_in(d, &["find", "days"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains(
+            "'days' has no .jpg or .jpeg files; its subfolder is not searched without --recursive"
+        ),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("frame(s)"), "{}", r.stderr);
+}
+
+/// Regression guard (issue 12): "1 workers", "(1 frames)"; and a tie between
+/// two frame sizes was broken without a word.
+#[test]
+fn counts_read_right_and_a_size_tie_is_said() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let mut spec = SeriesSpec::new(64, 48, 2, 3);
+    spec.camera = synth::Camera::nikon_d80();
+    synth::write_series(&spec, &d.join("small")).unwrap();
+    for i in [1, 2] {
+        let name = format!("DSC_{i:04}.JPG");
+        std::fs::copy(fixture("series").join(&name), d.join(format!("big_{name}"))).unwrap();
+    }
+    let r = run_in(
+        d,
+        &[
+            "find",
+            "-j",
+            "1",
+            "--format",
+            "json",
+            "small",
+            "big_DSC_0001.JPG",
+            "big_DSC_0002.JPG",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("2 frames used, 2 skipped"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains(", 1 worker,"), "{}", r.stderr);
+    let warnings = r.json()["summary"]["warnings"].to_string();
+    assert!(
+        warnings.contains("frame sizes tie: 2 frames each of 320x240 and 64x48"),
+        "{warnings}"
+    );
+    assert!(
+        r.stderr.contains("warning: frame sizes tie"),
+        "{}",
+        r.stderr
+    );
+}
+
+/// `-0`: a NUL-separated list, as `find -print0` writes it; names may hold
+/// newlines.
+#[test]
+fn nul_separated_stdin_list() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let mut list = String::new();
+    for i in 1..=4 {
+        let name = format!("line\nbreak {i}.JPG");
+        std::fs::copy(fixture(&format!("series/DSC_{i:04}.JPG")), d.join(&name)).unwrap();
+        list.push_str(&name);
+        list.push('\0');
+    }
+    let r = run_with_stdin(d, &["find", "-0", "--format", "json", "-"], &list);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["summary"]["frames_used"], 4);
+    // Without -0 the same bytes are lines, which name nothing that exists.
+    let r = run_with_stdin(d, &["find", "--format", "json", "-"], &list);
+    assert_ne!(r.code, 0, "{}", r.stderr);
+}
+
+/// `-r` searches subfolders, `--exclude` leaves paths out.
+#[test]
+fn recursive_folders_and_exclusions() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    for i in 1..=12 {
+        let sub = ["2023", "2024/spring", "2024/thumbs"][i % 3];
+        std::fs::create_dir_all(d.join("photos").join(sub)).unwrap();
+        let name = format!("DSC_{i:04}.JPG");
+        std::fs::copy(
+            fixture("series").join(&name),
+            d.join("photos").join(sub).join(&name),
+        )
+        .unwrap();
+    }
+    let used = |args: &[&str]| {
+        let r = run_in(d, args);
+        assert_eq!(r.code, 0, "{args:?}: {}", r.stderr);
+        r.json()["summary"]["frames_used"].as_u64().unwrap()
+    };
+    assert_eq!(used(&["find", "-r", "--format", "json", "photos"]), 12);
+    assert_eq!(
+        used(&[
+            "find",
+            "-r",
+            "--exclude",
+            "thumbs",
+            "--format",
+            "json",
+            "photos"
+        ]),
+        8
+    );
+    assert_eq!(
+        used(&[
+            "find",
+            "--recursive",
+            "--exclude",
+            "2024/*/DSC_000?.jpg",
+            "--format",
+            "json",
+            "photos"
+        ]),
+        6
+    );
+    assert_eq!(
+        used(&[
+            "find",
+            "--exclude",
+            "*_0001.JPG",
+            "--format",
+            "json",
+            "photos/**/*.jpg",
+            "photos/2023"
+        ]),
+        11
+    );
+    let r = run_in(d, &["find", "photos"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr
+            .contains("its 2 subfolders are not searched without --recursive"),
+        "{}",
+        r.stderr
+    );
+}
+
+/// Completion scripts and the manual page are made from the clap definitions.
+#[test]
+fn completions_and_man_pages_come_from_the_definitions() {
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let r = run(&["completions", shell]);
+        assert_eq!(r.code, 0, "{shell}: {}", r.stderr);
+        for word in ["recursive", "exclude", "camera", "rawtherapee"] {
+            assert!(r.stdout.contains(word), "{shell} completion lacks {word}");
+        }
+    }
+    assert_eq!(run(&["completions", "tcsh"]).code, 2);
+    let r = run(&["man"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.starts_with(".ie") || r.stdout.contains(".TH hotpix"),
+        "{}",
+        &r.stdout[..200.min(r.stdout.len())]
+    );
+    assert!(r.stdout.contains("completions"));
+    let tmp = tempfile::tempdir().unwrap();
+    let r = run(&["man", "--dir", tmp.path().to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for page in [
+        "hotpix.1",
+        "hotpix-find.1",
+        "hotpix-report.1",
+        "hotpix-merge.1",
+        "hotpix-diff.1",
+    ] {
+        let text = std::fs::read_to_string(tmp.path().join(page)).unwrap();
+        assert!(text.contains(".TH"), "{page}");
+    }
+    let find = std::fs::read_to_string(tmp.path().join("hotpix-find.1")).unwrap();
+    assert!(
+        find.contains("recursive") && find.contains("Examples"),
+        "{find}"
+    );
+}
+
+/// `NO_COLOR` wins over anything that would colour the output (here
+/// `CLICOLOR_FORCE`, which colours clap's usage errors without a terminal).
+#[test]
+fn no_color_is_honoured() {
+    use std::process::Command;
+    let run_env = |envs: &[(&str, &str)]| {
+        let out = Command::new(bin())
+            .args(["find", "--format", "xml", "x.jpg"])
+            .env_remove("NO_COLOR")
+            .envs(envs.iter().copied())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        String::from_utf8(out.stderr).unwrap()
+    };
+    assert!(
+        run_env(&[("CLICOLOR_FORCE", "1")]).contains('\x1b'),
+        "colour can be forced"
+    );
+    let plain = run_env(&[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]);
+    assert!(!plain.contains('\x1b'), "{plain:?}");
+}
+
+/// Regression guard (issue 12): the rate showed as "4.7068/s", and after the
+/// bar cleared the detection and drawing passed with nothing shown. On a
+/// terminal (`script` gives one) each phase is named; elsewhere nothing.
+#[test]
+fn progress_names_each_phase_on_a_terminal_only() {
+    use std::process::Command;
+    let has_script = Command::new("script")
+        .args(["-qec", "true", "/dev/null"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_script {
+        eprintln!("skipping: util-linux `script` is absent, no terminal to test on");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let map = tmp.path().join("map.png");
+    let command = format!(
+        "'{}' find -j 1 -o /dev/null --map '{}' '{}'",
+        bin(),
+        map.display(),
+        fixture("series").display()
+    );
+    let out = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env_remove("NO_COLOR")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let screen = String::from_utf8_lossy(&out.stdout);
+    assert!(screen.contains("/12 frames"), "{screen}");
+    assert!(screen.contains("detecting defects..."), "{screen}");
+    assert!(screen.contains("drawing the map..."), "{screen}");
+    assert!(
+        !has_long_rate(&screen),
+        "a rate with more than one decimal: {screen}"
+    );
+    // Not a terminal: no bar, no spinner.
+    let r = run(&["find", "-o", "/dev/null", &series()]);
+    assert!(
+        !r.stderr.contains("detecting") && !r.stderr.contains("frames/s"),
+        "{}",
+        r.stderr
+    );
+}
+
+/// True when `text` holds a rate like "4.7068/s" or "4.70 frames/s": a
+/// number with two or more decimals before "/s" or "frames/s".
+fn has_long_rate(text: &str) -> bool {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let long = |number: &str| {
+        number
+            .split_once('.')
+            .is_some_and(|(_, d)| d.len() >= 2 && d.chars().all(|c| c.is_ascii_digit()))
+    };
+    words.iter().enumerate().any(|(i, w)| {
+        w.strip_suffix("/s").is_some_and(long)
+            || (words.get(i + 1).is_some_and(|u| u.starts_with("frames/s")) && long(w))
+    })
+}
+
+/// `--camera BODY` analyses one body out of a mixed folder (of one frame
+/// size, so that the size does not decide), and the mixed-bodies error
+/// lists a few files of each body, not only counts.
+#[test]
+fn camera_picks_one_body_out_of_a_mixed_folder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let mut canon = SeriesSpec::new(64, 48, 5, 21);
+    canon.camera = synth::Camera {
+        make: "Canon".into(),
+        model: "Canon EOS 40D".into(),
+        serial: None,
+    };
+    synth::write_series(&canon, &d.join("canon")).unwrap();
+    let mut nikon = SeriesSpec::new(64, 48, 3, 22);
+    nikon.camera = synth::Camera::nikon_d80();
+    synth::write_series(&nikon, &d.join("nikon")).unwrap();
+    let r = run_in(d, &["find", "canon", "nikon"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains(
+            "  Canon EOS 40D: 5 frames (canon/DSC_0001.JPG, canon/DSC_0002.JPG, \
+             canon/DSC_0003.JPG, and 2 more)"
+        ),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("NIKON D80 #3001234: 3 frames (nikon/DSC_0001.JPG, nikon/DSC_0002.JPG, nikon/DSC_0003.JPG)"),
+        "{}",
+        r.stderr
+    );
+    for (body, frames) in [
+        ("EOS 40D", 5),
+        ("canon eos 40d", 5),
+        ("NIKON D80", 3),
+        ("D80 #3001234", 3),
+        ("Canon EOS 5D", 0),
+    ] {
+        let r = run_in(
+            d,
+            &[
+                "find", "--camera", body, "--format", "json", "canon", "nikon",
+            ],
+        );
+        if frames == 0 {
+            assert_eq!(r.code, 2, "{}", r.stderr);
+            assert!(
+                r.stderr.contains("no frame was taken by 'Canon EOS 5D'"),
+                "{}",
+                r.stderr
+            );
+            assert!(
+                r.stderr.contains("Canon EOS 40D (5 frames)"),
+                "{}",
+                r.stderr
+            );
+            continue;
+        }
+        assert_eq!(r.code, 0, "{body}: {}", r.stderr);
+        let summary = &r.json()["summary"];
+        assert_eq!(summary["frames_used"], frames, "{body}");
+        assert_eq!(summary["frames_skipped"], 8 - frames, "{body}");
+        assert!(
+            summary["skipped"][0]["reason"]
+                .as_str()
+                .unwrap()
+                .contains("not the camera asked for (--camera)"),
+            "{summary}"
+        );
+    }
+}

@@ -141,17 +141,24 @@ fn broken_exif_still_counts_and_is_named_at_verbose() {
     ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.json()["summary"]["frames_used"], 2);
+    // Regression guard (issue 12): both name their camera in the part that
+    // could be read, so it is not "EXIF not read".
     assert!(
-        r.stderr
-            .contains("exiv2-bug443.jpg: EXIF not read (Truncated IFD)"),
+        r.stderr.contains(
+            "exiv2-bug443.jpg: EXIF partly read (Truncated IFD); the camera is \
+             EASTMAN KODAK COMPANY KODAK DX3600 DIGITAL CAMERA"
+        ),
         "{}",
         r.stderr
     );
     assert!(
-        r.stderr.contains("exiv2-bug495.jpg: EXIF not read"),
+        r.stderr.contains(
+            "exiv2-bug495.jpg: EXIF partly read (Truncated field value); the camera is NIKON D70"
+        ),
         "{}",
         r.stderr
     );
+    assert!(!r.stderr.contains("EXIF not read"), "{}", r.stderr);
     // Without -v the EXIF problems are not mentioned.
     let quiet = run(&[
         "find",
@@ -174,11 +181,53 @@ fn frames_from_two_bodies_stop_the_run_with_a_listing() {
         "{}",
         r.stderr
     );
+    // Each body with its count and (issue 12) a few of its files.
     assert!(
-        r.stderr.contains("KODAK DX3600 DIGITAL CAMERA: 1 frame(s)"),
+        r.stderr.contains("KODAK DX3600 DIGITAL CAMERA: 1 frame (")
+            && r.stderr.contains("exiv2-bug443.jpg)"),
         "{}",
         r.stderr
     );
-    assert!(r.stderr.contains("NIKON D70: 1 frame(s)"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("NIKON D70: 1 frame (") && r.stderr.contains("exiv2-bug495.jpg)"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("--camera BODY"), "{}", r.stderr);
     assert!(r.stdout.is_empty());
+    // --camera picks one body out of the two: the other is skipped, named.
+    let r = run(&[
+        "find",
+        "--camera",
+        "nikon d70",
+        "--format",
+        "json",
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+        b.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("exiv2-bug443.jpg: taken by EASTMAN KODAK COMPANY KODAK DX3600 DIGITAL CAMERA, not the camera asked for"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("only 1 usable frame of 2 inputs"),
+        "{}",
+        r.stderr
+    );
+    let r = run(&[
+        "find",
+        "--camera",
+        "Canon EOS 40D",
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("no frame was taken by 'Canon EOS 40D'"),
+        "{}",
+        r.stderr
+    );
 }

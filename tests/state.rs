@@ -241,6 +241,22 @@ fn damaged_state_files_are_refused_naming_the_file() {
     );
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("not a zip archive"), "{}", run.stderr);
+    // Regression guard (issue 12): a cut state said "not a zip archive: ...
+    // Zip32CDEBlock"; it is damaged, said plainly.
+    std::fs::write(d.join("cut.npz"), &good[..good.len() / 2]).unwrap();
+    let run = hotpix(d, &["report", "cut.npz"], &[]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("state file 'cut.npz': damaged (truncated?)"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !run.stderr.contains("Block") && !run.stderr.contains("zip archive"),
+        "{}",
+        run.stderr
+    );
     assert_eq!(hotpix(d, &["report", "missing.npz"], &[]).code, 2);
     assert_eq!(
         hotpix(d, &["find", "--resume", "bad.npz"], &series(1..=2)).code,
@@ -394,4 +410,158 @@ fn report_makes_the_same_pictures_and_lists_as_find() {
             "{a} vs {b}"
         );
     }
+}
+
+/// A series in `dir/name` of `frames` frames of `w`x`h` by `camera`.
+fn synth_series(
+    dir: &Path,
+    name: &str,
+    (w, h): (u32, u32),
+    camera: hotpix_synth::Camera,
+) -> String {
+    let mut spec = hotpix_synth::SeriesSpec::new(w, h, 4, 11);
+    spec.camera = camera;
+    hotpix_synth::write_series(&spec, &dir.join(name)).unwrap();
+    name.to_string()
+}
+
+fn canon() -> hotpix_synth::Camera {
+    hotpix_synth::Camera {
+        make: "Canon".into(),
+        model: "Canon EOS 40D".into(),
+        serial: None,
+    }
+}
+
+/// Regression guard (issue 12): `diff` of states of another frame size or
+/// camera said "9 new, 0 gone" and exited 1, a false alarm in CI. Refused
+/// with exit 2, as `merge` refuses to combine them.
+#[test]
+fn diff_refuses_states_of_another_size_or_camera() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    save(d, "d80.npz", &series(1..=12));
+    let small = synth_series(d, "small", (64, 48), hotpix_synth::Camera::nikon_d80());
+    save(d, "small.npz", &[small]);
+    let canon = synth_series(d, "canon", (320, 240), canon());
+    save(d, "canon.npz", std::slice::from_ref(&canon));
+    ok(hotpix(
+        d,
+        &["find", "-q", "--format", "json", "-o", "canon.json"],
+        &[canon],
+    ));
+
+    for (old, new, why) in [
+        (
+            "d80.npz",
+            "small.npz",
+            "the frames are 320x240 in the first and 64x48 in the second",
+        ),
+        (
+            "d80.npz",
+            "canon.npz",
+            "the first is of NIKON D80 #3001234, the second of Canon EOS 40D",
+        ),
+        ("canon.json", "d80.npz", "Canon EOS 40D"),
+    ] {
+        let run = hotpix(d, &["diff", old, new], &[]);
+        assert_eq!(run.code, 2, "{old} {new}: {}", run.stderr);
+        assert!(run.stderr.contains("cannot be compared"), "{}", run.stderr);
+        assert!(run.stderr.contains(why), "{}", run.stderr);
+        assert!(run.stdout.is_empty());
+    }
+}
+
+/// `diff -o FILE` writes the comparison to a file; `-q` prints nothing and
+/// answers with the exit code alone.
+#[test]
+fn diff_writes_a_file_or_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    save(d, "all.npz", &series(1..=12));
+    ok(hotpix(
+        d,
+        &[
+            "find",
+            "-q",
+            "--format",
+            "json",
+            "--threshold",
+            "1000",
+            "-o",
+            "none.json",
+        ],
+        &series(1..=12),
+    ));
+    let run = hotpix(
+        d,
+        &[
+            "diff",
+            "--format",
+            "json",
+            "-o",
+            "d.json",
+            "none.json",
+            "all.npz",
+        ],
+        &[],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stdout.is_empty());
+    assert!(run.stderr.contains("wrote 'd.json'"), "{}", run.stderr);
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("d.json")).unwrap()).unwrap();
+    assert_eq!(written["new"].as_array().unwrap().len(), 9);
+    let run = hotpix(d, &["diff", "-q", "none.json", "all.npz"], &[]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stdout.is_empty() && run.stderr.is_empty(),
+        "{}{}",
+        run.stdout,
+        run.stderr
+    );
+    let run = hotpix(d, &["diff", "--quiet", "all.npz", "all.npz"], &[]);
+    assert_eq!(run.code, 0);
+    assert!(run.stdout.is_empty() && run.stderr.is_empty());
+    // The output may not replace an input.
+    let run = hotpix(d, &["diff", "-o", "all.npz", "none.json", "all.npz"], &[]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("one of the inputs"), "{}", run.stderr);
+}
+
+/// Regression guard (issue 12): `--resume` with another camera's photos (of
+/// another size) exited 0 and added their "skipped" entries to the saved
+/// state for good. Refused before anything is written.
+#[test]
+fn resume_refuses_another_cameras_photos_before_writing() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let state = save(d, "s.npz", &series(1..=12));
+    let before = std::fs::read(&state).unwrap();
+    let canon = synth_series(d, "canon", (64, 48), canon());
+    let run = hotpix(
+        d,
+        &[
+            "find", "--resume", "s.npz", "--save", "s.npz", "-o", "r.txt",
+        ],
+        &[canon],
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("more than one camera body"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("Canon EOS 40D: 4 frames (canon/DSC_0001.JPG"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        std::fs::read(&state).unwrap(),
+        before,
+        "the state is untouched"
+    );
+    assert!(!d.join("r.txt").exists());
 }

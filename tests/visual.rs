@@ -305,8 +305,11 @@ fn output_locations_are_checked_before_any_photo_is_decoded() {
     }
 }
 
+/// Regression guard (issue 12): the make/model check ran after all decoding
+/// (and after the report was written); it runs on the headers now, and
+/// --make/--model name a camera the EXIF does not.
 #[test]
-fn rawtherapee_list_is_refused_without_make_and_model() {
+fn rawtherapee_list_is_refused_before_decoding_without_make_and_model() {
     let tmp = tempfile::tempdir().unwrap();
     let mut spec = hotpix_synth::SeriesSpec::new(64, 48, 4, 7);
     spec.camera = hotpix_synth::Camera {
@@ -315,19 +318,106 @@ fn rawtherapee_list_is_refused_without_make_and_model() {
         serial: None,
     };
     hotpix_synth::write_series(&spec, &tmp.path().join("series")).unwrap();
-    let r = run_in(tmp.path(), &["find", "-q", "--rawtherapee", ".", "series"]);
+    let lists = || {
+        std::fs::read_dir(tmp.path())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "badpixels"))
+            .collect::<Vec<_>>()
+    };
+    let r = run_in(
+        tmp.path(),
+        &[
+            "find",
+            "-q",
+            "--rawtherapee",
+            ".",
+            "--map",
+            "m.png",
+            "series",
+        ],
+    );
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("make and model"), "{}", r.stderr);
-    assert!(!r.stdout.is_empty(), "the report is written first");
-    let lists = std::fs::read_dir(tmp.path())
-        .unwrap()
-        .filter(|e| {
-            e.as_ref()
-                .unwrap()
-                .path()
-                .extension()
-                .is_some_and(|x| x == "badpixels")
-        })
-        .count();
-    assert_eq!(lists, 0);
+    assert!(r.stderr.contains("--make and --model"), "{}", r.stderr);
+    assert!(
+        r.stdout.is_empty(),
+        "refused before anything is decoded or written"
+    );
+    assert!(!tmp.path().join("m.png").exists());
+    assert!(lists().is_empty());
+
+    let r = run_in(
+        tmp.path(),
+        &[
+            "find",
+            "--rawtherapee",
+            ".",
+            "--make",
+            "NIKON CORPORATION",
+            "--model",
+            "NIKON D80",
+            "--format",
+            "json",
+            "series",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["summary"]["model"], "NIKON D80");
+    assert_eq!(lists(), [tmp.path().join("./Nikon D80.badpixels")]);
+    assert!(
+        r.stderr
+            .lines()
+            .last()
+            .is_some_and(|l| l.starts_with("hotpix: wrote") && l.contains("Nikon D80.badpixels")),
+        "the closing line names the list: {}",
+        r.stderr
+    );
+}
+
+/// Regression guard (issue 12): `--rawtherapee` silently replaced a list kept
+/// by hand. Its lines stay; only positions it lacks are added; the closing
+/// line says so.
+#[test]
+fn rawtherapee_list_merges_into_a_hand_kept_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let list = tmp.path().join("Nikon D80.badpixels");
+    let hand = "# kept by hand since 2019\n12 34\n100 200 # from a dark frame\n";
+    std::fs::write(&list, hand).unwrap();
+    let series = series();
+    let find = || {
+        run_in(
+            tmp.path(),
+            &["find", "-o", "/dev/null", "--rawtherapee", ".", &series],
+        )
+    };
+    let (_, defects) = find_in(tmp.path(), &[]);
+    let r = find();
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let text = std::fs::read_to_string(&list).unwrap();
+    assert!(text.starts_with(hand), "{text}");
+    let listed = parse_rawtherapee(&text);
+    assert!(listed.contains(&(12, 34)) && listed.contains(&(100, 200)));
+    for &(x, y, _, _) in &defects {
+        assert!(
+            listed.contains(&(i64::from(x), i64::from(y))),
+            "({x},{y}) missing"
+        );
+    }
+    assert_eq!(listed.len(), defects.len() + 2);
+    let last = r.stderr.lines().last().unwrap_or("");
+    assert!(
+        last.contains("Nikon D80.badpixels") && last.contains("added to the existing list"),
+        "{}",
+        r.stderr
+    );
+    // Again: nothing new, the file is left as it was.
+    let r = find();
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(std::fs::read_to_string(&list).unwrap(), text);
+    assert!(
+        r.stderr.contains("it lists every defect already"),
+        "{}",
+        r.stderr
+    );
 }

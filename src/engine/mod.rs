@@ -17,6 +17,7 @@ use rayon::prelude::*;
 use crate::camera::FrameMeta;
 use crate::detect::{detect, Context};
 use crate::error::{Error, SkipReason, Skipped};
+use crate::plural::plural;
 use crate::rank::{rank, End};
 use crate::report::{CameraCount, Range, Report, SkippedInput, Summary, SCHEMA_VERSION};
 use crate::similarity::TOO_ALIKE;
@@ -25,8 +26,8 @@ use crate::stats::Stats;
 use crate::evidence::{dark_weight, Layout};
 use accumulate::{accumulate, Accumulated, Used, Work};
 use content::{plan_by_content, Plan};
-pub use series::check_one_body;
 use series::{body_name, count_bodies, majority_size, probe_one, the_body, Candidate};
+pub use series::{check_one_body, FIND_MIXED_HINT};
 
 /// Fewer frames than this give a weak result: few scenes to tell a sensor
 /// defect from a scene detail, and a noisy estimate of each subpixel.
@@ -50,6 +51,21 @@ pub struct FindOptions {
     pub memory: Option<u64>,
 }
 
+/// Which frames make the series besides their size, decided from the
+/// headers before anything is decoded.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Selection {
+    /// Analyse only the frames of the body this names (see
+    /// [`crate::camera::Body::is_named`]); frames of other bodies, or with
+    /// no camera in their EXIF, are skipped.
+    pub camera: Option<String>,
+    /// The camera (make, model) of frames whose EXIF names none.
+    pub unnamed_camera: Option<(String, String)>,
+    /// Refuse before decoding unless the frames name one camera make and
+    /// model (a RawTherapee list is named after them).
+    pub need_make_and_model: bool,
+}
+
 /// What a run tells its caller while it works (for progress and messages).
 #[derive(Debug)]
 pub enum Event<'a> {
@@ -60,7 +76,14 @@ pub enum Event<'a> {
     /// An input was skipped.
     Skipped(&'a Skipped),
     /// A frame's EXIF could not be (fully) read; its pixels are still used.
-    ExifProblem { path: &'a Path, problem: &'a str },
+    /// `camera` is the body the readable part names, if it names one.
+    ExifProblem {
+        path: &'a Path,
+        problem: &'a str,
+        camera: Option<String>,
+    },
+    /// Every frame is decoded; defects are being detected and ranked.
+    Detecting,
     /// How the run will use memory and threads (said with `-v`).
     Plan {
         workers: usize,
@@ -126,6 +149,18 @@ pub fn find_more(
     base: Option<Base>,
     on: &(dyn Fn(Event) + Sync),
 ) -> Result<Outcome, Error> {
+    find_selected(paths, opts, &Selection::default(), base, on)
+}
+
+/// Runs `hotpix find` on the frames of `paths` that `selection` keeps,
+/// adding to `base` when given.
+pub fn find_selected(
+    paths: &[PathBuf],
+    opts: &FindOptions,
+    selection: &Selection,
+    base: Option<Base>,
+    on: &(dyn Fn(Event) + Sync),
+) -> Result<Outcome, Error> {
     let started = Instant::now();
     let jobs = opts.jobs.max(1);
     let pool = rayon::ThreadPoolBuilder::new()
@@ -150,10 +185,28 @@ pub fn find_more(
             }
         }
     }
+    let base_frames = base.as_ref().map_or(&[][..], |b| &b.frames[..]);
+    let candidates = select(candidates, base_frames, selection, &mut skipped, on)?;
+    if base.is_some() && !opts.mixed_cameras {
+        // Photos of another body are refused whatever their size: skipped
+        // as "another size", they would enter the state's list for good.
+        check_one_body(
+            base_frames
+                .iter()
+                .map(|f| (f.path.as_path(), &f.meta))
+                .chain(candidates.iter().map(|c| (c.path.as_path(), &c.meta))),
+            FIND_MIXED_HINT,
+        )?;
+    }
 
     let base_size = base.as_ref().map(|b| (b.stats.width(), b.stats.height()));
-    let base_frames = base.as_ref().map_or(&[][..], |b| &b.frames[..]);
-    let Some((width, height)) = base_size.or_else(|| majority_size(&candidates)) else {
+    let mut size_tie = None;
+    let Some((width, height)) = base_size.or_else(|| {
+        majority_size(&candidates).map(|(size, tie)| {
+            size_tie = tie;
+            size
+        })
+    }) else {
         return Err(Error::TooFewFrames {
             usable: 0,
             total: paths.len(),
@@ -175,11 +228,38 @@ pub fn find_more(
         on(Event::Skipped(&s));
         skipped.push(s);
     }
+    // One kind of frame: colour (3 channels) or greyscale (1), the base's or
+    // the one most frames are (colour on a tie).
+    let channels = base.as_ref().map_or_else(
+        || {
+            let grey = series.iter().filter(|c| c.header.components == 1).count();
+            if grey * 2 > series.len() {
+                1
+            } else {
+                3
+            }
+        },
+        |b| b.stats.channels(),
+    );
+    let (series, other): (Vec<_>, Vec<_>) = series
+        .into_iter()
+        .partition(|c| usize::from(c.header.components) == channels);
+    for c in other {
+        let s = Skipped {
+            path: c.path,
+            reason: SkipReason::OtherKind {
+                greyscale: c.header.components == 1,
+            },
+        };
+        on(Event::Skipped(&s));
+        skipped.push(s);
+    }
     for c in &series {
         if let Some(problem) = &c.exif_problem {
             on(Event::ExifProblem {
                 path: &c.path,
                 problem,
+                camera: c.exif_camera.clone(),
             });
         }
     }
@@ -193,9 +273,23 @@ pub fn find_more(
         check_one_body(
             base_frames
                 .iter()
+                .map(|f| (f.path.as_path(), &f.meta))
+                .chain(series.iter().map(|c| (c.path.as_path(), &c.meta))),
+            FIND_MIXED_HINT,
+        )?;
+    }
+    if selection.need_make_and_model {
+        let bodies = count_bodies(
+            base_frames
+                .iter()
                 .map(|f| &f.meta)
                 .chain(series.iter().map(|c| &c.meta)),
-        )?;
+        );
+        let named = the_body(&bodies)
+            .is_some_and(|b| !b.make.trim().is_empty() && !b.model.trim().is_empty());
+        if !named {
+            return Err(Error::NoCameraName);
+        }
     }
 
     let Counted {
@@ -203,8 +297,16 @@ pub fn find_more(
         used,
         skipped: decode_skips,
         workers,
-    } = count(&pool, &series, (width, height), base.as_ref(), opts, on)?;
+    } = count(
+        &pool,
+        &series,
+        (width, height, channels),
+        base.as_ref(),
+        opts,
+        on,
+    )?;
     skipped.extend(decode_skips);
+    on(Event::Detecting);
 
     let (mut stats, mut frames, mut skipped_inputs) = match base {
         Some(b) => (Some(b.stats), b.frames, b.skipped),
@@ -235,7 +337,7 @@ pub fn find_more(
         path: s.path.display().to_string(),
         reason: s.reason.to_string(),
     }));
-    let report = pool.install(|| {
+    let mut report = pool.install(|| {
         make_report(
             &stats,
             &frames,
@@ -246,6 +348,7 @@ pub fn find_more(
             started,
         )
     });
+    report.summary.warnings.extend(size_tie);
     Ok(Outcome {
         stats,
         report,
@@ -267,7 +370,7 @@ struct Counted {
 fn count(
     pool: &rayon::ThreadPool,
     series: &[Candidate],
-    (width, height): (u32, u32),
+    (width, height, channels): (u32, u32, usize),
     base: Option<&Base>,
     opts: &FindOptions,
     on: &(dyn Fn(Event) + Sync),
@@ -286,7 +389,7 @@ fn count(
     let layout = Layout {
         width: width as usize,
         height: height as usize,
-        channels: 3,
+        channels,
     };
     let file_bytes = series
         .iter()
@@ -342,6 +445,57 @@ fn count(
         skipped,
         workers,
     })
+}
+
+/// The candidates `selection` keeps, the others skipped (and announced):
+/// frames without a camera in their EXIF are first given the one named by
+/// hand, then only the asked-for body's frames are kept.
+fn select(
+    mut candidates: Vec<Candidate>,
+    base_frames: &[CountedFrame],
+    selection: &Selection,
+    skipped: &mut Vec<Skipped>,
+    on: &(dyn Fn(Event) + Sync),
+) -> Result<Vec<Candidate>, Error> {
+    if let Some((make, model)) = &selection.unnamed_camera {
+        for c in &mut candidates {
+            if c.meta.make.is_none() && c.meta.model.is_none() {
+                c.meta.make = Some(make.clone());
+                c.meta.model = Some(model.clone());
+            }
+        }
+    }
+    let Some(asked) = &selection.camera else {
+        return Ok(candidates);
+    };
+    let is_asked = |meta: &FrameMeta| meta.body().is_some_and(|b| b.is_named(asked));
+    let (chosen, others): (Vec<_>, Vec<_>) =
+        candidates.into_iter().partition(|c| is_asked(&c.meta));
+    if chosen.is_empty() && !base_frames.iter().any(|f| is_asked(&f.meta)) {
+        let bodies = count_bodies(others.iter().map(|c| &c.meta));
+        let found = bodies
+            .iter()
+            .map(|(body, &n)| format!("{} ({})", body_name(body.as_ref()), plural(n, "frame")))
+            .collect::<Vec<_>>()
+            .join(", ");
+        return Err(Error::NoSuchCamera {
+            asked: asked.clone(),
+            found: if found.is_empty() {
+                "none".to_string()
+            } else {
+                found
+            },
+        });
+    }
+    for c in others {
+        let s = Skipped {
+            path: c.path,
+            reason: SkipReason::OtherCamera(c.meta.body().map(|b| b.to_string())),
+        };
+        on(Event::Skipped(&s));
+        skipped.push(s);
+    }
+    Ok(chosen)
 }
 
 /// The report on `stats`, which counts exactly `frames`; the summary lists

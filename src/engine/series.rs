@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use crate::camera::{read_meta, Body, FrameMeta};
 use crate::decode::{probe, Header};
 use crate::error::{Error, Skipped};
+use crate::plural::plural;
 
 /// A frame that passed the probe.
 pub(super) struct Candidate {
@@ -15,6 +16,8 @@ pub(super) struct Candidate {
     pub meta: FrameMeta,
     /// Why the EXIF could not be (fully) read, if it could not.
     pub exif_problem: Option<String>,
+    /// The body the EXIF names, as read (before any naming by hand).
+    pub exif_camera: Option<String>,
 }
 
 pub(super) fn probe_one(path: &Path, max_megapixels: u32) -> Result<Candidate, Skipped> {
@@ -29,36 +32,92 @@ pub(super) fn probe_one(path: &Path, max_megapixels: u32) -> Result<Candidate, S
     Ok(Candidate {
         path: path.to_path_buf(),
         header,
+        exif_camera: meta.body().map(|b| b.to_string()),
         meta,
         exif_problem,
     })
 }
 
 /// The size most frames have; ties go to the larger frame, then the wider.
-pub(super) fn majority_size(candidates: &[Candidate]) -> Option<(u32, u32)> {
+/// The second value says so when another size has as many frames.
+pub(super) fn majority_size(candidates: &[Candidate]) -> Option<((u32, u32), Option<String>)> {
     let mut counts: BTreeMap<(u32, u32), usize> = BTreeMap::new();
     for c in candidates {
         *counts.entry((c.header.width, c.header.height)).or_default() += 1;
     }
-    counts
-        .into_iter()
-        .max_by_key(|&((w, h), n)| (n, u64::from(w) * u64::from(h), w))
-        .map(|(size, _)| size)
+    let mut sizes: Vec<((u32, u32), usize)> = counts.into_iter().collect();
+    sizes.sort_by_key(|&((w, h), n)| std::cmp::Reverse((n, u64::from(w) * u64::from(h), w)));
+    let &(size, most) = sizes.first()?;
+    let tied: Vec<String> = sizes[1..]
+        .iter()
+        .take_while(|&&(_, n)| n == most)
+        .map(|((w, h), _)| format!("{w}x{h}"))
+        .collect();
+    let tie = (!tied.is_empty()).then(|| {
+        format!(
+            "frame sizes tie: {} each of {}x{} and {}; the series is {}x{} (the larger frame, \
+             then the wider) and the other frames are skipped; name the photos of one size to \
+             choose",
+            plural(most as u64, "frame"),
+            size.0,
+            size.1,
+            tied.join(" and "),
+            size.0,
+            size.1
+        )
+    });
+    Some((size, tie))
 }
 
-/// Frames from two bodies would mix two sensors' defects.
-pub fn check_one_body<'a>(metas: impl Iterator<Item = &'a FrameMeta>) -> Result<(), Error> {
-    let bodies = count_bodies(metas);
-    if known_bodies(&bodies) <= 1 {
+/// File names shown for each body when bodies are mixed.
+const NAMES_PER_BODY: usize = 3;
+
+/// Frames from two bodies would mix two sensors' defects. `hint` says what
+/// to do about it, as the error's last line.
+pub fn check_one_body<'a>(
+    frames: impl Iterator<Item = (&'a Path, &'a FrameMeta)>,
+    hint: &str,
+) -> Result<(), Error> {
+    let mut bodies: BTreeMap<Option<Body>, Vec<&Path>> = BTreeMap::new();
+    for (path, meta) in frames {
+        bodies.entry(meta.body()).or_default().push(path);
+    }
+    let counts: BTreeMap<Option<Body>, u64> = bodies
+        .iter()
+        .map(|(b, paths)| (b.clone(), paths.len() as u64))
+        .collect();
+    if known_bodies(&counts) <= 1 {
         return Ok(());
     }
     let listing = bodies
         .iter()
-        .map(|(body, n)| format!("  {}: {n} frame(s)", body_name(body.as_ref())))
+        .map(|(body, paths)| {
+            let mut names: Vec<String> = paths
+                .iter()
+                .take(NAMES_PER_BODY)
+                .map(|p| p.display().to_string())
+                .collect();
+            if paths.len() > NAMES_PER_BODY {
+                names.push(format!("and {} more", paths.len() - NAMES_PER_BODY));
+            }
+            format!(
+                "  {}: {} ({})",
+                body_name(body.as_ref()),
+                plural(paths.len() as u64, "frame"),
+                names.join(", ")
+            )
+        })
         .collect::<Vec<_>>()
         .join("\n");
-    Err(Error::MixedCameras { listing })
+    Err(Error::MixedCameras {
+        listing,
+        hint: hint.to_string(),
+    })
 }
+
+/// What `find` says to do about frames from several bodies.
+pub const FIND_MIXED_HINT: &str = "use --camera BODY to analyse one of them (BODY as listed, or \
+     its model), or --mixed-cameras to analyse them together anyway";
 
 /// How many distinct bodies the EXIF shows. Bodies differ when make or model
 /// differ, or when both carry serials that differ; a frame without a serial

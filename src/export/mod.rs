@@ -18,7 +18,8 @@ pub enum ExportError {
     /// RawTherapee finds its list by the camera's name, which the EXIF did not give.
     #[error(
         "cannot name the RawTherapee list: the frames do not say one camera make and model \
-         (RawTherapee looks its list up as '<Make> <Model>.badpixels')"
+         (RawTherapee looks its list up as '<Make> <Model>.badpixels'); name the camera with \
+         --make and --model"
     )]
     UnknownCamera,
 }

@@ -8,6 +8,9 @@
 //! (such as `#` comments) are skipped, but a first line holding one integer
 //! alone is taken as an offset added to every position, so this file never
 //! starts with one.
+//!
+//! A list kept by hand may already be there: hotpix merges into it
+//! ([`merge_into`]) rather than replace it, keeping its every line.
 
 use std::io::Write;
 
@@ -119,6 +122,113 @@ pub fn write(
     Ok(())
 }
 
+/// An existing list with the report's positions merged in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Merged {
+    /// The whole new file.
+    pub bytes: Vec<u8>,
+    /// Positions added.
+    pub added: usize,
+    /// Positions of the report the list already had.
+    pub already: usize,
+}
+
+/// `x y` at the start of a line, as C's `sscanf("%d %d")` reads it: the
+/// first integer, and the second if there is one.
+fn leading_integers(line: &[u8]) -> Option<(i64, Option<i64>)> {
+    fn integer(s: &[u8]) -> Option<(i64, &[u8])> {
+        let s = &s[s.iter().take_while(|b| b.is_ascii_whitespace()).count()..];
+        let sign = usize::from(matches!(s.first(), Some(b'+' | b'-')));
+        let digits = s[sign..].iter().take_while(|b| b.is_ascii_digit()).count();
+        if digits == 0 {
+            return None;
+        }
+        let text = std::str::from_utf8(&s[..sign + digits]).ok()?;
+        Some((text.parse().ok()?, &s[sign + digits..]))
+    }
+    let (x, rest) = integer(line)?;
+    Some((x, integer(rest).map(|(y, _)| y)))
+}
+
+/// Merges the report's positions into `existing`, the bytes of a list
+/// already in the folder (kept by hand, say): every line of it is kept as it
+/// is, and the positions it does not list yet are added after it under a
+/// comment line. An existing first line holding one integer is
+/// RawTherapee's offset, added to every position after it; the added lines
+/// are written so that they land where the report says.
+pub fn merge_into(
+    existing: &[u8],
+    report: &Report,
+    offset: Offset,
+    positions: &Positions,
+) -> std::io::Result<Merged> {
+    if existing.iter().all(u8::is_ascii_whitespace) {
+        let mut bytes = Vec::new();
+        write(report, offset, positions, &mut bytes)?;
+        return Ok(Merged {
+            bytes,
+            added: positions.kept.len(),
+            already: 0,
+        });
+    }
+    let mut lines = existing.split(|&b| b == b'\n');
+    let mut shift = 0;
+    let mut listed = std::collections::HashSet::new();
+    if let Some(first) = lines.next() {
+        match leading_integers(first) {
+            Some((x, Some(y))) => {
+                listed.insert((x, y));
+            }
+            Some((n, None)) => shift = n,
+            None => {}
+        }
+    }
+    for line in lines {
+        if let Some((x, Some(y))) = leading_integers(line) {
+            listed.insert((x + shift, y + shift));
+        }
+    }
+    let mut new = Vec::new();
+    let mut already = 0;
+    for p in &positions.kept {
+        let at = (p.x as i64, p.y as i64);
+        if listed.insert(at) {
+            new.push(at);
+        } else {
+            already += 1;
+        }
+    }
+    let mut bytes = existing.to_vec();
+    if !new.is_empty() {
+        if !bytes.ends_with(b"\n") {
+            bytes.push(b'\n');
+        }
+        let s = &report.summary;
+        writeln!(
+            bytes,
+            "# {}: {} positions added of {} defects of {} from {} frames of {}x{}; \
+             raw offset ({},{})",
+            report.tool,
+            new.len(),
+            report.defects.len(),
+            s.camera.as_deref().unwrap_or("an unknown camera"),
+            s.frames_used,
+            s.width,
+            s.height,
+            offset.dx,
+            offset.dy
+        )?;
+        for (x, y) in &new {
+            writeln!(bytes, "{} {}", x - shift, y - shift)?;
+        }
+    }
+    Ok(Merged {
+        bytes,
+        added: new.len(),
+        already,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -164,6 +274,44 @@ mod tests {
         assert_eq!(file_name(&report.summary).unwrap(), "Nikon D80.badpixels");
         let report = report_with(&[(1, 2)], Some("Odd/Make"), Some("M"));
         assert_eq!(file_name(&report.summary).unwrap(), "Odd_Make M.badpixels");
+    }
+
+    /// Regression guard (issue 12): an existing hand-kept list was replaced.
+    #[test]
+    fn an_existing_list_keeps_every_line_and_gains_only_new_positions() {
+        let report = report_with(
+            &[(87, 40), (5, 6), (9, 9)],
+            Some("NIKON CORPORATION"),
+            Some("NIKON D80"),
+        );
+        let offset = Offset::default();
+        let p = positions(&report, offset);
+        let hand = b"# my own list\n5 6\n100 200 # seen in a dark frame\n\n";
+        let merged = merge_into(hand, &report, offset, &p).unwrap();
+        let text = String::from_utf8(merged.bytes.clone()).unwrap();
+        assert!(
+            text.starts_with(std::str::from_utf8(hand).unwrap()),
+            "{text}"
+        );
+        let data: Vec<&str> = text.lines().filter(|l| !l.starts_with('#')).collect();
+        assert_eq!(
+            data,
+            ["5 6", "100 200 # seen in a dark frame", "", "87 40", "9 9"]
+        );
+        assert_eq!((merged.added, merged.already), (2, 1));
+        // Merging again changes nothing.
+        let again = merge_into(&merged.bytes, &report, offset, &p).unwrap();
+        assert_eq!((again.added, again.already), (0, 3));
+        assert_eq!(again.bytes, merged.bytes);
+        // RawTherapee's first-line offset applies to what is added too.
+        let shifted = merge_into(b"2\n3 4", &report, offset, &p).unwrap();
+        let text = String::from_utf8(shifted.bytes).unwrap();
+        let data: Vec<&str> = text.lines().filter(|l| !l.starts_with('#')).collect();
+        assert_eq!(data, ["2", "3 4", "85 38", "7 7"]);
+        // An empty file is written as a new list.
+        let fresh = merge_into(b"", &report, offset, &p).unwrap();
+        assert_eq!(fresh.added, 3);
+        assert!(fresh.bytes.starts_with(b"# "));
     }
 
     #[test]

@@ -4,6 +4,7 @@ use std::io::Write;
 
 use super::{Range, Report};
 use crate::detect::Defect;
+use crate::plural::plural;
 use crate::rank::RankedSubpixel;
 
 pub fn write(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
@@ -17,7 +18,12 @@ pub fn write(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     writeln!(out, "  camera      {camera}")?;
     if s.cameras.len() > 1 {
         for c in &s.cameras {
-            writeln!(out, "                {} ({} frames)", c.camera, c.frames)?;
+            writeln!(
+                out,
+                "                {} ({})",
+                c.camera,
+                plural(c.frames, "frame")
+            )?;
         }
     }
     writeln!(

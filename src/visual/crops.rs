@@ -7,6 +7,7 @@ use image::RgbImage;
 
 use super::{colour, draw, MARKER};
 use crate::detect::{Context, Defect, Scores};
+use crate::plural::plural;
 use crate::report::{Report, Summary};
 use crate::stats::Stats;
 
@@ -59,30 +60,37 @@ pub fn sheet_size(tiles: usize) -> (u32, u32) {
     )
 }
 
-/// Draws the sheet of the first `max` defects of `report`.
+/// Draws the sheet of the first `max` defects of `report`. The sheet is at
+/// least as wide as its title lines, so that no caption is cut.
 pub fn render(stats: &Stats, ctx: &Context, report: &Report, max: usize) -> RgbImage {
     let scores = Scores::new(stats, ctx);
     let shown = &report.defects[..report.defects.len().min(max)];
-    let (w, h) = sheet_size(shown.len());
-    let mut img = RgbImage::from_pixel(w, h, image::Rgb(BACKGROUND));
     let sum = &report.summary;
     let camera = sum.camera.as_deref().unwrap_or("camera unknown");
     let (title, subtitle) = if shown.is_empty() {
         (
             "hotpix: no defects".to_string(),
-            format!("{camera}, {} frames", sum.frames_used),
+            format!("{camera}, {}", plural(sum.frames_used, "frame")),
         )
     } else {
         (
             format!(
-                "hotpix: {} of {} defects; {camera}, {} frames",
+                "hotpix: {} of {}; {camera}, {}",
                 shown.len(),
-                report.defects.len(),
-                sum.frames_used
+                plural(report.defects.len() as u64, "defect"),
+                plural(sum.frames_used, "frame")
             ),
             format!("top: mean of the frames; bottom: score; x{ZOOM}"),
         )
     };
+    let (tiles_w, h) = sheet_size(shown.len());
+    let text_w = draw::text_width(&title, 1).max(draw::text_width(&subtitle, 1));
+    let w = tiles_w.max(
+        u32::try_from(text_w)
+            .unwrap_or(u32::MAX)
+            .saturating_add(2 * GAP),
+    );
+    let mut img = RgbImage::from_pixel(w, h, image::Rgb(BACKGROUND));
     let g = i64::from(GAP);
     draw::text(&mut img, g, 4, &title, 1, TEXT);
     draw::text(&mut img, g, 4 + i64::from(draw::LINE), &subtitle, 1, TEXT);
@@ -183,6 +191,33 @@ fn tile(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Regression guard (issue 12): with no defects the sheet was 184 pixels
+    /// wide and its caption was cut.
+    #[test]
+    fn the_sheet_is_as_wide_as_its_caption() {
+        let mut report = crate::export::tests::report_with(&[], None, None);
+        report.summary.camera = Some("NIKON D80 #3001234".into());
+        let mut stats = Stats::empty(crate::evidence::Layout {
+            width: 4,
+            height: 4,
+            channels: 3,
+        })
+        .unwrap();
+        stats.frames = 12;
+        let ctx = Context::unknown(12);
+        let img = render(&stats, &ctx, &report, DEFAULT_MAX);
+        let caption = "NIKON D80 #3001234, 12 frames";
+        assert!(
+            i64::from(img.width()) >= draw::text_width(caption, 1) + 2 * i64::from(GAP),
+            "{} wide",
+            img.width()
+        );
+        // Nothing is drawn in the right margin: the text ends inside.
+        let right = img.width() - GAP;
+        assert!((right..img.width())
+            .all(|x| (0..img.height()).all(|y| img.get_pixel(x, y).0 == BACKGROUND)));
+    }
 
     #[test]
     fn sheet_grows_by_whole_tiles() {

@@ -204,8 +204,8 @@ fn legend(img: &mut RgbImage, layout: &Layout, report: &Report) {
             sum.frames_used, sum.width, sum.height
         ),
         format!(
-            "{} defects circled; threshold {} ({})",
-            report.defects.len(),
+            "{} circled; threshold {} ({})",
+            crate::plural::plural(report.defects.len() as u64, "defect"),
             two_digits(sum.threshold),
             if sum.threshold_automatic {
                 "automatic"
