@@ -94,6 +94,12 @@ pub struct SeriesArgs {
     /// Probability a blinking group is on in a frame, drawn uniform per group.
     #[arg(long, value_parser = parse_range::<f32>)]
     pub blink_probability: Option<(f32, f32)>,
+    /// EXIF Make [default: NIKON CORPORATION].
+    #[arg(long)]
+    pub make: Option<String>,
+    /// EXIF Model [default: NIKON D80].
+    #[arg(long)]
+    pub model: Option<String>,
     /// EXIF BodySerialNumber; an empty string leaves the tag out.
     #[arg(long, default_value = Camera::DEFAULT_SERIAL)]
     pub serial: String,
@@ -164,6 +170,12 @@ impl SeriesArgs {
         }
         if let Some((lo, hi)) = self.iso {
             spec.iso = Some([lo, hi]);
+        }
+        if let Some(make) = &self.make {
+            spec.camera.make = make.clone();
+        }
+        if let Some(model) = &self.model {
+            spec.camera.model = model.clone();
         }
         spec.camera.serial = (!self.serial.is_empty()).then(|| self.serial.clone());
         spec.validate()?;

@@ -47,3 +47,46 @@ impl Window<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Malvar's kernels are bilinear interpolation plus a Laplacian correction, so they
+    /// reproduce any image whose three channels are (different) linear ramps exactly; a kernel
+    /// or a phase mixed up would not.
+    #[test]
+    fn independent_linear_ramps_come_back_exactly() {
+        let ramp = |c: usize, x: i64, y: i64| -> f32 {
+            let (x, y) = (x as f32, y as f32);
+            [
+                0.2 + 0.010 * x,
+                0.3 + 0.005 * y,
+                0.1 + 0.003 * x + 0.002 * y,
+            ][c]
+        };
+        let (w, h) = (12i64, 10i64);
+        let colour = |x: i64, y: i64| match (x & 1, y & 1) {
+            (0, 0) => 0,
+            (1, 1) => 2,
+            _ => 1,
+        };
+        let mosaic: Vec<Vec<f32>> = (0..h)
+            .map(|y| (0..w).map(|x| ramp(colour(x, y), x, y)).collect())
+            .collect();
+        for y in 2..h - 2 {
+            let window = Window {
+                rows: std::array::from_fn(|k| mosaic[(y - 2) as usize + k].as_slice()),
+            };
+            for x in 2..w - 2 {
+                let got = window.rgb(x as usize, x & 1 == 1, y & 1 == 1);
+                for (c, v) in got.into_iter().enumerate() {
+                    assert!(
+                        (v - ramp(c, x, y)).abs() < 1e-5,
+                        "({x}, {y}) channel {c}: {v}"
+                    );
+                }
+            }
+        }
+    }
+}
