@@ -147,16 +147,15 @@ impl Renderer {
         let rgb = dev.frame(&raw);
         let w = raw.width as usize;
         let mut window = Vec::new();
+        // Each group's photosites with the counts they would read if sound.
+        let mut sound: Vec<Vec<(u32, u32, u16)>> = vec![Vec::new(); defects.len()];
+        for (f, &c) in faults.iter().zip(&clean) {
+            sound[f.group].push((f.x, f.y, c));
+        }
         let visible = defects
             .iter()
-            .enumerate()
-            .map(|(gi, g)| {
-                let overrides: Vec<(u32, u32, u16)> = faults
-                    .iter()
-                    .zip(&clean)
-                    .filter(|(f, _)| f.group == gi)
-                    .map(|(f, &c)| (f.x, f.y, c))
-                    .collect();
+            .zip(&sound)
+            .map(|(g, overrides)| {
                 if overrides.is_empty() {
                     return false;
                 }
@@ -170,7 +169,7 @@ impl Renderer {
                 let ww = (x1 - x0 + 1) as usize;
                 window.clear();
                 window.resize(ww * (y1 - y0 + 1) as usize * 3, 0u8);
-                dev.rect(&raw, &overrides, out, &mut window);
+                dev.rect(&raw, overrides, out, &mut window);
                 g.photosites.iter().any(|p| {
                     let c = p.channel as usize;
                     let with = i32::from(rgb[(p.y as usize * w + p.x as usize) * 3 + c]);
