@@ -393,7 +393,8 @@ pub(crate) fn vignette(strength: f32, i: f32, n: u32) -> f32 {
     1.0 - strength * centred * centred
 }
 
-/// Rounding drawn parameters keeps `truth.json` readable; it changes nothing else.
-fn round_to(v: f32, step: f32) -> f32 {
-    (v / step).round() * step
+/// Rounding drawn parameters keeps `truth.json` readable; it changes nothing else. Done in
+/// f64 so the result is the f32 nearest the round number, which prints as that number.
+fn round_to(v: f32, step: f64) -> f32 {
+    ((f64::from(v) / step).round() * step) as f32
 }
