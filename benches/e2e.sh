@@ -67,7 +67,8 @@ hotpix=target/release/hotpix
 if [[ ! -d $data ]]; then
   say "generating 100 full-size frames in $data (once; about a minute)"
   target/release/hotpix-synth series --out "$data" --width 3872 --height 2592 \
-    --frames 100 --seed 6 --hot 5 --warm 5
+    --frames 100 --seed 6 --singles stuck_high=3,dead=2,hot=5,warm=5 \
+    --pairs none --clusters none --edge none
 fi
 frames=$(find -L "$data" -maxdepth 1 -type f \( -iname '*.jpg' -o -iname '*.jpeg' \) | wc -l)
 (( frames >= 2 )) || { echo "e2e.sh: fewer than 2 frames in $data" >&2; exit 1; }

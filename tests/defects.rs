@@ -11,7 +11,7 @@ use hotpix_synth::{self as synth, DefectKind, SceneMode, SeriesSpec};
 
 struct Score {
     injected: usize,
-    missed: Vec<synth::Defect>,
+    missed: Vec<synth::DefectGroup>,
     false_reports: Vec<Defect>,
     reports: usize,
     report: Report,
@@ -35,7 +35,11 @@ fn run_series(name: &str, spec: &SeriesSpec, jobs: usize) -> Score {
         memory: None,
     };
     let report = hotpix::find(&paths, &opts, &|_| {}).unwrap().report;
-    let near = |d: &Defect, t: &synth::Defect| d.x.abs_diff(t.x) <= 2 && d.y.abs_diff(t.y) <= 2;
+    let near = |d: &Defect, t: &synth::DefectGroup| {
+        t.photosites
+            .iter()
+            .any(|p| d.x.abs_diff(p.x) <= 2 && d.y.abs_diff(p.y) <= 2)
+    };
     let missed: Vec<_> = truth
         .defects
         .iter()
@@ -87,10 +91,10 @@ fn spec(
 ) -> SeriesSpec {
     let mut s = SeriesSpec::new(width, height, frames, seed);
     s.scene = scene;
-    s.defects.stuck = n[0];
-    s.defects.hot = n[1];
-    s.defects.warm = n[2];
-    s.defects.dead = n[3];
+    s.defects.singles.stuck_high = n[0];
+    s.defects.singles.hot = n[1];
+    s.defects.singles.warm = n[2];
+    s.defects.singles.dead = n[3];
     s
 }
 
@@ -285,7 +289,11 @@ fn diagnose_scores() {
         let auto = hotpix::detect::detect(&out.stats, &hotpix::engine::context(&out.frames), None)
             .threshold;
         let defects = out.report.defects;
-        let near = |d: &Defect, t: &synth::Defect| d.x.abs_diff(t.x) <= 2 && d.y.abs_diff(t.y) <= 2;
+        let near = |d: &Defect, t: &synth::DefectGroup| {
+            t.photosites
+                .iter()
+                .any(|p| d.x.abs_diff(p.x) <= 2 && d.y.abs_diff(p.y) <= 2)
+        };
         let mut tscores: Vec<String> = truth
             .defects
             .iter()
@@ -318,7 +326,7 @@ fn diagnose_scores() {
                     .filter(|d| near(d, t))
                     .max_by(|a, b| a.score.total_cmp(&b.score));
                 if let Some(d) = best.filter(|d| d.score < 1.0) {
-                    eprintln!("   weak {:?} lvl {:.2} -> {d:?}", t.kind, t.level);
+                    eprintln!("   weak {:?} {:?} -> {d:?}", t.kind, t.photosites);
                 }
             }
             let mut fs: Vec<&Defect> = defects

@@ -16,7 +16,7 @@ fn full_size_lowest_variance_matches_two_pass_f64() {
         Some(d) => std::path::PathBuf::from(d),
         None => {
             let mut spec = SeriesSpec::new(3872, 2592, 24, 11);
-            spec.defects.stuck = 4;
+            spec.defects.singles.stuck_high = 4;
             synth::write_series(&spec, tmp.path()).unwrap();
             tmp.path().to_path_buf()
         }

@@ -9,8 +9,8 @@ use exif::{In, Tag};
 
 use rand::Rng as _;
 
-use super::{
-    encode_jpeg, stream_rng, write_atomic, Camera, DefectCounts, FrameExif, SeriesSpec, Stream,
+use crate::{
+    encode_jpeg, stream_rng, write_atomic, Camera, FrameExif, Renderer, SeriesSpec, Stream,
 };
 
 /// The files [`write_bad_inputs`] writes, each with what it stands for.
@@ -77,10 +77,16 @@ pub fn write_bad_inputs(dir: &Path, good_frame: &[u8]) -> anyhow::Result<()> {
 
 /// A defect-free synthetic frame of the given size, stamped with `exif`.
 fn render_plain(width: u32, height: u32, exif: &FrameExif) -> anyhow::Result<Vec<u8>> {
-    let mut spec = SeriesSpec::new(width, height, 1, 0xBAD);
-    spec.defects = DefectCounts::default();
-    let rgb = super::render_frame(&spec, &[], 0);
-    Ok(encode_jpeg(&rgb, width, height, spec.quality, Some(exif))?)
+    let spec = SeriesSpec::new(width, height, 1, 0xBAD);
+    let rgb = Renderer::new(&spec).render(&[], 0);
+    Ok(encode_jpeg(
+        &rgb,
+        width,
+        height,
+        spec.quality,
+        spec.subsampling,
+        Some(exif),
+    )?)
 }
 
 /// Width and height from a JPEG's SOF0 header.

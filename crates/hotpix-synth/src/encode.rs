@@ -1,5 +1,6 @@
-//! The camera's file format: baseline JPEG with 4:2:2 chroma, as a Nikon D80 writes it, and an
-//! EXIF block carrying what the detector keys on (camera identity, ISO, exposure, time).
+//! The camera's file format: baseline JPEG with 4:2:2 chroma as a Nikon D80 writes it (or
+//! 4:2:0, as many other cameras do), and an EXIF block carrying what the detector keys on
+//! (camera identity, ISO, exposure, time).
 
 use std::io::Cursor;
 
@@ -7,7 +8,7 @@ use exif::experimental::Writer;
 use exif::{Field, In, Rational, Tag, Value};
 use jpeg_encoder::{ChromaSubsamplingMethod, ColorType, Encoder, SamplingFactor};
 
-use super::{Camera, SynthError, MAX_SIDE};
+use crate::{Camera, Subsampling, SynthError, MAX_SIDE};
 
 /// The EXIF block of one frame.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -77,13 +78,14 @@ impl FrameExif {
     }
 }
 
-/// Encodes 8-bit RGB (row-major, `width * height * 3` bytes) as a baseline JPEG with 4:2:2
+/// Encodes 8-bit RGB (row-major, `width * height * 3` bytes) as a baseline JPEG with the given
 /// chroma subsampling and, if given, an EXIF APP1 segment.
 pub fn encode_jpeg(
     rgb: &[u8],
     width: u32,
     height: u32,
     quality: u8,
+    subsampling: Subsampling,
     exif: Option<&FrameExif>,
 ) -> Result<Vec<u8>, SynthError> {
     if !(1..=MAX_SIDE).contains(&width) || !(1..=MAX_SIDE).contains(&height) {
@@ -103,10 +105,14 @@ pub fn encode_jpeg(
     }
     let mut out = Vec::with_capacity(want / 6);
     let mut encoder = Encoder::new(&mut out, quality);
-    // Luma 2x1: chroma halved horizontally only, the D80's JPEG layout.
-    encoder.set_sampling_factor(SamplingFactor::R_4_2_2);
-    // Cameras average the two pixels a chroma sample covers; the default (take the left one)
-    // would drop the colour of every defect in an odd column.
+    encoder.set_sampling_factor(match subsampling {
+        // Luma 2x1: chroma halved horizontally only, the D80's JPEG layout.
+        Subsampling::S422 => SamplingFactor::R_4_2_2,
+        // Luma 2x2: chroma halved both ways.
+        Subsampling::S420 => SamplingFactor::R_4_2_0,
+    });
+    // Cameras average the pixels a chroma sample covers; the default (take the top-left one)
+    // would drop the colour of every defect in an odd column or row.
     encoder.set_chroma_subsampling_method(ChromaSubsamplingMethod::Average);
     if let Some(exif) = exif {
         encoder.add_exif_metadata(&exif.to_tiff(width, height)?)?;

@@ -1,0 +1,175 @@
+//! The named series the detector is measured on, each with a defect plan sized to the frame.
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::defects::{DefectPlan, KindCounts};
+use crate::spec::{Condition, ConditionMix, SceneMode, SeriesSpec, Subsampling};
+use crate::SynthError;
+
+/// A named series setting for [`SeriesSpec::preset`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Preset {
+    /// A camera's year: 45% daylight, 15% clipped sky, 25% indoor, 15% night; quality 95, 4:2:2.
+    Varied,
+    /// Like `varied`, with three consecutive frames a burst of one view (five frames give
+    /// three views: daylight, clipped sky and indoor).
+    FiveBurst,
+    /// Mostly dark: 55% night, 35% indoor, 10% daylight.
+    NightHeavy,
+    /// The varied mix at ISO 1600..6400 throughout; quality 90.
+    HighIso,
+    /// The varied mix written at quality 85 with 4:2:0 chroma.
+    Q85_420,
+    /// The varied mix with three times the warm photosites, offsets of 2..5% of full scale.
+    WeakWarm,
+    /// One indoor view from a tripod, bracketed over several stops at fixed ISO.
+    Tripod,
+    /// The varied mix without any defect.
+    Clean,
+}
+
+impl Preset {
+    /// Every preset.
+    pub const ALL: [Preset; 8] = [
+        Preset::Varied,
+        Preset::FiveBurst,
+        Preset::NightHeavy,
+        Preset::HighIso,
+        Preset::Q85_420,
+        Preset::WeakWarm,
+        Preset::Tripod,
+        Preset::Clean,
+    ];
+
+    /// The name used on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Preset::Varied => "varied",
+            Preset::FiveBurst => "five-burst",
+            Preset::NightHeavy => "night-heavy",
+            Preset::HighIso => "high-iso",
+            Preset::Q85_420 => "q85-420",
+            Preset::WeakWarm => "weak-warm",
+            Preset::Tripod => "tripod",
+            Preset::Clean => "clean",
+        }
+    }
+}
+
+impl fmt::Display for Preset {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Preset {
+    type Err = SynthError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Preset::ALL
+            .into_iter()
+            .find(|p| p.as_str() == s)
+            .ok_or_else(|| SynthError::UnknownName {
+                what: "preset",
+                name: s.to_string(),
+                expected:
+                    "varied, five-burst, night-heavy, high-iso, q85-420, weak-warm, tripod, clean",
+            })
+    }
+}
+
+/// The defect groups of a 640x480 frame; other sizes scale these by area (edge groups by
+/// perimeter), rounding up so every listed kind and shape keeps at least one group.
+const BASE_SINGLES: KindCounts = KindCounts {
+    stuck_high: 2,
+    stuck_mid: 2,
+    hot: 4,
+    warm: 4,
+    dead: 3,
+    blinking: 3,
+};
+const BASE_PAIRS: KindCounts = KindCounts {
+    stuck_high: 1,
+    stuck_mid: 1,
+    hot: 1,
+    warm: 1,
+    dead: 1,
+    blinking: 1,
+};
+const BASE_CLUSTERS: KindCounts = KindCounts {
+    stuck_high: 1,
+    stuck_mid: 0,
+    hot: 1,
+    warm: 1,
+    dead: 1,
+    blinking: 0,
+};
+const BASE_EDGE: KindCounts = KindCounts {
+    stuck_high: 1,
+    stuck_mid: 1,
+    hot: 1,
+    warm: 1,
+    dead: 1,
+    blinking: 1,
+};
+
+/// The preset defect plan for a frame: 34 groups at 640x480 (18 singles, 6 pairs,
+/// 4 clusters, 6 edge); at least 22 at any size, which needs about 200x150 or more.
+pub fn default_plan(width: u32, height: u32) -> DefectPlan {
+    let area = f64::from(width) * f64::from(height) / (640.0 * 480.0);
+    let perimeter = (f64::from(width) + f64::from(height)) / (640.0 + 480.0);
+    let scale = |c: KindCounts, f: f64| c.map(|_, n| (n as f64 * f).ceil() as usize);
+    DefectPlan {
+        singles: scale(BASE_SINGLES, area),
+        pairs: scale(BASE_PAIRS, area),
+        clusters: scale(BASE_CLUSTERS, area),
+        edge: scale(BASE_EDGE, perimeter),
+        ..DefectPlan::default()
+    }
+}
+
+impl SeriesSpec {
+    /// The named series at the given size, with its default defect plan.
+    pub fn preset(preset: Preset, width: u32, height: u32, frames: usize, seed: u64) -> SeriesSpec {
+        let mut spec = SeriesSpec::new(width, height, frames, seed);
+        spec.defects = default_plan(width, height);
+        match preset {
+            Preset::Varied => {}
+            Preset::FiveBurst => spec.burst = 3.min(frames),
+            Preset::NightHeavy => {
+                spec.conditions = ConditionMix {
+                    daylight: 10.0,
+                    clipped_sky: 0.0,
+                    indoor: 35.0,
+                    night: 55.0,
+                }
+            }
+            Preset::HighIso => {
+                spec.iso = Some([1600, 6400]);
+                spec.quality = 90;
+            }
+            Preset::Q85_420 => {
+                spec.quality = 85;
+                spec.subsampling = Subsampling::S420;
+            }
+            Preset::WeakWarm => {
+                let d = &mut spec.defects;
+                d.ranges.warm_offset = [0.02, 0.05];
+                d.singles.warm *= 3;
+                d.pairs.warm *= 2;
+                d.clusters.warm *= 2;
+                d.edge.warm *= 2;
+            }
+            Preset::Tripod => {
+                spec.scene = SceneMode::Tripod;
+                spec.conditions = ConditionMix::only(Condition::Indoor);
+            }
+            Preset::Clean => spec.defects = DefectPlan::none(),
+        }
+        if spec.burst == 1 {
+            spec.burst = 0;
+        }
+        spec
+    }
+}
