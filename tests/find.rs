@@ -593,7 +593,7 @@ fn closed_stderr_loses_messages_never_the_work() {
 fn huge_top_lists_every_subpixel_in_find_and_report() {
     let tmp = tempfile::tempdir().unwrap();
     let mut spec = SeriesSpec::new(32, 24, 3, 5);
-    spec.defects = synth::DefectCounts::default();
+    spec.defects = synth::DefectPlan::none();
     synth::write_series(&spec, tmp.path()).unwrap();
     let all = 32 * 24 * 3;
     let r = run_in(
