@@ -180,11 +180,7 @@ fn write_extras(
     analysis: &Analysis,
     written: &mut Written,
 ) -> anyhow::Result<()> {
-    let Analysis {
-        stats,
-        ctx,
-        report,
-    } = *analysis;
+    let Analysis { stats, ctx, report } = *analysis;
     let Extras {
         map: map_path,
         crops: crops_path,

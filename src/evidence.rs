@@ -24,13 +24,27 @@
 //! what an offset (warm, stuck, dead) leaves, and Σ weight × excess, with the
 //! frame's dark-current weight ([`dark_weight`]): what a hot photosite leaves,
 //! growing with exposure × gain and absent from frames too short to show it.
+//! Beside them, the largest bright and the largest dark excess of any one
+//! frame (its peaks, [`peak_code`]): what the detector sets aside so that
+//! one frame, or one burst of alike frames, cannot make a defect.
 
 /// Distance of the neighbourhood ring, in pixels.
 pub const RING: usize = 2;
 
-/// Largest excess one frame contributes, in linear levels (half of full
-/// scale): a saturated hot pixel still counts fully, a glint no more.
-pub const CLAMP: i16 = 127;
+/// Largest excess one frame contributes, in linear levels (about half of
+/// full scale): a saturated hot pixel still counts fully, a glint no more.
+/// Even, so that a frame's peak (see [`peak_code`]) is kept exactly in 6 bits.
+pub const CLAMP: i16 = 126;
+
+/// The code of a frame's excess magnitude kept as a subpixel's peak: half
+/// of it, rounded up (0..=63); `2 × code` is never below the magnitude.
+#[inline(always)]
+pub fn peak_code(magnitude: i16) -> u8 {
+    ((magnitude + 1) >> 1) as u8
+}
+
+/// Largest peak code.
+pub const PEAK_MAX: u8 = (CLAMP / 2) as u8;
 
 /// A reference at or above this 8-bit level is clipped: no bright excess can
 /// show against it.
@@ -326,6 +340,10 @@ mod tests {
         // A saturated point on a dark sky counts half of full scale, no more.
         assert_eq!(excess(255, 10), CLAMP);
         assert_eq!(excess(0, 255), -CLAMP);
+        for m in 0..=CLAMP {
+            let code = peak_code(m);
+            assert!(code <= PEAK_MAX && i16::from(code) * 2 >= m && i16::from(code) * 2 <= m + 1);
+        }
         // Nothing bright shows against a clipped reference.
         assert_eq!(excess(255, 251), 0);
         assert!(excess(200, 252) < 0);
@@ -333,7 +351,7 @@ mod tests {
         for v in 0..=255u8 {
             for r in 0..=255u8 {
                 let lin = (f64::from(v).powi(2) - f64::from(r).powi(2)) / 256.0;
-                let mut want = lin.floor().clamp(-127.0, 127.0) as i16;
+                let mut want = lin.floor().clamp(-126.0, 126.0) as i16;
                 if r >= CLIPPED {
                     want = want.min(0);
                 }

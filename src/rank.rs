@@ -220,6 +220,7 @@ mod tests {
                 m2: Array3::from_shape_vec(shape, m2).unwrap(),
             },
             evidence: Array3::from_elem(shape, Evidence::default()),
+            peaks: Array3::from_elem(shape, crate::stats::Peaks::default()),
         }
     }
 

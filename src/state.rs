@@ -27,10 +27,10 @@ use zip::CompressionMethod;
 use crate::camera::FrameMeta;
 use crate::decode::DECODER;
 use crate::engine::{check_one_body, make_report, Base, CountedFrame, FrameHash, Outcome};
-use crate::evidence::{dark_weight, CLAMP};
+use crate::evidence::{dark_weight, CLAMP, PEAK_MAX};
 use crate::report::{Report, SkippedInput};
 use crate::similarity::THUMBNAIL_LEN;
-use crate::stats::{Evidence, Moments, Stats};
+use crate::stats::{Evidence, Moments, Peaks, Stats};
 use npy::Dtype;
 
 /// The state format's version: raised when a member or field changes meaning
@@ -275,6 +275,19 @@ impl State {
         member("dark.npy", CompressionMethod::Deflated, Dtype::I32, &|w| {
             npy::write_iter(w, evidence.iter().map(|e| e.dark.to_le_bytes()))
         })?;
+        let peaks = self.stats.peaks();
+        member(
+            "peak_bright.npy",
+            CompressionMethod::Deflated,
+            Dtype::U8,
+            &|w| npy::write_iter(w, peaks.iter().map(|p| [p.bright])),
+        )?;
+        member(
+            "peak_dark.npy",
+            CompressionMethod::Deflated,
+            Dtype::U8,
+            &|w| npy::write_iter(w, peaks.iter().map(|p| [p.dark])),
+        )?;
 
         let thumbs: Vec<f32> = self
             .frames
@@ -417,10 +430,33 @@ impl State {
             .sum();
         check_evidence(meta.frames, weights, &excess, &dark)
             .map_err(|m| err(Problem::Corrupt(m)))?;
+        let bright_peak = read_array(
+            &mut zip,
+            "peak_bright.npy",
+            Dtype::U8,
+            &shape,
+            |b: [u8; 1]| b[0],
+        )
+        .map_err(err)?;
+        let dark_peak = read_array(
+            &mut zip,
+            "peak_dark.npy",
+            Dtype::U8,
+            &shape,
+            |b: [u8; 1]| b[0],
+        )
+        .map_err(err)?;
+        check_peaks(&excess, &bright_peak, &dark_peak, meta.frames)
+            .map_err(|m| err(Problem::Corrupt(m)))?;
         let evidence: Vec<Evidence> = excess
             .into_iter()
             .zip(dark)
             .map(|(excess, dark)| Evidence { excess, dark })
+            .collect();
+        let peaks: Vec<Peaks> = bright_peak
+            .into_iter()
+            .zip(dark_peak)
+            .map(|(bright, dark)| Peaks { bright, dark })
             .collect();
         let thumbs = read_array(
             &mut zip,
@@ -468,6 +504,7 @@ impl State {
                 frames: meta.frames,
                 moments,
                 evidence: array(shape, evidence),
+                peaks: array(shape, peaks),
             },
             frames,
             skipped: meta
@@ -589,12 +626,12 @@ fn read_meta<R: Read + Seek>(zip: &mut zip::ZipArchive<R>) -> Result<Meta, Probl
 }
 
 /// Reads a `.npy` member of exactly `shape` and `dtype`, checking its CRC-32.
-fn read_array<R: Read + Seek, T>(
+fn read_array<R: Read + Seek, T, const N: usize>(
     zip: &mut zip::ZipArchive<R>,
     name: &str,
     dtype: Dtype,
     shape: &[usize],
-    from_le: impl Fn([u8; 4]) -> T,
+    from_le: impl Fn([u8; N]) -> T,
 ) -> Result<Vec<T>, Problem> {
     let corrupt = |m: String| Problem::Corrupt(format!("member {name}: {m}"));
     let mut member = zip.by_name(name).map_err(|e| zip_problem(e, name))?;
@@ -602,7 +639,7 @@ fn read_array<R: Read + Seek, T>(
     let declared = member.size();
     // Deflate expands at most ~1032:1; a member claiming more than its
     // compressed bytes can hold is damaged (and must not make us allocate it).
-    if declared < (count as u64) * 4 || declared > member.compressed_size() * 1032 + 4096 {
+    if declared < (count * N) as u64 || declared > member.compressed_size() * 1032 + 4096 {
         return Err(corrupt(format!(
             "{declared} bytes do not fit an array of shape {shape:?}"
         )));
@@ -708,6 +745,23 @@ fn check_evidence(frames: u64, weights: u64, excess: &[i32], dark: &[i32]) -> Re
             "dark-current sum {} at subpixel {i} is impossible for these frames' exposures",
             dark[i]
         ));
+    }
+    Ok(())
+}
+
+/// Peak codes are at most 63, and no frame can contribute more than its
+/// peak: |Σ excess| ≤ n × 2 × the peak on its side.
+fn check_peaks(excess: &[i32], bright: &[u8], dark: &[u8], frames: u64) -> Result<(), String> {
+    for (i, ((&e, &b), &d)) in excess.iter().zip(bright).zip(dark).enumerate() {
+        let peak = if e >= 0 { b } else { d };
+        if b > PEAK_MAX
+            || d > PEAK_MAX
+            || u64::from(e.unsigned_abs()) > frames * 2 * u64::from(peak)
+        {
+            return Err(format!(
+                "peaks {b} and {d} at subpixel {i} cannot hold its excess {e} over {frames} frames"
+            ));
+        }
     }
     Ok(())
 }
@@ -990,7 +1044,7 @@ mod tests {
     /// holds (a timestamp, a "version made by" field): never a wrong state.
     #[test]
     fn every_flipped_byte_is_refused_or_harmless() {
-        let state = random_state(2, 4, 3, 3);
+        let state = random_state(2, 8, 6, 3);
         let bytes = bytes_of(&state);
         let mut harmless = 0;
         for at in 0..bytes.len() {

@@ -2,7 +2,7 @@
 //! much dark current each frame could show, and which frames show the same
 //! view.
 
-use crate::evidence::{CLAMP, DARK_WEIGHT_MAX};
+use crate::evidence::DARK_WEIGHT_MAX;
 use crate::similarity::{alike_groups, median_similarity};
 
 /// Frame similarity from which the series counts as one view for scoring,
@@ -22,9 +22,10 @@ pub struct Context {
     pub revealing: u64,
     /// Frames in the largest group showing one view.
     pub largest_group: u64,
-    /// The most dark weight a group carries beyond its heaviest frame: what
-    /// one view can add to the weighted excess more than one frame could.
-    pub group_dark_extra: f64,
+    /// The most dark weight one view carries (the heaviest frame, or the
+    /// heaviest group of alike frames): all one view can add to the weighted
+    /// excess.
+    pub view_dark: f64,
     /// Median correlation between frames; `None` with fewer than two.
     pub similarity: Option<f64>,
     /// How much the series is one view, 0 (varied) to 1 (tripod).
@@ -37,11 +38,10 @@ impl Context {
         assert_eq!(weights.len(), thumbnails.len(), "one weight a frame");
         let groups = alike_groups(thumbnails);
         let mut sizes = vec![0u64; groups.len()];
-        let mut dark = vec![(0u64, 0u8); groups.len()];
+        let mut dark = vec![(0u64, ()); groups.len()];
         for (&g, &w) in groups.iter().zip(weights) {
             sizes[g] += 1;
             dark[g].0 += u64::from(w);
-            dark[g].1 = dark[g].1.max(w);
         }
         let similarity = median_similarity(thumbnails);
         Context {
@@ -50,10 +50,7 @@ impl Context {
             dark_sq: weights.iter().map(|&w| f64::from(w).powi(2)).sum(),
             revealing: weights.iter().filter(|&&w| w > 0).count() as u64,
             largest_group: sizes.iter().copied().max().unwrap_or(0),
-            group_dark_extra: dark
-                .iter()
-                .map(|&(sum, max)| (sum - u64::from(max)) as f64)
-                .fold(0.0, f64::max),
+            view_dark: dark.iter().map(|&(sum, _)| sum as f64).fold(0.0, f64::max),
             similarity,
             alike: similarity.map_or(0.0, |s| {
                 ((s - ALIKE_FROM) / (ALIKE_FULL - ALIKE_FROM)).clamp(0.0, 1.0) as f32
@@ -70,21 +67,24 @@ impl Context {
             dark_sq: 0.0,
             revealing: 0,
             largest_group: 1,
-            group_dark_extra: 0.0,
+            view_dark: 0.0,
             similarity: None,
             alike: 0.0,
         }
     }
 
-    /// What one view can add to Σ excess beyond one frame's worth: a static
-    /// scene detail in a burst stands out in every frame of it.
-    pub fn burst_excess(&self) -> f32 {
-        (self.largest_group.saturating_sub(1) * CLAMP as u64) as f32
+    /// What one view can add to a subpixel's Σ excess when no frame added
+    /// more than `peak` (its largest excess in one frame): a scene glint
+    /// stands out in one frame, a static scene detail in every frame of a
+    /// burst. Set aside, so that a defect is what more than one view shows.
+    pub fn view_excess(&self, peak: f32) -> f32 {
+        self.largest_group.max(1) as f32 * peak
     }
 
-    /// The same for Σ weight × excess.
-    pub fn burst_dark(&self) -> f32 {
-        (self.group_dark_extra * f64::from(CLAMP)) as f32
+    /// The same for Σ weight × excess: dark current shows only in the long
+    /// and high-ISO frames, so the heaviest view weighs the most.
+    pub fn view_dark_excess(&self, peak: f32) -> f32 {
+        self.view_dark as f32 * peak
     }
 
     /// Whether the frame weights can separate an offset from dark current:
@@ -137,8 +137,8 @@ mod tests {
         let ctx = Context::new(&weights, &thumbs(&[0, 1, 2, 2, 2, 3]));
         assert_eq!(ctx.largest_group, 3);
         assert_eq!(ctx.revealing, 4);
-        assert_eq!(ctx.group_dark_extra, 8.0);
-        assert_eq!(ctx.burst_excess(), 2.0 * 127.0);
+        assert_eq!(ctx.view_dark, 15.0);
+        assert_eq!(ctx.view_excess(20.0), 60.0);
     }
 
     #[test]

@@ -159,6 +159,12 @@ fn describe(
             .map(|&(i, _)| photosite(w, ch, i)),
     );
     let (offset, slope) = scorer.ctx.fit(f64::from(f.excess), f64::from(f.dark));
+    if std::env::var_os("HOTPIX_DEBUG").is_some() {
+        eprintln!(
+            "DEBUG {px} {py} {:?} {f:?} offset {offset:.1} slope {slope:?}",
+            channel_of(peak)
+        );
+    }
     let dark_rate = slope.map(|s| rate_per_second(s) as f32);
     Defect {
         x: px as u32,

@@ -3,7 +3,11 @@
 //! Only a band is held at a time (its rows and two more above and below for
 //! the rings), so detection allocates nothing full-size.
 
-use crate::evidence::{ring_medians_row, Layout, RING};
+use crate::evidence::{ring_medians_row, Layout};
+
+/// Rows held above and below a band: what the widest neighbourhood the
+/// detector reads (the spread ring) reaches.
+pub const MARGIN: usize = 4;
 use crate::stats::Stats;
 
 /// The planes of rows `lo..hi` of the frame.
@@ -20,11 +24,11 @@ pub(super) struct Planes {
 }
 
 impl Planes {
-    /// Rows `rows` of the frame, with the `RING` rows around them that exist.
+    /// Rows `rows` of the frame, with the [`MARGIN`] rows around them that exist.
     pub fn around(stats: &Stats, rows: std::ops::Range<usize>) -> Planes {
         let frame = stats.layout();
-        let lo = rows.start.saturating_sub(RING);
-        let hi = (rows.end + RING).min(frame.height);
+        let lo = rows.start.saturating_sub(MARGIN);
+        let hi = (rows.end + MARGIN).min(frame.height);
         let local = Layout {
             height: hi - lo,
             ..frame
@@ -66,6 +70,11 @@ impl Planes {
     /// Ring medians of `plane` along frame row `y`, into `out`.
     pub fn ring_row(&self, plane: &[f32], y: usize, out: &mut [f32]) {
         ring_medians_row(plane, self.local, y - self.lo, out);
+    }
+
+    /// Index in the frame of frame row `y`, column-channel `xc`.
+    pub fn frame_index(&self, y: usize, xc: usize) -> usize {
+        y * self.frame.stride() + xc
     }
 
     /// Index in the local planes of frame row `y`, column-channel `xc`.

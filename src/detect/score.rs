@@ -6,9 +6,10 @@
 //!   weight × excess (dark current: hot), each against the median of its
 //!   ring and in units of the ring's spread (or the channel's, when larger).
 //!   A frame too short to show dark current has weight 0 and counts neither
-//!   for nor against a hot pixel. What one view (a burst) could add beyond
-//!   one frame is taken off first, so a static scene detail seen in a burst
-//!   is worth one frame.
+//!   for nor against a hot pixel. What one view could add (its frames times
+//!   the subpixel's largest excess in any one frame) is set aside first, so
+//!   that a glint in one frame, or a static scene detail in a burst, is not
+//!   a defect: a defect is what several views show.
 //! - stillness: a subpixel pinned at one value while its neighbours vary
 //!   (stuck), from the 8-bit means and variances; on alike frames measured
 //!   against what a scene point would do under the exposure changes alone.
@@ -146,8 +147,14 @@ impl Scorer<'_> {
         let dark = p.dark[i] - r.dark[xc];
         let s0 = local_spread(&p.excess, layout, i, r.excess[xc]).max(self.spread[0][c]);
         let s1 = local_spread(&p.dark, layout, i, r.dark[xc]).max(self.spread[1][c]);
-        let z_excess = shrink(excess, self.ctx.burst_excess()) / s0;
-        let z_dark = shrink(dark, self.ctx.burst_dark()).max(0.0) / s1;
+        let peaks = self.stats.peaks()[p.frame_index(y, xc)];
+        let peak = if excess >= 0.0 {
+            peaks.bright_levels()
+        } else {
+            peaks.dark_levels()
+        };
+        let z_excess = shrink(excess, self.ctx.view_excess(peak)) / s0;
+        let z_dark = shrink(dark, self.ctx.view_dark_excess(peaks.bright_levels())).max(0.0) / s1;
         let consistency = z_excess.abs().max(z_dark);
 
         // Stuck: pinned while the neighbours move. On alike frames a scene
@@ -193,11 +200,17 @@ fn shrink(v: f32, by: f32) -> f32 {
     v.signum() * (v.abs() - by).max(0.0)
 }
 
+/// Distance of the ring the local spread is measured on: outside what one
+/// defect spreads over (demosaicing ±2, sharpening and chroma noise
+/// reduction ±2 more), so that a strong defect does not widen its own.
+const SPREAD_RING: usize = super::planes::MARGIN;
+
 /// The spread of a plane's values around the ring's median `center`: MAD ×
-/// 1.4826 over the ring members (those that exist), at least a floor.
+/// 1.4826 over the members of the ring at [`SPREAD_RING`] (those that
+/// exist), at least a floor.
 fn local_spread(plane: &[f32], layout: Layout, i: usize, center: f32) -> f32 {
     let mut members = [0f32; 8];
-    let n = layout.ring_members(plane, i, crate::evidence::RING, &mut members);
+    let n = layout.ring_members(plane, i, SPREAD_RING, &mut members);
     let dev = |k: usize| (members[k] - center).abs();
     let mad = if n == 8 {
         median8(std::array::from_fn(dev))

@@ -26,6 +26,13 @@ fn one_point(mean: f32, sd: f32, excess: i32, dark: i32) -> Stats {
         frames: FRAMES,
         moments: Moments::Welford { mean: m, m2 },
         evidence,
+        peaks: Array3::from_elem(
+            shape,
+            crate::stats::Peaks {
+                bright: 63,
+                dark: 63,
+            },
+        ),
     }
 }
 

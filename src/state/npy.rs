@@ -17,6 +17,8 @@ pub enum Dtype {
     I32,
     /// `<u4`: little-endian uint32.
     U32,
+    /// `|u1`: uint8.
+    U8,
 }
 
 impl Dtype {
@@ -25,6 +27,7 @@ impl Dtype {
             Dtype::F32 => "<f4",
             Dtype::I32 => "<i4",
             Dtype::U32 => "<u4",
+            Dtype::U8 => "|u1",
         }
     }
 }
@@ -52,19 +55,19 @@ pub fn header(dtype: Dtype, shape: &[usize]) -> Vec<u8> {
     out
 }
 
-/// Writes `values` as little-endian 4-byte elements, a chunk at a time.
-pub fn write_data<T: Copy>(
+/// Writes `values` as little-endian N-byte elements, a chunk at a time.
+pub fn write_data<T: Copy, const N: usize>(
     out: &mut dyn Write,
     values: &[T],
-    to_le: impl Fn(T) -> [u8; 4],
+    to_le: impl Fn(T) -> [u8; N],
 ) -> std::io::Result<()> {
     write_iter(out, values.iter().map(|&v| to_le(v)))
 }
 
-/// Writes 4-byte elements as they come, a chunk at a time.
-pub fn write_iter(
+/// Writes N-byte elements as they come, a chunk at a time.
+pub fn write_iter<const N: usize>(
     out: &mut dyn Write,
-    elements: impl Iterator<Item = [u8; 4]>,
+    elements: impl Iterator<Item = [u8; N]>,
 ) -> std::io::Result<()> {
     let mut buf = Vec::with_capacity(1 << 16);
     for e in elements {
@@ -185,26 +188,28 @@ fn quoted(s: &str) -> Option<(&str, &str)> {
     Some((&s[..end], &s[end + 1..]))
 }
 
-/// Reads exactly `count` 4-byte little-endian elements.
-pub fn read_data<T>(
+/// Reads exactly `count` N-byte little-endian elements.
+pub fn read_data<T, const N: usize>(
     r: &mut dyn Read,
     count: usize,
-    from_le: impl Fn([u8; 4]) -> T,
+    from_le: impl Fn([u8; N]) -> T,
 ) -> Result<Vec<T>, String> {
     let mut values = Vec::new();
     values
         .try_reserve_exact(count)
         .map_err(|_| format!("cannot allocate {count} array elements"))?;
     let mut buf = vec![0u8; 1 << 16];
-    let mut left = count * 4;
+    let mut left = count * N;
+    // A whole number of elements a read.
+    let chunk = buf.len() / N * N;
     while left > 0 {
-        let n = left.min(buf.len());
+        let n = left.min(chunk);
         r.read_exact(&mut buf[..n])
             .map_err(|e| format!("array data cut short ({e})"))?;
         values.extend(
             buf[..n]
-                .chunks_exact(4)
-                .map(|c| from_le([c[0], c[1], c[2], c[3]])),
+                .chunks_exact(N)
+                .map(|c| from_le(c.try_into().expect("N bytes"))),
         );
         left -= n;
     }

@@ -2,15 +2,19 @@
 //! 12 bytes a subpixel, updated a batch of frames at a time over disjoint
 //! bands of rows.
 //!
-//! Layout per subpixel: Σx² in a u32, and a u64 packing Σx (bits 0..19),
-//! Σ excess (19 bits from bit 19) and Σ weight × excess (23 bits from bit 38),
-//! the two signed sums stored with a bias. Every addend is a wrapping add of
-//! the signed contributions shifted into place: the sum of the addends is the
-//! packed value of the sums, whatever the order, as long as each field's
-//! final value is in range, which [`PACKED_FRAMES`] frames guarantee. Past
-//! that, the packed words are flushed into wider exact sums (u32 Σx, i32
-//! evidence) and start again; Σx² in a u32 is exact up to [`EXACT_FRAMES`],
-//! the most one run takes (more frames: several runs, merged as states).
+//! Layout per subpixel: a u32 holding Σx² (bits 0..26) and the bright peak
+//! code (bits 26..32), and a u64 packing Σx (bits 0..18), Σ excess (18 bits
+//! from bit 18), Σ weight × excess (22 bits from bit 36) and the dark peak
+//! code (bits 58..64); the two signed sums are stored with a bias. Sums are
+//! added as one wrapping add of the signed contributions shifted into place:
+//! the sum of the addends is the packed value of the sums, whatever the
+//! order. Every field stays in range after every batch (its bias covers the
+//! most [`PACKED_FRAMES`] frames can subtract), so no carry or borrow ever
+//! crosses into the next field, and the peak codes (a maximum, not a sum)
+//! can share the words. Past [`PACKED_FRAMES`] frames each band flushes its
+//! packed words into wider exact sums (18 more bytes a subpixel) and starts
+//! again; Σx² in a u32 is exact up to [`EXACT_FRAMES`], the most one run takes
+//! (more frames: several runs, merged as states).
 //!
 //! A batch of frames is folded in row by row: for each row, every frame's
 //! ring references and excesses are added into 16-bit staging sums that stay
@@ -19,32 +23,38 @@
 //! which is what bounded the update when every worker had its own
 //! accumulator.
 
-use super::{filled, Evidence, Moments, Stats, EXACT_FRAMES};
+use super::{filled, Evidence, Moments, Peaks, Stats, EXACT_FRAMES};
 use crate::error::Error;
-use crate::evidence::{excess, ring_medians_row, Layout, CLAMP, CLIPPED, DARK_WEIGHT_MAX};
+use crate::evidence::{
+    excess, peak_code, ring_medians_row, Layout, CLAMP, CLIPPED, DARK_WEIGHT_MAX,
+};
 use ndarray::Array3;
 
-/// Frames the packed words hold exactly: Σx ≤ 255 × 2047 < 2¹⁹, and the
-/// biased evidence sums fit their 19 and 23 bits. Past that, each band
-/// flushes its packed words into wider sums and starts again.
-pub const PACKED_FRAMES: u32 = 2047;
+/// Frames the packed words hold exactly: Σx ≤ 255 × 1023 < 2¹⁸, Σx² ≤
+/// 255² × 1023 < 2²⁶, and the biased evidence sums fit their 18 and 22 bits.
+pub const PACKED_FRAMES: u32 = 1023;
 
-/// Most frames in one batch: the 16-bit staging sums hold 16 × 15 × 127.
+/// Most frames in one batch: the 16-bit staging sums hold 16 × 15 × 126.
 pub const MAX_BATCH: usize = 16;
 
-const EXCESS_SHIFT: u32 = 19;
-const DARK_SHIFT: u32 = 38;
+const EXCESS_SHIFT: u32 = 18;
+const DARK_SHIFT: u32 = 36;
+const PEAK_SHIFT_64: u32 = 58;
+const PEAK_SHIFT_32: u32 = 26;
 const SUM_MASK: u64 = (1 << EXCESS_SHIFT) - 1;
-const EXCESS_MASK: u64 = (1 << 19) - 1;
-const DARK_MASK: u64 = (1 << 23) - 1;
+const EXCESS_MASK: u64 = (1 << 18) - 1;
+const DARK_MASK: u64 = (1 << 22) - 1;
+const SQ_MASK: u32 = (1 << PEAK_SHIFT_32) - 1;
 const EXCESS_BIAS: u64 = PACKED_FRAMES as u64 * CLAMP as u64;
 const DARK_BIAS: u64 = EXCESS_BIAS * DARK_WEIGHT_MAX as u64;
-/// A packed word with all three sums 0.
+/// A packed word with its sums 0 and its peak 0.
 const PACKED_ZERO: u64 = (EXCESS_BIAS << EXCESS_SHIFT) | (DARK_BIAS << DARK_SHIFT);
 
 const _: () = assert!(2 * EXCESS_BIAS <= EXCESS_MASK);
 const _: () = assert!(2 * DARK_BIAS <= DARK_MASK);
+const _: () = assert!(DARK_SHIFT + 22 <= PEAK_SHIFT_64);
 const _: () = assert!(255 * PACKED_FRAMES as u64 <= SUM_MASK);
+const _: () = assert!(255 * 255 * PACKED_FRAMES as u64 <= SQ_MASK as u64);
 const _: () = assert!(MAX_BATCH as i64 * CLAMP as i64 * DARK_WEIGHT_MAX as i64 <= i16::MAX as i64);
 
 /// One decoded frame of a batch: its pixels (row-major, the accumulator's
@@ -64,7 +74,7 @@ pub struct Accumulator {
     packed: Vec<u64>,
     sum_sq: Vec<u32>,
     /// Wider exact sums the packed words are flushed into, for series of
-    /// more than [`PACKED_FRAMES`] frames (12 more bytes a subpixel).
+    /// more than [`PACKED_FRAMES`] frames.
     wide: Option<Wide>,
     /// Per band: frames in its packed words, and frames in all.
     band_frames: Vec<(u32, u32)>,
@@ -73,7 +83,18 @@ pub struct Accumulator {
 #[derive(Debug)]
 struct Wide {
     sum: Vec<u32>,
+    sum_sq: Vec<u32>,
     evidence: Vec<Evidence>,
+    peaks: Vec<Peaks>,
+}
+
+/// The wide sums of one band.
+#[derive(Debug)]
+struct WideBand<'a> {
+    sum: &'a mut [u32],
+    sum_sq: &'a mut [u32],
+    evidence: &'a mut [Evidence],
+    peaks: &'a mut [Peaks],
 }
 
 /// A band of rows of the accumulator: a batch is folded into each band by
@@ -85,7 +106,7 @@ pub struct Band<'a> {
     frames: &'a mut (u32, u32),
     packed: &'a mut [u64],
     sum_sq: &'a mut [u32],
-    wide: Option<(&'a mut [u32], &'a mut [Evidence])>,
+    wide: Option<WideBand<'a>>,
 }
 
 /// Buffers one thread reuses from band to band.
@@ -95,6 +116,8 @@ pub struct Scratch {
     sum: Vec<u16>,
     excess: Vec<i16>,
     dark: Vec<i16>,
+    bright_peak: Vec<u8>,
+    dark_peak: Vec<u8>,
 }
 
 impl Accumulator {
@@ -103,7 +126,7 @@ impl Accumulator {
     pub const BAND_ROWS: usize = 16;
 
     /// Zeroed sums for `frames` frames of `layout`, at most [`EXACT_FRAMES`]:
-    /// 12 bytes a subpixel (24 past [`PACKED_FRAMES`]), allocated and written
+    /// 12 bytes a subpixel (30 past [`PACKED_FRAMES`]), allocated and written
     /// through now (first-touch page faults inside the first batch would land
     /// on the workers), or an error saying what could not be allocated.
     pub fn new(layout: Layout, frames: u64) -> Result<Self, Error> {
@@ -111,10 +134,13 @@ impl Accumulator {
             return Err(Error::TooManyFrames { frames });
         }
         let len = layout.len();
+        let what = "the accumulators";
         let wide = if frames > u64::from(PACKED_FRAMES) {
             Some(Wide {
-                sum: filled(len, 0, "the accumulators")?,
-                evidence: filled(len, Evidence::default(), "the accumulators")?,
+                sum: filled(len, 0, what)?,
+                sum_sq: filled(len, 0, what)?,
+                evidence: filled(len, Evidence::default(), what)?,
+                peaks: filled(len, Peaks::default(), what)?,
             })
         } else {
             None
@@ -123,8 +149,8 @@ impl Accumulator {
         Ok(Accumulator {
             layout,
             band_rows,
-            packed: filled(len, PACKED_ZERO, "the accumulators")?,
-            sum_sq: filled(len, 0, "the accumulators")?,
+            packed: filled(len, PACKED_ZERO, what)?,
+            sum_sq: filled(len, 0, what)?,
             wide,
             band_frames: vec![(0, 0); layout.height.div_ceil(band_rows).max(1)],
         })
@@ -133,7 +159,7 @@ impl Accumulator {
     /// Bytes a subpixel the accumulators of `frames` frames take.
     pub fn bytes_per_subpixel(frames: u64) -> u64 {
         if frames > u64::from(PACKED_FRAMES) {
-            24
+            30
         } else {
             12
         }
@@ -153,12 +179,21 @@ impl Accumulator {
         let per_band = self.band_rows * self.layout.stride();
         let layout = self.layout;
         let band_rows = self.band_rows;
-        let mut wide: Vec<Option<(&mut [u32], &mut [Evidence])>> = match &mut self.wide {
+        let mut wide: Vec<Option<WideBand>> = match &mut self.wide {
             Some(w) => w
                 .sum
                 .chunks_mut(per_band)
+                .zip(w.sum_sq.chunks_mut(per_band))
                 .zip(w.evidence.chunks_mut(per_band))
-                .map(Some)
+                .zip(w.peaks.chunks_mut(per_band))
+                .map(|(((sum, sum_sq), evidence), peaks)| {
+                    Some(WideBand {
+                        sum,
+                        sum_sq,
+                        evidence,
+                        peaks,
+                    })
+                })
                 .collect(),
             None => Vec::new(),
         };
@@ -183,13 +218,9 @@ impl Accumulator {
     /// Folds a batch into every band on this thread (for tests and small
     /// callers; the engine shares the bands out among its workers).
     pub fn add_batch(&mut self, frames: &[FrameRef]) -> Result<(), Error> {
-        if self.frames() + frames.len() as u64 > EXACT_FRAMES
-            || (self.wide.is_none()
-                && self.frames() + frames.len() as u64 > u64::from(PACKED_FRAMES))
-        {
-            return Err(Error::TooManyFrames {
-                frames: self.frames() + frames.len() as u64,
-            });
+        let after = self.frames() + frames.len() as u64;
+        if after > EXACT_FRAMES || (self.wide.is_none() && after > u64::from(PACKED_FRAMES)) {
+            return Err(Error::TooManyFrames { frames: after });
         }
         let mut scratch = Scratch::default();
         for mut band in self.bands() {
@@ -199,66 +230,88 @@ impl Accumulator {
     }
 
     /// The finished statistics, made in place: Σx² stays where it is, the
-    /// packed words become the evidence sums, and only Σx gets a new buffer
-    /// (16 bytes a subpixel at the end, from 12).
+    /// packed words become the evidence sums, and Σx and the peaks get new
+    /// buffers (18 bytes a subpixel at the end, from 12).
     pub fn into_stats(mut self) -> Result<Stats, Error> {
         let frames = self.frames();
-        debug_assert!(self.band_frames.iter().all(|f| f.1 as u64 == frames));
+        debug_assert!(self.band_frames.iter().all(|f| u64::from(f.1) == frames));
         let shape = (self.layout.height, self.layout.width, self.layout.channels);
-        let (sum, evidence) = match self.wide.take() {
-            Some(mut wide) => {
-                for ((s, e), &p) in wide
-                    .sum
-                    .iter_mut()
-                    .zip(&mut wide.evidence)
-                    .zip(&self.packed)
-                {
-                    add_packed(s, e, p);
-                }
-                drop(self.packed);
-                (wide.sum, wide.evidence)
+        let (sum, sum_sq, evidence, peaks) = match self.wide.take() {
+            Some(mut w) => {
+                let mut wide = WideBand {
+                    sum: &mut w.sum,
+                    sum_sq: &mut w.sum_sq,
+                    evidence: &mut w.evidence,
+                    peaks: &mut w.peaks,
+                };
+                drain(&mut self.packed, &mut self.sum_sq, &mut wide);
+                drop((self.packed, self.sum_sq));
+                (w.sum, w.sum_sq, w.evidence, w.peaks)
             }
             None => {
-                let mut sum = filled(self.packed.len(), 0u32, "the statistics")?;
-                for (s, &p) in sum.iter_mut().zip(&self.packed) {
-                    *s = unpack(p).0;
+                let what = "the statistics";
+                let mut sum = filled(self.packed.len(), 0u32, what)?;
+                let mut peaks = filled(self.packed.len(), Peaks::default(), what)?;
+                for (((s, pk), &p), q) in sum
+                    .iter_mut()
+                    .zip(&mut peaks)
+                    .zip(&self.packed)
+                    .zip(&mut self.sum_sq)
+                {
+                    let (sum, _, dark_peak) = unpack(p);
+                    *s = sum;
+                    *pk = Peaks {
+                        bright: (*q >> PEAK_SHIFT_32) as u8,
+                        dark: dark_peak,
+                    };
+                    *q &= SQ_MASK;
                 }
                 // The same size and alignment, so the collect reuses the buffer.
                 let evidence: Vec<Evidence> =
                     self.packed.into_iter().map(|p| unpack(p).1).collect();
-                (sum, evidence)
+                (sum, self.sum_sq, evidence, peaks)
             }
         };
+        let array = |v| Array3::from_shape_vec(shape, v).expect("shape matches length");
         Ok(Stats {
             frames,
             moments: Moments::Exact {
-                sum: Array3::from_shape_vec(shape, sum).expect("shape matches length"),
-                sum_sq: Array3::from_shape_vec(shape, self.sum_sq).expect("shape matches length"),
+                sum: array(sum),
+                sum_sq: array(sum_sq),
             },
             evidence: Array3::from_shape_vec(shape, evidence).expect("shape matches length"),
+            peaks: Array3::from_shape_vec(shape, peaks).expect("shape matches length"),
         })
     }
 }
 
-/// Σx and the evidence sums held in a packed word.
+/// Σx, the evidence sums and the dark peak code held in a packed word.
 #[inline(always)]
-fn unpack(p: u64) -> (u32, Evidence) {
+fn unpack(p: u64) -> (u32, Evidence, u8) {
     (
         (p & SUM_MASK) as u32,
         Evidence {
             excess: ((p >> EXCESS_SHIFT) & EXCESS_MASK) as i32 - EXCESS_BIAS as i32,
             dark: ((p >> DARK_SHIFT) & DARK_MASK) as i32 - DARK_BIAS as i32,
         },
+        (p >> PEAK_SHIFT_64) as u8,
     )
 }
 
-/// Adds a packed word's sums to wide ones.
-#[inline(always)]
-fn add_packed(sum: &mut u32, evidence: &mut Evidence, p: u64) {
-    let (s, e) = unpack(p);
-    *sum += s;
-    evidence.excess += e.excess;
-    evidence.dark += e.dark;
+/// Adds packed words and their Σx² words into wide sums and zeroes them.
+fn drain(packed: &mut [u64], sum_sq: &mut [u32], wide: &mut WideBand) {
+    for (i, (p, q)) in packed.iter_mut().zip(sum_sq.iter_mut()).enumerate() {
+        let (sum, e, dark_peak) = unpack(*p);
+        wide.sum[i] += sum;
+        wide.sum_sq[i] += *q & SQ_MASK;
+        wide.evidence[i].excess += e.excess;
+        wide.evidence[i].dark += e.dark;
+        let pk = &mut wide.peaks[i];
+        pk.bright = pk.bright.max((*q >> PEAK_SHIFT_32) as u8);
+        pk.dark = pk.dark.max(dark_peak);
+        *p = PACKED_ZERO;
+        *q = 0;
+    }
 }
 
 impl Band<'_> {
@@ -275,37 +328,33 @@ impl Band<'_> {
         }
         let n = frames.len() as u32;
         if self.frames.0 + n > PACKED_FRAMES {
-            let (sum, evidence) = self
+            let wide = self
                 .wide
                 .as_mut()
                 .expect("wide sums exist for series past the packed limit");
-            for ((s, e), p) in sum
-                .iter_mut()
-                .zip(evidence.iter_mut())
-                .zip(self.packed.iter_mut())
-            {
-                add_packed(s, e, *p);
-                *p = PACKED_ZERO;
-            }
+            drain(self.packed, self.sum_sq, wide);
             self.frames.0 = 0;
         }
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::arch::is_x86_feature_detected!("avx2") {
-                // SAFETY: the CPU supports AVX2, checked just above.
-                unsafe { fold_avx2(self, frames, scratch) };
-                self.frames.0 += n;
-                self.frames.1 += n;
-                return;
-            }
-        }
-        fold_generic(self, frames, scratch);
+        fold(self, frames, scratch);
         self.frames.0 += n;
         self.frames.1 += n;
     }
 }
 
-/// The same loops compiled for AVX2 (release builds target baseline x86-64).
+/// Chosen at run time: compiled for AVX2 where the CPU has it (release
+/// builds target baseline x86-64).
+fn fold(band: &mut Band, frames: &[FrameRef], scratch: &mut Scratch) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2, checked just above.
+            unsafe { fold_avx2(band, frames, scratch) };
+            return;
+        }
+    }
+    fold_generic(band, frames, scratch);
+}
+
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 unsafe fn fold_avx2(band: &mut Band, frames: &[FrameRef], scratch: &mut Scratch) {
@@ -320,6 +369,8 @@ fn fold_generic(band: &mut Band, frames: &[FrameRef], scratch: &mut Scratch) {
     scratch.sum.resize(stride, 0);
     scratch.excess.resize(stride, 0);
     scratch.dark.resize(stride, 0);
+    scratch.bright_peak.resize(stride, 0);
+    scratch.dark_peak.resize(stride, 0);
     let rows = band.packed.len() / stride;
     for r in 0..rows {
         let y = band.first_row + r;
@@ -327,47 +378,36 @@ fn fold_generic(band: &mut Band, frames: &[FrameRef], scratch: &mut Scratch) {
         scratch.sum.fill(0);
         scratch.excess.fill(0);
         scratch.dark.fill(0);
+        scratch.bright_peak.fill(0);
+        scratch.dark_peak.fill(0);
         let sum_sq = &mut band.sum_sq[range.clone()];
         for f in frames {
             ring_medians_row(f.pixels, layout, y, &mut scratch.references);
             let row = &f.pixels[y * stride..(y + 1) * stride];
-            fold_frame_row(
-                (&mut scratch.sum, &mut scratch.excess, &mut scratch.dark),
-                sum_sq,
-                row,
-                &scratch.references,
-                i16::from(f.dark_weight),
-            );
+            fold_frame_row(scratch, sum_sq, row, i16::from(f.dark_weight));
         }
-        flush_row(
-            &mut band.packed[range],
-            &scratch.sum,
-            &scratch.excess,
-            &scratch.dark,
-        );
+        flush_row(&mut band.packed[range], sum_sq, scratch);
     }
 }
 
-/// Adds one frame's row to the staging sums and to Σx². Branch-free over
-/// plain slices, 16-bit lanes, so that it vectorises.
+/// Adds one frame's row to the staging sums and peaks and to Σx².
+/// Branch-free over plain slices, 16-bit lanes, so that it vectorises.
 #[inline(always)]
-fn fold_frame_row(
-    stage: (&mut Vec<u16>, &mut Vec<i16>, &mut Vec<i16>),
-    sum_sq: &mut [u32],
-    row: &[u8],
-    references: &[u8],
-    weight: i16,
-) {
-    let (sum, exc, dark) = stage;
-    let (sum, exc) = (&mut sum[..row.len()], &mut exc[..row.len()]);
-    let dark = &mut dark[..row.len()];
-    let (sum_sq, references) = (&mut sum_sq[..row.len()], &references[..row.len()]);
-    for k in 0..row.len() {
+fn fold_frame_row(scratch: &mut Scratch, sum_sq: &mut [u32], row: &[u8], weight: i16) {
+    let n = row.len();
+    let references = &scratch.references[..n];
+    let (sum, exc) = (&mut scratch.sum[..n], &mut scratch.excess[..n]);
+    let dark = &mut scratch.dark[..n];
+    let (bright_peak, dark_peak) = (&mut scratch.bright_peak[..n], &mut scratch.dark_peak[..n]);
+    let sum_sq = &mut sum_sq[..n];
+    for k in 0..n {
         let (v, r) = (row[k], references[k]);
         let e = excess_lanes(v, r);
         sum[k] += u16::from(v);
         exc[k] += e;
         dark[k] += e * weight;
+        bright_peak[k] = bright_peak[k].max(((e.max(0) + 1) >> 1) as u8);
+        dark_peak[k] = dark_peak[k].max((((-e).max(0) + 1) >> 1) as u8);
         let v16 = u16::from(v);
         sum_sq[k] += u32::from(v16 * v16);
     }
@@ -388,21 +428,30 @@ fn excess_lanes(v: u8, r: u8) -> i16 {
     }
 }
 
-/// Adds a row's staging sums to its packed words.
+/// Adds a row's staging sums to its packed words, and its peaks to theirs.
 #[inline(always)]
-fn flush_row(packed: &mut [u64], sum: &[u16], exc: &[i16], dark: &[i16]) {
+fn flush_row(packed: &mut [u64], sum_sq: &mut [u32], scratch: &Scratch) {
     let n = packed.len();
-    let (sum, exc, dark) = (&sum[..n], &exc[..n], &dark[..n]);
+    let (sum, exc, dark) = (&scratch.sum[..n], &scratch.excess[..n], &scratch.dark[..n]);
+    let (bright_peak, dark_peak) = (&scratch.bright_peak[..n], &scratch.dark_peak[..n]);
+    let sum_sq = &mut sum_sq[..n];
     for k in 0..n {
         let add = u64::from(sum[k])
             .wrapping_add((i64::from(exc[k]) as u64) << EXCESS_SHIFT)
             .wrapping_add((i64::from(dark[k]) as u64) << DARK_SHIFT);
-        packed[k] = packed[k].wrapping_add(add);
+        let p = packed[k].wrapping_add(add);
+        let old_dark = (p >> PEAK_SHIFT_64) as u8;
+        packed[k] = (p & !(u64::MAX << PEAK_SHIFT_64))
+            | (u64::from(old_dark.max(dark_peak[k])) << PEAK_SHIFT_64);
+        let q = sum_sq[k];
+        let old_bright = (q >> PEAK_SHIFT_32) as u8;
+        sum_sq[k] = (q & SQ_MASK) | (u32::from(old_bright.max(bright_peak[k])) << PEAK_SHIFT_32);
     }
 }
 
-// `excess` is the definition the kernel must match.
+// `excess` and `peak_code` are the definitions the kernel must match.
 const _: fn(u8, u8) -> i16 = excess;
+const _: fn(i16) -> u8 = peak_code;
 
 #[cfg(test)]
 pub(crate) fn excess_lanes_for_test(v: u8, r: u8) -> i16 {

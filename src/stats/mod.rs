@@ -19,7 +19,7 @@
 //!   M2 = M2A + M2B + d*d*nA*nB/n.
 //!
 //! The run builds its sums in one [`Accumulator`] (12 bytes a subpixel,
-//! whatever the number of workers) and turns it into [`Stats`] (16 bytes a
+//! whatever the number of workers) and turns it into [`Stats`] (18 bytes a
 //! subpixel) in place. A run takes at most [`EXACT_FRAMES`] frames; a longer
 //! series is several runs whose saved states are merged.
 
@@ -50,6 +50,28 @@ pub struct Evidence {
     pub dark: i32,
 }
 
+/// The largest bright and dark excess of any one frame of a subpixel, as
+/// [`crate::evidence::peak_code`]s (twice the code is never below the
+/// excess, in linear levels). A maximum, so merged exactly in any order.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Peaks {
+    pub bright: u8,
+    pub dark: u8,
+}
+
+impl Peaks {
+    /// The largest bright excess, in linear levels (an upper bound).
+    pub fn bright_levels(self) -> f32 {
+        f32::from(self.bright) * 2.0
+    }
+
+    /// The largest dark excess magnitude, in linear levels (an upper bound).
+    pub fn dark_levels(self) -> f32 {
+        f32::from(self.dark) * 2.0
+    }
+}
+
 /// The first two moments of every subpixel.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Moments {
@@ -63,12 +85,13 @@ pub enum Moments {
 }
 
 /// Statistics of a series: the frame count and, per subpixel (indexed
-/// `[y, x, channel]`), its moments and its evidence sums.
+/// `[y, x, channel]`), its moments, its evidence sums and its peaks.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Stats {
     pub frames: u64,
     pub moments: Moments,
     pub evidence: Array3<Evidence>,
+    pub peaks: Array3<Peaks>,
 }
 
 /// A vector of `len` copies of `value`, written through now, or an
@@ -105,6 +128,8 @@ impl Stats {
                 filled(len, Evidence::default(), "the statistics")?,
             )
             .expect("shape matches length"),
+            peaks: Array3::from_shape_vec(shape, filled(len, Peaks::default(), "the statistics")?)
+                .expect("shape matches length"),
         })
     }
 
@@ -132,6 +157,11 @@ impl Stats {
     /// The evidence sums, flat (`[y, x, channel]` order).
     pub fn evidence(&self) -> &[Evidence] {
         self.evidence.as_slice().expect("standard layout")
+    }
+
+    /// The peaks, flat (`[y, x, channel]` order).
+    pub fn peaks(&self) -> &[Peaks] {
+        self.peaks.as_slice().expect("standard layout")
     }
 
     /// Mean of the subpixel at flat index `i`.
@@ -215,6 +245,10 @@ impl Stats {
         for (a, b) in self.evidence.iter_mut().zip(other.evidence.iter()) {
             a.excess += b.excess;
             a.dark += b.dark;
+        }
+        for (a, b) in self.peaks.iter_mut().zip(other.peaks.iter()) {
+            a.bright = a.bright.max(b.bright);
+            a.dark = a.dark.max(b.dark);
         }
         if self.frames == 0 {
             self.moments = other.moments.clone();

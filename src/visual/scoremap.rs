@@ -91,6 +91,13 @@ mod tests {
             frames,
             moments: Moments::Welford { mean, m2 },
             evidence,
+            peaks: Array3::from_elem(
+                (h, w, 3),
+                crate::stats::Peaks {
+                    bright: 63,
+                    dark: 63,
+                },
+            ),
         }
     }
 
