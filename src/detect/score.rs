@@ -13,12 +13,14 @@
 //! - stillness: a subpixel pinned at one value while its neighbours vary
 //!   (stuck), from the 8-bit means and variances; on alike frames measured
 //!   against what a scene point would do under the exposure changes alone.
-//! - shape, on alike frames only: a defect's excess sits on one photosite,
-//!   a scene detail's is spread by the lens over its neighbours.
+//! - shape, on alike frames only: a defect's excess sits on one photosite
+//!   (or a pair, a 2x2 cluster), a scene detail's is spread by the lens over
+//!   its neighbours on every side. Bright side only: a dead photosite on
+//!   alike frames is a dark scene dot to every measure but stillness.
 
 use super::context::Context;
 use super::planes::Planes;
-use crate::evidence::{around, median8, Layout, MinMax};
+use crate::evidence::{median8, Layout, MinMax};
 use crate::stats::Stats;
 
 /// Standard deviation (8-bit levels) added under a division by σ: JPEG
@@ -123,8 +125,8 @@ impl Scorer<'_> {
         let z0 = (p.excess[i] - r.excess[xc]).abs() / self.spread[0][c];
         let z1 = (p.dark[i] - r.dark[xc]) / self.spread[1][c];
         let d8 = (p.mean[i] - r.mean[xc]).abs();
-        let ring_sd = r.var[xc].max(0.0).sqrt();
-        let still = d8 / (ring_sd / (self.ctx.frames as f32).sqrt() + NOISE_FLOOR);
+        let still = d8 / (p.var[i].max(0.0).sqrt() + NOISE_FLOOR) * (d8 / 24.0).min(1.0);
+        // (The shape evidence is at most z0: it divides by the same spread.)
         z0.max(z1).max(still)
     }
 
@@ -135,7 +137,6 @@ impl Scorer<'_> {
         let layout = p.local;
         let i = p.at(y, xc);
         let c = xc % layout.channels;
-        let n = self.ctx.frames.max(1) as f32;
 
         let mean = p.mean[i];
         let reference = r.mean[xc];
@@ -165,17 +166,22 @@ impl Scorer<'_> {
         let for_scene = 1.0 - (sd + NOISE_FLOOR) / (scene_sd + NOISE_FLOOR);
         let alike = self.ctx.alike;
         let stillness = (plain.max(0.0) * (1.0 - alike) + for_scene.max(0.0) * alike).max(0.0);
-        let level = d8.abs() / (sd + ring_sd / n.sqrt() + NOISE_FLOOR);
+        // How far it is pinned from its neighbourhood, in units of its own
+        // σ: a pinned photosite moves by noise only. Counted once it moves
+        // less than half as much as a scene point there would.
+        let level = d8.abs() / (sd + NOISE_FLOOR);
+        let pinned = ((stillness - 0.5) * 2.0).clamp(0.0, 1.0);
         // At least a few levels from the neighbourhood: two frames with the
         // same value are a coincidence, not a photosite.
         let magnitude = (d8.abs() / 24.0).min(1.0);
-        let stuck = level * stillness * magnitude;
+        let stuck = level * pinned * magnitude;
 
         // On alike frames consistency proves nothing; a defect's excess is
         // still its own photosite's, a scene detail's is shared.
         let shape = if alike > 0.0 {
-            let z = excess.abs() / s0;
-            alike * z * sharpness(&p.excess, layout, i, r.excess[xc], excess)
+            let sharp = sharpness(&p.excess, layout, i, r.excess[xc], excess);
+            let factor = ((sharp - SHARP_FROM) / (SHARP_FULL - SHARP_FROM)).clamp(0.0, 1.0);
+            alike * excess.max(0.0) / s0 * factor
         } else {
             0.0
         };
@@ -224,27 +230,50 @@ fn local_spread(plane: &[f32], layout: Layout, i: usize, center: f32) -> f32 {
     (mad * MAD_TO_SIGMA).max(EXCESS_FLOOR)
 }
 
-/// How much of `excess` (above the ring median `center`) is the subpixel's
-/// own: 1 − the largest same-side excess of its immediate same-channel
-/// neighbours / |excess|, in [0, 1]; at an edge, the neighbours that exist.
+/// How much of a bright `excess` (above the ring median `center`) is the
+/// photosite's own: 1 − the largest excess of its immediate same-channel
+/// neighbours / `excess`, in [0, 1]. One bad photosite keeps its excess to
+/// itself (demosaicing and sharpening leave its neighbours a third of it or
+/// less); a scene glint, spread by the lens, lifts its neighbours by 40% or
+/// more. (A pair or a 2x2 cluster lifts its partners too, and on alike
+/// frames cannot be told from a glint by shape.) At an edge, the neighbours
+/// that exist.
 fn sharpness(plane: &[f32], layout: Layout, i: usize, center: f32, excess: f32) -> f32 {
-    if excess == 0.0 {
+    if excess <= 0.0 {
         return 0.0;
     }
     let stride = layout.stride();
-    let (y, x) = (i / stride, i % stride / layout.channels);
-    let sign = excess.signum();
-    let strongest = if y >= 1 && y + 1 < layout.height && x >= 1 && x + 1 < layout.width {
-        around(plane, i, stride, layout.channels)
-            .iter()
-            .fold(0f32, |a, &v| a.max((v - center) * sign))
-    } else {
-        let mut m = [0f32; 8];
-        let k = layout.ring_members(plane, i, 1, &mut m);
-        m[..k].iter().fold(0f32, |a, &v| a.max((v - center) * sign))
+    let (y, x) = (
+        (i / stride) as isize,
+        (i % stride / layout.channels) as isize,
+    );
+    let at = |dx: isize, dy: isize| -> Option<f32> {
+        let (nx, ny) = (x + dx, y + dy);
+        if nx < 0 || ny < 0 || nx >= layout.width as isize || ny >= layout.height as isize {
+            return None;
+        }
+        let j = i as isize + dy * stride as isize + dx * layout.channels as isize;
+        Some((plane[j as usize] - center).max(0.0))
     };
-    (1.0 - strongest / excess.abs()).clamp(0.0, 1.0)
+    let best = [
+        (-1isize, -1isize),
+        (0, -1),
+        (1, -1),
+        (-1, 0),
+        (1, 0),
+        (-1, 1),
+        (0, 1),
+        (1, 1),
+    ]
+    .iter()
+    .filter_map(|&(dx, dy)| at(dx, dy))
+    .fold(0f32, f32::max);
+    (1.0 - best / excess).clamp(0.0, 1.0)
 }
+
+/// Sharpness from which the shape is a defect's, and at which it fully is.
+const SHARP_FROM: f32 = 0.6;
+const SHARP_FULL: f32 = 0.8;
 
 /// The typical spread, per channel, of Σ excess and Σ weight × excess around
 /// their ring medians over the frame: the median absolute deviation × 1.4826
