@@ -7,10 +7,11 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use super::context::rate_per_second;
-use super::score::{Features, Scorer, NOISE_FLOOR, STUCK_STILLNESS};
+use super::score::{Features, Scorer, NOISE_FLOOR};
 use super::{Defect, Kind, Photosite};
 use crate::evidence::RING;
 use crate::rank::Channel;
+use crate::stats::Peaks;
 
 /// A photosite of a defect scores at least this fraction of its peak.
 const PHOTOSITE_SHARE: f32 = 0.25;
@@ -18,9 +19,17 @@ const PHOTOSITE_SHARE: f32 = 0.25;
 /// Below this mean (8-bit) a pinned photosite reads nothing: dead.
 const DEAD_MEAN: f32 = 6.0;
 
-/// A defect whose σ exceeds its neighbours' by this factor (plus the noise
-/// floor) while its dark current does not explain it comes and goes.
-const BLINK_SD_RATIO: f32 = 1.6;
+/// How much a pinned photosite moves at most, as a share of its neighbours'
+/// σ (see [`kind`]); when saturated (mean at or above `SATURATED_MEAN`).
+const PINNED_MOVES: f32 = 0.1;
+const SATURATED_MEAN: f32 = 245.0;
+const SATURATED_MOVES: f32 = 0.4;
+/// A darker excess in one frame (linear levels) that an offset never shows.
+const OVERTAKEN_LEVELS: f32 = 40.0;
+/// Dark current at one second at ISO 100 over the offset: hot.
+const HOT_OVER_OFFSET: f64 = 4.0;
+/// Moving at least this share of its neighbours' σ: blinking.
+const BLINK_MOVES: f32 = 0.8;
 
 pub(super) fn defects(scorer: &Scorer, flagged: &HashMap<usize, Features>) -> Vec<Defect> {
     let layout = scorer.stats.layout();
@@ -160,16 +169,19 @@ fn describe(
     );
     let (offset, slope) = scorer.ctx.fit(f64::from(f.excess), f64::from(f.dark));
     if std::env::var_os("HOTPIX_DEBUG").is_some() {
+        let pk = scorer.stats.peaks()[peak];
         eprintln!(
-            "DEBUG {px} {py} {:?} {f:?} offset {offset:.1} slope {slope:?}",
-            channel_of(peak)
+            "DEBUG {px} {py} {:?} {f:?} offset {offset:.1} slope {slope:?} peakb {} peakd {}",
+            channel_of(peak),
+            pk.bright_levels(),
+            pk.dark_levels()
         );
     }
     let dark_rate = slope.map(|s| rate_per_second(s) as f32);
     Defect {
         x: px as u32,
         y: py as u32,
-        kind: kind(scorer, &f, offset, slope),
+        kind: kind(&f, scorer.stats.peaks()[peak], offset, slope),
         channel: channel_of(peak),
         channels,
         photosites,
@@ -183,32 +195,43 @@ fn describe(
     }
 }
 
-/// The kind, from the peak's evidence: pinned (stuck, or dead when pinned
-/// dark), darker (dead), brighter by dark current that grows with exposure ×
-/// gain (hot), brighter in only part of the frames (blinking), brighter by a
-/// constant offset (warm).
-fn kind(scorer: &Scorer, f: &Features, offset: f64, slope: Option<f64>) -> Kind {
+/// The kind, from the peak's evidence, in this order:
+/// - `dead`: darker than its neighbourhood (reading low or nothing);
+/// - `stuck`: pinned: moving at most a tenth as much as its neighbours; or
+///   saturated and moving under 40% as much; or, less pinned, overtaken by
+///   brighter scenes in some frame by a lot (a fixed level the scene crosses,
+///   which an offset never is);
+/// - `hot`: the fitted dark current at one second at ISO 100 is over four
+///   times the fitted offset: it grows with exposure × gain;
+/// - `blinking`: brighter on the whole, but moving at least 80% as much as
+///   its neighbours: an offset that comes and goes adds its own variation;
+/// - `warm`: a constant offset, following the scene.
+/// The thresholds were set on the generated series (tests/defects.rs) and
+/// are round on purpose; kinds are read from JPEG data, where
+/// demosaicing, noise reduction and the tone curve blur these differences.
+fn kind(f: &Features, peaks: Peaks, offset: f64, slope: Option<f64>) -> Kind {
     let darker = f.excess < 0.0 || (f.excess == 0.0 && f.mean < f.reference);
     if darker {
         return Kind::Dead;
     }
-    if f.stillness >= STUCK_STILLNESS {
+    let moves = (f.sd + NOISE_FLOOR) / (f.ring_sd + NOISE_FLOOR);
+    let pinned = moves <= PINNED_MOVES
+        || (f.mean >= SATURATED_MEAN && moves <= SATURATED_MOVES)
+        || (peaks.dark_levels() >= OVERTAKEN_LEVELS && moves < 1.0);
+    if pinned {
         return if f.mean < DEAD_MEAN {
             Kind::Dead
         } else {
             Kind::Stuck
         };
     }
-    let ctx = scorer.ctx;
     if let Some(slope) = slope {
-        // The mean excess dark current gives over the series, against the
-        // offset.
-        let dark_part = slope * ctx.dark_sum / ctx.frames.max(1) as f64;
-        if slope > 0.0 && dark_part > offset.max(0.0) {
+        let per_second = slope * f64::from(crate::evidence::DARK_WEIGHT_MAX);
+        if slope > 0.0 && per_second > HOT_OVER_OFFSET * offset.max(0.0) {
             return Kind::Hot;
         }
     }
-    if f.sd > BLINK_SD_RATIO * f.ring_sd + NOISE_FLOOR {
+    if moves >= BLINK_MOVES {
         return Kind::Blinking;
     }
     Kind::Warm

@@ -17,7 +17,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 pub use context::{rate_per_second, Context, ALIKE_FROM, ALIKE_FULL};
-pub use score::{Features, NOISE_FLOOR, STUCK_STILLNESS};
+pub use score::{Features, NOISE_FLOOR};
 
 use crate::rank::Channel;
 use crate::stats::Stats;

@@ -31,10 +31,6 @@ pub const NOISE_FLOOR: f32 = 2.0;
 /// levels): quantisation of 8-bit values in dark areas.
 const EXCESS_FLOOR: f32 = 1.5;
 
-/// Stillness above which a defect is `stuck` (its σ at most a quarter of
-/// its neighbours').
-pub const STUCK_STILLNESS: f32 = 0.75;
-
 /// 1.4826 × MAD estimates a normal σ.
 const MAD_TO_SIGMA: f32 = 1.4826;
 
@@ -218,6 +214,11 @@ fn local_spread(plane: &[f32], layout: Layout, i: usize, center: f32) -> f32 {
     let mut members = [0f32; 8];
     let n = layout.ring_members(plane, i, SPREAD_RING, &mut members);
     let dev = |k: usize| (members[k] - center).abs();
+    // Too few members (a corner) say nothing reliable about a spread: the
+    // channel's spread stands in (this is a floor under it anyway).
+    if n < 5 {
+        return EXCESS_FLOOR;
+    }
     let mad = if n == 8 {
         median8(std::array::from_fn(dev))
     } else {
