@@ -181,7 +181,20 @@ fn describe(
     Defect {
         x: px as u32,
         y: py as u32,
-        kind: kind(&f, scorer.stats.peaks()[peak], offset, slope),
+        kind: kind(&f, offset, slope, || {
+            // Pinned anywhere among its photosites' flagged channels: the
+            // peak may be a channel demosaicing lent the excess to.
+            let peaks = scorer.stats.peaks();
+            sites
+                .iter()
+                .map(|&(i, _)| i)
+                .chain(std::iter::once(peak))
+                .flat_map(|i| {
+                    let base = i - i % ch;
+                    (base..base + ch).filter_map(|j| flagged.get(&j).map(|m| (j, m)))
+                })
+                .any(|(j, m)| m.excess * sign > 0.0 && pinned(m, peaks[j]))
+        }),
         channel: channel_of(peak),
         channels,
         photosites,
@@ -209,16 +222,13 @@ fn describe(
 /// The thresholds were set on the generated series (tests/defects.rs) and
 /// are round on purpose; kinds are read from JPEG data, where
 /// demosaicing, noise reduction and the tone curve blur these differences.
-fn kind(f: &Features, peaks: Peaks, offset: f64, slope: Option<f64>) -> Kind {
+fn kind(f: &Features, offset: f64, slope: Option<f64>, any_pinned: impl FnOnce() -> bool) -> Kind {
     let darker = f.excess < 0.0 || (f.excess == 0.0 && f.mean < f.reference);
     if darker {
         return Kind::Dead;
     }
-    let moves = (f.sd + NOISE_FLOOR) / (f.ring_sd + NOISE_FLOOR);
-    let pinned = moves <= PINNED_MOVES
-        || (f.mean >= SATURATED_MEAN && moves <= SATURATED_MOVES)
-        || (peaks.dark_levels() >= OVERTAKEN_LEVELS && moves < 1.0);
-    if pinned {
+    let moves = moves(f);
+    if any_pinned() {
         return if f.mean < DEAD_MEAN {
             Kind::Dead
         } else {
@@ -235,6 +245,19 @@ fn kind(f: &Features, peaks: Peaks, offset: f64, slope: Option<f64>) -> Kind {
         return Kind::Blinking;
     }
     Kind::Warm
+}
+
+/// How much a subpixel moves, as a share of its neighbours' σ.
+fn moves(f: &Features) -> f32 {
+    (f.sd + NOISE_FLOOR) / (f.ring_sd + NOISE_FLOOR)
+}
+
+/// Whether a subpixel is pinned (see [`kind`]).
+fn pinned(f: &Features, peaks: Peaks) -> bool {
+    let moves = moves(f);
+    moves <= PINNED_MOVES
+        || (f.mean >= SATURATED_MEAN && moves <= SATURATED_MOVES)
+        || (peaks.dark_levels() >= OVERTAKEN_LEVELS && moves < 1.0)
 }
 
 fn photosite(w: usize, ch: usize, i: usize) -> Photosite {

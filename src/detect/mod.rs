@@ -121,7 +121,7 @@ pub fn detect(stats: &Stats, ctx: &Context, threshold: Option<f64>) -> Detection
     let scorer = Scorer {
         stats,
         ctx,
-        spread: score::channel_spreads(stats),
+        spread: score::channel_spreads(stats, ctx),
     };
     let threshold = threshold.unwrap_or_else(|| auto_threshold(&scorer));
     if let Ok(at) = std::env::var("HOTPIX_DEBUG_AT") {
@@ -129,7 +129,7 @@ pub fn detect(stats: &Stats, ctx: &Context, threshold: Option<f64>) -> Detection
         for xy in at.split(';') {
             let mut it = xy.split(',').map(|v| v.parse::<usize>().unwrap());
             let (x, y) = (it.next().unwrap(), it.next().unwrap());
-            let mut band = Band::new(stats, y..y + 1);
+            let mut band = Band::new(stats, ctx, y..y + 1);
             band.load_row(y);
             for c in 0..stats.channels() {
                 let f = scorer.features(&band, y, x * stats.channels() + c);
@@ -156,7 +156,7 @@ fn flagged(scorer: &Scorer, threshold: f64) -> HashMap<usize, Features> {
     let t = threshold as f32;
     bands(layout.height)
         .map(|rows| {
-            let mut band = Band::new(scorer.stats, rows.clone());
+            let mut band = Band::new(scorer.stats, scorer.ctx, rows.clone());
             let mut hits = Vec::new();
             for y in rows {
                 band.load_row(y);
@@ -187,7 +187,7 @@ fn auto_threshold(scorer: &Scorer) -> f64 {
     let mut sample: Vec<f32> = rows
         .par_iter()
         .flat_map_iter(|&y| {
-            let mut band = Band::new(scorer.stats, y..y + 1);
+            let mut band = Band::new(scorer.stats, scorer.ctx, y..y + 1);
             band.load_row(y);
             (0..stride)
                 .map(|xc| scorer.features(&band, y, xc).score)
@@ -214,7 +214,7 @@ impl<'a> Scores<'a> {
             scorer: Scorer {
                 stats,
                 ctx,
-                spread: score::channel_spreads(stats),
+                spread: score::channel_spreads(stats, ctx),
             },
         }
     }
@@ -228,7 +228,7 @@ impl<'a> Scores<'a> {
             return;
         }
         let mut out = vec![0f32; layout.stride()];
-        let mut band = Band::new(self.scorer.stats, rows.clone());
+        let mut band = Band::new(self.scorer.stats, self.scorer.ctx, rows.clone());
         for y in rows {
             band.load_row(y);
             for (xc, o) in out.iter_mut().enumerate() {
@@ -244,9 +244,9 @@ pub fn features_at(stats: &Stats, ctx: &Context, x: usize, y: usize, c: usize) -
     let scorer = Scorer {
         stats,
         ctx,
-        spread: score::channel_spreads(stats),
+        spread: score::channel_spreads(stats, ctx),
     };
-    let mut band = Band::new(stats, y..y + 1);
+    let mut band = Band::new(stats, ctx, y..y + 1);
     band.load_row(y);
     scorer.features(&band, y, x * stats.layout().channels + c)
 }

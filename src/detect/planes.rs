@@ -1,14 +1,16 @@
 //! The statistics of a band of rows as the detector reads them, in f32: mean,
-//! sample variance and the two evidence sums, with the ring medians of each.
-//! Only a band is held at a time (its rows and two more above and below for
-//! the rings), so detection allocates nothing full-size.
+//! sample variance and the two evidence sums, raw and trimmed of what one
+//! view could have contributed (see [`Context::view_excess`]). Only a band
+//! is held at a time (its rows and a few more above and below for the
+//! rings), so detection allocates nothing full-size.
 
+use super::context::Context;
 use crate::evidence::{ring_medians_row, Layout};
+use crate::stats::Stats;
 
 /// Rows held above and below a band: what the widest neighbourhood the
 /// detector reads (the spread ring) reaches.
 pub const MARGIN: usize = 4;
-use crate::stats::Stats;
 
 /// The planes of rows `lo..hi` of the frame.
 pub(super) struct Planes {
@@ -21,11 +23,14 @@ pub(super) struct Planes {
     pub var: Vec<f32>,
     pub excess: Vec<f32>,
     pub dark: Vec<f32>,
+    /// The evidence sums less what one view could have added.
+    pub trimmed_excess: Vec<f32>,
+    pub trimmed_dark: Vec<f32>,
 }
 
 impl Planes {
     /// Rows `rows` of the frame, with the [`MARGIN`] rows around them that exist.
-    pub fn around(stats: &Stats, rows: std::ops::Range<usize>) -> Planes {
+    pub fn around(stats: &Stats, ctx: &Context, rows: std::ops::Range<usize>) -> Planes {
         let frame = stats.layout();
         let lo = rows.start.saturating_sub(MARGIN);
         let hi = (rows.end + MARGIN).min(frame.height);
@@ -43,6 +48,8 @@ impl Planes {
             var: vec![0.0; len],
             excess: vec![0.0; len],
             dark: vec![0.0; len],
+            trimmed_excess: vec![0.0; len],
+            trimmed_dark: vec![0.0; len],
         };
         let inv_n1 = 1.0 / (stats.frames.max(2) - 1) as f32;
         let evidence = stats.evidence();
@@ -54,14 +61,26 @@ impl Planes {
             for v in var.iter_mut() {
                 *v *= inv_n1;
             }
-            let ev = &evidence[y * stride..(y + 1) * stride];
-            for ((e0, e1), e) in p.excess[local_row.clone()]
+            let frame_row = y * stride..(y + 1) * stride;
+            let ev = &evidence[frame_row.clone()];
+            let peaks = &stats.peaks()[frame_row];
+            for ((((e0, e1), (t0, t1)), e), pk) in p.excess[local_row.clone()]
                 .iter_mut()
-                .zip(&mut p.dark[local_row])
+                .zip(&mut p.dark[local_row.clone()])
+                .zip(
+                    p.trimmed_excess[local_row.clone()]
+                        .iter_mut()
+                        .zip(&mut p.trimmed_dark[local_row.clone()]),
+                )
                 .zip(ev)
+                .zip(peaks)
             {
                 *e0 = e.excess as f32;
                 *e1 = e.dark as f32;
+                let (bright, dark) = (pk.bright_levels(), pk.dark_levels());
+                let side = |v: f32| if v >= 0.0 { bright } else { dark };
+                *t0 = shrink(*e0, ctx.view_excess(side(*e0)));
+                *t1 = shrink(*e1, ctx.view_dark_excess(side(*e1)));
             }
         }
         p
@@ -72,13 +91,14 @@ impl Planes {
         ring_medians_row(plane, self.local, y - self.lo, out);
     }
 
-    /// Index in the frame of frame row `y`, column-channel `xc`.
-    pub fn frame_index(&self, y: usize, xc: usize) -> usize {
-        y * self.frame.stride() + xc
-    }
-
     /// Index in the local planes of frame row `y`, column-channel `xc`.
     pub fn at(&self, y: usize, xc: usize) -> usize {
         (y - self.lo) * self.frame.stride() + xc
     }
+}
+
+/// `v` moved towards 0 by `by` (never past it).
+#[inline(always)]
+pub(super) fn shrink(v: f32, by: f32) -> f32 {
+    v.signum() * (v.abs() - by).max(0.0)
 }

@@ -76,11 +76,13 @@ struct RowRefs {
     var: Vec<f32>,
     excess: Vec<f32>,
     dark: Vec<f32>,
+    trimmed_excess: Vec<f32>,
+    trimmed_dark: Vec<f32>,
 }
 
 impl Band {
-    pub fn new(stats: &Stats, rows: std::ops::Range<usize>) -> Band {
-        let planes = Planes::around(stats, rows);
+    pub fn new(stats: &Stats, ctx: &Context, rows: std::ops::Range<usize>) -> Band {
+        let planes = Planes::around(stats, ctx, rows);
         let stride = planes.frame.stride();
         Band {
             planes,
@@ -90,6 +92,8 @@ impl Band {
                 var: vec![0.0; stride],
                 excess: vec![0.0; stride],
                 dark: vec![0.0; stride],
+                trimmed_excess: vec![0.0; stride],
+                trimmed_dark: vec![0.0; stride],
             },
         }
     }
@@ -104,6 +108,8 @@ impl Band {
         p.ring_row(&p.var, y, &mut self.rows.var);
         p.ring_row(&p.excess, y, &mut self.rows.excess);
         p.ring_row(&p.dark, y, &mut self.rows.dark);
+        p.ring_row(&p.trimmed_excess, y, &mut self.rows.trimmed_excess);
+        p.ring_row(&p.trimmed_dark, y, &mut self.rows.trimmed_dark);
         self.rows.y = y;
     }
 }
@@ -118,12 +124,14 @@ impl Scorer<'_> {
         let r = &band.rows;
         let i = p.at(y, xc);
         let c = xc % p.frame.channels;
-        let z0 = (p.excess[i] - r.excess[xc]).abs() / self.spread[0][c];
-        let z1 = (p.dark[i] - r.dark[xc]) / self.spread[1][c];
+        let z0 = (p.trimmed_excess[i] - r.trimmed_excess[xc]).abs() / self.spread[0][c];
+        let z1 = (p.trimmed_dark[i] - r.trimmed_dark[xc]) / self.spread[1][c];
+        // (The shape evidence divides the raw excess by at least the same
+        // spread, and counts only on alike frames.)
+        let shape = self.ctx.alike * (p.excess[i] - r.excess[xc]).max(0.0) / self.spread[0][c];
         let d8 = (p.mean[i] - r.mean[xc]).abs();
         let still = d8 / (p.var[i].max(0.0).sqrt() + NOISE_FLOOR) * (d8 / 24.0).min(1.0);
-        // (The shape evidence is at most z0: it divides by the same spread.)
-        z0.max(z1).max(still)
+        z0.max(z1).max(still).max(shape)
     }
 
     /// The features and score of subpixel `xc` of the loaded row `y`.
@@ -142,16 +150,12 @@ impl Scorer<'_> {
 
         let excess = p.excess[i] - r.excess[xc];
         let dark = p.dark[i] - r.dark[xc];
-        let s0 = local_spread(&p.excess, layout, i, r.excess[xc]).max(self.spread[0][c]);
-        let s1 = local_spread(&p.dark, layout, i, r.dark[xc]).max(self.spread[1][c]);
-        let peaks = self.stats.peaks()[p.frame_index(y, xc)];
-        let peak = if excess >= 0.0 {
-            peaks.bright_levels()
-        } else {
-            peaks.dark_levels()
-        };
-        let z_excess = shrink(excess, self.ctx.view_excess(peak)) / s0;
-        let z_dark = shrink(dark, self.ctx.view_dark_excess(peaks.bright_levels())).max(0.0) / s1;
+        // The noise is the sums' own spread; the signal what is left once one
+        // view's worth is set aside.
+        let s0 = local_spread(&p.excess, layout, i).max(self.spread[0][c]);
+        let s1 = local_spread(&p.dark, layout, i).max(self.spread[1][c]);
+        let z_excess = (p.trimmed_excess[i] - r.trimmed_excess[xc]) / s0;
+        let z_dark = (p.trimmed_dark[i] - r.trimmed_dark[xc]).max(0.0) / s1;
         let consistency = z_excess.abs().max(z_dark);
 
         // Stuck: pinned while the neighbours move. On alike frames a scene
@@ -196,36 +200,29 @@ impl Scorer<'_> {
     }
 }
 
-/// `v` moved towards 0 by `by` (never past it).
-#[inline(always)]
-fn shrink(v: f32, by: f32) -> f32 {
-    v.signum() * (v.abs() - by).max(0.0)
-}
-
 /// Distance of the ring the local spread is measured on: outside what one
 /// defect spreads over (demosaicing ±2, sharpening and chroma noise
 /// reduction ±2 more), so that a strong defect does not widen its own.
 const SPREAD_RING: usize = super::planes::MARGIN;
 
-/// The spread of a plane's values around the ring's median `center`: MAD ×
-/// 1.4826 over the members of the ring at [`SPREAD_RING`] (those that
-/// exist), at least a floor.
-fn local_spread(plane: &[f32], layout: Layout, i: usize, center: f32) -> f32 {
+/// The spread of a plane's values near subpixel `i`: MAD × 1.4826 of the
+/// members of the ring at [`SPREAD_RING`] around their own median (not the
+/// reference ring's: a strong defect shifts that ring's values, its echo),
+/// at least a floor. Fewer than 5 members (a corner) say nothing reliable:
+/// the floor then, under which the channel's spread stands anyway.
+fn local_spread(plane: &[f32], layout: Layout, i: usize) -> f32 {
     let mut members = [0f32; 8];
     let n = layout.ring_members(plane, i, SPREAD_RING, &mut members);
-    let dev = |k: usize| (members[k] - center).abs();
-    // Too few members (a corner) say nothing reliable about a spread: the
-    // channel's spread stands in (this is a floor under it anyway).
     if n < 5 {
         return EXCESS_FLOOR;
     }
     let mad = if n == 8 {
-        median8(std::array::from_fn(dev))
+        let center = median8(members);
+        median8(members.map(|m| (m - center).abs()))
     } else {
-        let mut d: Vec<f32> = (0..n).map(dev).collect();
-        if d.is_empty() {
-            return EXCESS_FLOOR;
-        }
+        let mut m: Vec<f32> = members[..n].to_vec();
+        let center = crate::evidence::median_of(&mut m);
+        let mut d: Vec<f32> = m.iter().map(|v| (v - center).abs()).collect();
         crate::evidence::median_of(&mut d)
     };
     (mad * MAD_TO_SIGMA).max(EXCESS_FLOOR)
@@ -279,7 +276,7 @@ const SHARP_FULL: f32 = 0.8;
 /// The typical spread, per channel, of Σ excess and Σ weight × excess around
 /// their ring medians over the frame: the median absolute deviation × 1.4826
 /// over a deterministic sample of rows.
-pub(super) fn channel_spreads(stats: &Stats) -> [Vec<f32>; 2] {
+pub(super) fn channel_spreads(stats: &Stats, ctx: &Context) -> [Vec<f32>; 2] {
     use rayon::prelude::*;
     let layout = stats.layout();
     let channels = layout.channels;
@@ -289,15 +286,16 @@ pub(super) fn channel_spreads(stats: &Stats) -> [Vec<f32>; 2] {
     let devs: Vec<[Vec<Vec<f32>>; 2]> = rows
         .par_iter()
         .map(|&y| {
-            let mut band = Band::new(stats, y..y + 1);
+            let mut band = Band::new(stats, ctx, y..y + 1);
             band.load_row(y);
             let stride = layout.stride();
             let mut out = [vec![Vec::new(); channels], vec![Vec::new(); channels]];
+            let (p, r) = (&band.planes, &band.rows);
             for xc in 0..stride {
-                let i = band.planes.at(y, xc);
+                let i = p.at(y, xc);
                 let c = xc % channels;
-                out[0][c].push((band.planes.excess[i] - band.rows.excess[xc]).abs());
-                out[1][c].push((band.planes.dark[i] - band.rows.dark[xc]).abs());
+                out[0][c].push((p.excess[i] - r.excess[xc]).abs());
+                out[1][c].push((p.dark[i] - r.dark[xc]).abs());
             }
             out
         })
