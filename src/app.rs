@@ -196,12 +196,9 @@ fn write_extras(
         None => None,
     };
     if map_path.is_some() || crops_path.is_some() {
-        // Drawing computes scores again: on -j threads, like the run.
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(jobs.max(1))
-            .build()
-            // A failure of the machine, not of the command line: exit 3.
-            .map_err(|e| std::io::Error::other(format!("cannot start drawing threads: {e}")))?;
+        // Drawing computes scores again, on the run's compute threads.
+        // A failure of the machine, not of the command line: exit 3.
+        let pool = hotpix::engine::compute_pool(jobs)?;
         if let Some(path) = map_path {
             progress.phase("drawing the map");
             let image = pool.install(|| map::render(stats, ctx, report));

@@ -104,7 +104,8 @@ pub struct FindArgs {
     #[arg(long, value_name = "BODY")]
     pub camera: Option<String>,
 
-    /// Worker threads decoding and accumulating [default: available cores]
+    /// Worker threads decoding and accumulating [default: available cores]. Memory does
+    /// not grow with it (see --memory); detection uses at most one thread a core
     #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub jobs: Option<u32>,
 
@@ -285,7 +286,7 @@ pub struct ReportArgs {
     #[arg(short, long)]
     pub quiet: bool,
 
-    /// Worker threads for drawing --map and --crops [default: available cores]
+    /// Worker threads for drawing --map and --crops, at most one a core [default: available cores]
     #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub jobs: Option<u32>,
 

@@ -121,6 +121,8 @@ pub enum Error {
     NoCameraName,
     #[error("cannot allocate {} for {what}: out of memory", mebibytes(*bytes))]
     Allocation { what: &'static str, bytes: u64 },
+    #[error("cannot start {threads} worker threads: {reason}")]
+    Threads { threads: usize, reason: String },
     #[error("{frames} frames are more than one set of statistics holds (1,127,000); split the series into runs and keep them as separate states")]
     TooManyFrames { frames: u64 },
     #[error("the memory budget of {} cannot hold the statistics of {width}x{height} frames ({} at least); raise --memory", mebibytes(*budget), mebibytes(*needed))]
@@ -169,7 +171,7 @@ impl Error {
     pub fn is_usage(&self) -> bool {
         !matches!(
             self,
-            Error::Allocation { .. } | Error::BudgetTooSmall { .. }
+            Error::Allocation { .. } | Error::BudgetTooSmall { .. } | Error::Threads { .. }
         )
     }
 }

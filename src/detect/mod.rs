@@ -177,21 +177,44 @@ fn flagged(scorer: &Scorer, threshold: f64) -> HashMap<usize, Features> {
         .collect()
 }
 
+/// Rows to sample, about `rows` of them spread over a frame `height` rows
+/// high, in blocks of [`SAMPLE_BLOCK`] consecutive rows: a band costs its
+/// rows and its margins, so one block is far cheaper than as many single
+/// rows.
+pub(super) fn sample_blocks(height: usize, rows: usize) -> Vec<std::ops::Range<usize>> {
+    let blocks = rows.div_ceil(SAMPLE_BLOCK).max(1);
+    if blocks * SAMPLE_BLOCK >= height {
+        return vec![0..height];
+    }
+    // Each block in the middle of its share of the frame, which is more
+    // than a block high: they never overlap.
+    let share = height as f64 / blocks as f64;
+    (0..blocks)
+        .map(|b| {
+            let start = ((b as f64 + 0.5) * share) as usize - SAMPLE_BLOCK / 2;
+            start..start + SAMPLE_BLOCK
+        })
+        .collect()
+}
+
+/// Consecutive rows of a sample block.
+const SAMPLE_BLOCK: usize = 8;
+
 /// The automatic threshold: [`AUTO_TAIL_FACTOR`] times the 99.9th percentile
 /// of the scores of a deterministic sample of rows, at least [`MIN_THRESHOLD`].
 fn auto_threshold(scorer: &Scorer) -> f64 {
     let layout = scorer.stats.layout();
     let stride = layout.stride();
-    let step = (layout.height / 96).max(1);
-    let rows: Vec<usize> = (0..layout.height).step_by(step).collect();
-    let mut sample: Vec<f32> = rows
-        .par_iter()
-        .flat_map_iter(|&y| {
-            let mut band = Band::new(scorer.stats, scorer.ctx, y..y + 1);
-            band.load_row(y);
-            (0..stride)
-                .map(|xc| scorer.features(&band, y, xc).score)
-                .collect::<Vec<_>>()
+    let mut sample: Vec<f32> = sample_blocks(layout.height, 96)
+        .into_par_iter()
+        .flat_map_iter(|rows| {
+            let mut band = Band::new(scorer.stats, scorer.ctx, rows.clone());
+            let mut scores = Vec::with_capacity(rows.len() * stride);
+            for y in rows {
+                band.load_row(y);
+                scores.extend((0..stride).map(|xc| scorer.features(&band, y, xc).score));
+            }
+            scores
         })
         .collect();
     if sample.is_empty() {

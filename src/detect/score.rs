@@ -281,21 +281,21 @@ pub(super) fn channel_spreads(stats: &Stats, ctx: &Context) -> [Vec<f32>; 2] {
     let layout = stats.layout();
     let channels = layout.channels;
     // About 64 sampled rows, spread over the frame.
-    let step = (layout.height / 64).max(1);
-    let rows: Vec<usize> = (0..layout.height).step_by(step).collect();
-    let devs: Vec<[Vec<Vec<f32>>; 2]> = rows
-        .par_iter()
-        .map(|&y| {
-            let mut band = Band::new(stats, ctx, y..y + 1);
-            band.load_row(y);
+    let devs: Vec<[Vec<Vec<f32>>; 2]> = super::sample_blocks(layout.height, 64)
+        .into_par_iter()
+        .map(|rows| {
+            let mut band = Band::new(stats, ctx, rows.clone());
             let stride = layout.stride();
             let mut out = [vec![Vec::new(); channels], vec![Vec::new(); channels]];
-            let (p, r) = (&band.planes, &band.rows);
-            for xc in 0..stride {
-                let i = p.at(y, xc);
-                let c = xc % channels;
-                out[0][c].push((p.excess[i] - r.excess[xc]).abs());
-                out[1][c].push((p.dark[i] - r.dark[xc]).abs());
+            for y in rows {
+                band.load_row(y);
+                let (p, r) = (&band.planes, &band.rows);
+                for xc in 0..stride {
+                    let i = p.at(y, xc);
+                    let c = xc % channels;
+                    out[0][c].push((p.excess[i] - r.excess[xc]).abs());
+                    out[1][c].push((p.dark[i] - r.dark[xc]).abs());
+                }
             }
             out
         })

@@ -109,3 +109,20 @@ fn row_scores_are_the_features_one_by_one() {
         }
     }
 }
+
+#[test]
+fn sample_blocks_are_inside_the_frame_spread_and_disjoint() {
+    for height in [1usize, 5, 8, 9, 100, 2592, 5504] {
+        let blocks = super::sample_blocks(height, 96);
+        let rows: usize = blocks.iter().map(|b| b.len()).sum();
+        assert!(rows >= 96.min(height), "{height}: {rows} rows");
+        for w in blocks.windows(2) {
+            assert!(w[0].end <= w[1].start, "{height}: {blocks:?}");
+        }
+        assert!(blocks.iter().all(|b| !b.is_empty() && b.end <= height));
+        if height >= 2592 {
+            // Spread: the first block in the first tenth, the last in the last.
+            assert!(blocks[0].start < height / 10 && blocks.last().unwrap().end > height * 9 / 10);
+        }
+    }
+}

@@ -2,7 +2,7 @@
 //!
 //! A run holds one set of accumulators (12 bytes a subpixel), a bounded
 //! number of frame buffers (a frame's pixels and its file's bytes), and at
-//! the end the statistics (16 bytes a subpixel, made in place from the
+//! the end the statistics (18 bytes a subpixel, made mostly in place from the
 //! accumulators). None of it depends on `-j`. The frame buffers are what
 //! the budget trades for speed: a batch of decoded frames is folded into the
 //! accumulators at once, and the more frames a batch holds the fewer times
@@ -19,7 +19,7 @@ use crate::stats::{Accumulator, MAX_BATCH};
 pub const DEFAULT_FRAME_MEMORY: u64 = 224 << 20;
 
 /// Bytes a subpixel of the statistics at the end of a run.
-const STATS_BYTES: u64 = 16;
+const STATS_BYTES: u64 = 18;
 
 /// Frame buffers beyond the batch, so that workers decode while a batch is
 /// folded.
@@ -57,7 +57,8 @@ pub fn plan(
     let frame = len + file_bytes;
     let given = budget.is_some();
     let budget = budget.unwrap_or_else(|| {
-        let wanted = held + accumulators.max(end) + DEFAULT_FRAME_MEMORY;
+        // The frame buffers are gone by the time the statistics are made.
+        let wanted = held + (accumulators + DEFAULT_FRAME_MEMORY).max(end);
         match available() {
             // Leave a quarter of what is free to everything else.
             Some(free) => wanted.min(free / 4 * 3),
@@ -177,6 +178,16 @@ mod tests {
             assert_eq!(many.buffers.slots, one.buffers.slots);
             assert!(many.accumulators + many.buffers.slots as u64 * many.frame <= 600 << 20);
         }
+    }
+
+    #[test]
+    fn the_default_budget_keeps_a_d80_run_under_600_mib() {
+        // The machine's free memory can only lower the default.
+        let p = plan(D80, 100, 5 << 20, 2, None, 0).unwrap();
+        let stats = D80.len() as u64 * STATS_BYTES;
+        assert!(p.budget <= 600 << 20, "{p:?}");
+        assert!(p.accumulators + p.buffers.slots as u64 * p.frame <= p.budget);
+        assert!(stats <= p.budget);
     }
 
     #[test]

@@ -152,6 +152,29 @@ pub fn find_more(
     find_selected(paths, opts, &Selection::default(), base, on)
 }
 
+/// Threads for the work that only computes (reading headers, checking
+/// content, detection, drawing): `jobs`, but no more than the machine's
+/// cores. More would add no speed, only memory: each detection thread holds
+/// a band's planes. (Decoding runs on `jobs` workers of its own, bounded by
+/// the frame buffers, since waiting on slow storage is a reason for more
+/// workers than cores.)
+pub fn compute_threads(jobs: usize) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    jobs.clamp(1, cores)
+}
+
+/// A pool of [`compute_threads`] threads; failing to start them is exit 3.
+pub fn compute_pool(jobs: usize) -> Result<rayon::ThreadPool, Error> {
+    let threads = compute_threads(jobs);
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| Error::Threads {
+            threads,
+            reason: e.to_string(),
+        })
+}
+
 /// Runs `hotpix find` on the frames of `paths` that `selection` keeps,
 /// adding to `base` when given.
 pub fn find_selected(
@@ -162,11 +185,7 @@ pub fn find_selected(
     on: &(dyn Fn(Event) + Sync),
 ) -> Result<Outcome, Error> {
     let started = Instant::now();
-    let jobs = opts.jobs.max(1);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs)
-        .build()
-        .expect("a thread pool can be built");
+    let pool = compute_pool(opts.jobs)?;
 
     let mut skipped = Vec::new();
     let probed: Vec<Result<Candidate, Skipped>> = pool.install(|| {

@@ -391,25 +391,42 @@ fn fold_generic(band: &mut Band, frames: &[FrameRef], scratch: &mut Scratch) {
 }
 
 /// Adds one frame's row to the staging sums and peaks and to Σx².
-/// Branch-free over plain slices, 16-bit lanes, so that it vectorises.
+/// Branch-free over plain slices so that it vectorises: the 16-bit work in
+/// one loop and the 32-bit Σx² in another, so that the first runs sixteen
+/// lanes at a time rather than the eight the widest type would allow.
 #[inline(always)]
 fn fold_frame_row(scratch: &mut Scratch, sum_sq: &mut [u32], row: &[u8], weight: i16) {
+    // Most frames (short exposures at low ISO) carry no dark-current weight.
+    if weight == 0 {
+        fold_evidence_row::<false>(scratch, row, 0);
+    } else {
+        fold_evidence_row::<true>(scratch, row, weight);
+    }
+    let sum_sq = &mut sum_sq[..row.len()];
+    for (q, &v) in sum_sq.iter_mut().zip(row) {
+        let v16 = u16::from(v);
+        *q += u32::from(v16 * v16);
+    }
+}
+
+/// The sums, the evidence and the peaks of one frame's row, in 16-bit lanes.
+#[inline(always)]
+fn fold_evidence_row<const DARK: bool>(scratch: &mut Scratch, row: &[u8], weight: i16) {
     let n = row.len();
     let references = &scratch.references[..n];
     let (sum, exc) = (&mut scratch.sum[..n], &mut scratch.excess[..n]);
     let dark = &mut scratch.dark[..n];
     let (bright_peak, dark_peak) = (&mut scratch.bright_peak[..n], &mut scratch.dark_peak[..n]);
-    let sum_sq = &mut sum_sq[..n];
     for k in 0..n {
         let (v, r) = (row[k], references[k]);
         let e = excess_lanes(v, r);
         sum[k] += u16::from(v);
         exc[k] += e;
-        dark[k] += e * weight;
+        if DARK {
+            dark[k] += e * weight;
+        }
         bright_peak[k] = bright_peak[k].max(((e.max(0) + 1) >> 1) as u8);
         dark_peak[k] = dark_peak[k].max((((-e).max(0) + 1) >> 1) as u8);
-        let v16 = u16::from(v);
-        sum_sq[k] += u32::from(v16 * v16);
     }
 }
 
