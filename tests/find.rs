@@ -3,7 +3,7 @@
 mod common;
 use common::*;
 
-use hotpix_synth::{self as synth, DefectKind, SeriesSpec};
+use hotpix_synth::{self as synth, DefectGroup, DefectKind, SeriesSpec, Shape, StuckLevel};
 
 fn series() -> String {
     fixture("series").display().to_string()
@@ -18,45 +18,95 @@ fn channel_name(c: u8) -> &'static str {
     ["R", "G", "B"][c as usize]
 }
 
+/// Whether the reported defect `d` (JSON) is within 2 px of a photosite of
+/// the truth's group `g`: how a report is matched to the truth.
+fn near_group(d: &serde_json::Value, g: &DefectGroup) -> bool {
+    let (x, y) = (d["x"].as_u64().unwrap(), d["y"].as_u64().unwrap());
+    g.photosites
+        .iter()
+        .any(|p| x.abs_diff(u64::from(p.x)) <= 2 && y.abs_diff(u64::from(p.y)) <= 2)
+}
+
 #[test]
 fn json_report_lists_the_injected_stuck_photosites_lowest() {
     let r = run(&["find", "--format", "json", &series()]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let report = r.json();
-    assert_eq!(report["schema_version"], 1);
+    assert_eq!(report["schema_version"], 2);
     assert_eq!(report["summary"]["frames_used"], 12);
     assert_eq!(report["summary"]["camera"], "NIKON D80 #3001234");
     let lowest = report["lowest_variance"].as_array().unwrap();
-    assert_eq!(lowest.len(), 10);
+    assert_eq!(lowest.len(), 10, "--top defaults to 10");
     let truth = truth();
-    let stuck: Vec<_> = truth
+    // A photosite stuck at full scale develops to 255, or within a level or
+    // two of it (sharpening and chroma noise reduction move it a little), in
+    // every frame: the default list names each of them.
+    let high: Vec<_> = truth
         .photosites()
-        .filter(|(g, _)| g.kind == DefectKind::Stuck)
+        .filter(|(g, _)| g.kind == DefectKind::Stuck && g.stuck == Some(StuckLevel::High))
         .map(|(_, p)| p)
         .collect();
-    assert!(stuck.len() >= 3);
-    for d in stuck {
-        let found = lowest
+    assert!(high.len() >= 3);
+    for p in high {
+        let s = lowest
             .iter()
-            .any(|s| s["x"] == d.x && s["y"] == d.y && s["channel"] == channel_name(d.channel));
+            .find(|s| s["x"] == p.x && s["y"] == p.y && s["channel"] == channel_name(p.channel))
+            .unwrap_or_else(|| {
+                panic!("stuck-high photosite {p:?} not among the lowest variances: {lowest:#?}")
+            });
+        assert!(s["mean"].as_f64().unwrap() >= 250.0, "{s}");
+    }
+    // Ranked lists are ordered, and stddev is the root of the variance.
+    let values = |list: &str| -> Vec<f64> {
+        report[list]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                let (v, sd) = (
+                    s["variance"].as_f64().unwrap(),
+                    s["stddev"].as_f64().unwrap(),
+                );
+                assert!((sd * sd - v).abs() <= 1e-4 * v.max(1.0), "{s}");
+                v
+            })
+            .collect()
+    };
+    let (low, high) = (values("lowest_variance"), values("highest_variance"));
+    assert!(low.windows(2).all(|w| w[0] <= w[1]), "{low:?}");
+    assert!(high.windows(2).all(|w| w[0] >= w[1]), "{high:?}");
+    assert_eq!(
+        low[0], 0.0,
+        "a photosite pinned at full scale does not move"
+    );
+    assert!(low[9] < high[9]);
+
+    // Across 12 different scenes nothing but a defect stays still: the 30
+    // lowest variances all lie within 2 px of a defect group of the truth
+    // (on this fixture the first scene subpixel is 49th).
+    let r = run(&["find", "--format", "json", "--top", "30", &series()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let report = r.json();
+    for s in report["lowest_variance"].as_array().unwrap() {
+        let (x, y) = (s["x"].as_u64().unwrap(), s["y"].as_u64().unwrap());
         assert!(
-            found,
-            "stuck photosite {d:?} not among the lowest variances: {lowest:#?}"
+            truth.photosites().any(|(_, p)| {
+                x.abs_diff(u64::from(p.x)) <= 2 && y.abs_diff(u64::from(p.y)) <= 2
+            }),
+            "a scene subpixel ranks among the 30 lowest variances: {s}"
         );
     }
-    // Ranked lists are ordered.
-    let v: Vec<f64> = lowest
-        .iter()
-        .map(|s| s["variance"].as_f64().unwrap())
-        .collect();
-    assert!(v.windows(2).all(|w| w[0] <= w[1]));
-    let h: Vec<f64> = report["highest_variance"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["variance"].as_f64().unwrap())
-        .collect();
-    assert!(h.windows(2).all(|w| w[0] >= w[1]));
+    // Stuck groups found as defects are named stuck, stuck-mid ones too
+    // (one of which moves through demosaicing and is not among the lowest).
+    for g in truth.defects.iter().filter(|g| g.kind == DefectKind::Stuck) {
+        let hit = report["defects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| near_group(d, g))
+            .unwrap_or_else(|| panic!("stuck group {g:?} not reported"));
+        assert_eq!(hit["kind"], "stuck", "{g:?}: {hit}");
+    }
 }
 
 #[test]
@@ -201,20 +251,55 @@ fn exit_codes() {
     assert_eq!(run(&["find", "-q", &series()]).code, 0);
 }
 
+/// The columns of a CSV line (the report's CSV has no quoted fields: the
+/// photosites column separates its items by spaces).
+fn csv_fields(line: &str) -> Vec<&str> {
+    line.split(',').collect()
+}
+
+const CSV_HEADER: &str = "list,rank,x,y,channel,mean,variance,stddev,kind,channels,score,reference,offset,dark_rate,photosites";
+
 #[test]
 fn csv_has_the_fixed_header_and_one_row_per_ranked_subpixel() {
     let r = run(&["find", "--format", "csv", "--top", "4", &series()]);
-    assert_eq!(r.code, 0);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let json = run(&["find", "--format", "json", "--top", "4", &series()]).json();
     let lines: Vec<&str> = r.stdout.lines().collect();
-    let ranked: Vec<&str> = lines
+    assert_eq!(lines[0], CSV_HEADER);
+    let ranked: Vec<&str> = lines[1..]
         .iter()
         .copied()
         .filter(|l| !l.starts_with("defect,"))
         .collect();
-    assert_eq!(ranked.len(), 1 + 8);
-    assert!(ranked[1].starts_with("lowest_variance,1,"));
-    assert!(ranked[5].starts_with("highest_variance,1,"));
-    assert!(lines[1..].iter().all(|l| l.split(',').count() == 13));
+    assert_eq!(ranked.len(), 8);
+    for (list, rows) in [
+        ("lowest_variance", &ranked[..4]),
+        ("highest_variance", &ranked[4..]),
+    ] {
+        for (k, (row, s)) in rows.iter().zip(json[list].as_array().unwrap()).enumerate() {
+            let f = csv_fields(row);
+            let expected = [
+                list.to_string(),
+                (k + 1).to_string(),
+                s["x"].to_string(),
+                s["y"].to_string(),
+                s["channel"].as_str().unwrap().to_string(),
+            ];
+            assert_eq!(f[..5], expected, "{row}");
+            // Columns that apply to defects only are empty.
+            assert!(f[8..].iter().all(|c| c.is_empty()), "{row}");
+        }
+    }
+    // A fixed header means every row has its columns: scripts index them by
+    // position.
+    let columns = csv_fields(CSV_HEADER).len();
+    for line in &lines {
+        assert_eq!(
+            csv_fields(line).len(),
+            columns,
+            "a row with another number of columns than the header's {columns}: {line}"
+        );
+    }
 }
 
 #[test]
@@ -439,35 +524,133 @@ fn variances_match_a_two_pass_f64_computation_over_200_frames() {
 
 #[test]
 fn the_fixture_series_defects_are_all_found_and_nothing_else() {
-    let r = run(&["find", "--format", "json", &series()]);
+    let r = run(&["find", "--format", "json", "--top", "20", &series()]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let report = r.json();
     let defects = report["defects"].as_array().unwrap();
     let truth = truth();
-    assert_eq!(defects.len(), truth.defects.len(), "{defects:#?}");
-    for t in &truth.defects {
-        let hit = defects.iter().find(|d| {
-            t.photosites.iter().any(|p| {
-                d["x"].as_u64().unwrap().abs_diff(u64::from(p.x)) <= 2
-                    && d["y"].as_u64().unwrap().abs_diff(u64::from(p.y)) <= 2
-            })
-        });
-        let hit = hit.unwrap_or_else(|| panic!("{t:?} not reported"));
-        if t.kind == DefectKind::Dead {
-            assert_eq!(hit["kind"], "dead");
-        }
-        if matches!(t.kind, DefectKind::Hot | DefectKind::Warm) {
-            assert!(
-                hit["kind"] == "hot" || hit["kind"] == "warm" || hit["kind"] == "stuck",
-                "{hit}"
-            );
-            assert!(hit["mean"].as_f64().unwrap() > hit["reference"].as_f64().unwrap());
+    assert_eq!(truth.defects.len(), 19);
+    assert_eq!(truth.defects.iter().filter(|g| g.detectable).count(), 14);
+
+    // Nothing else: every report is within 2 px of a group of the truth
+    // (detectable or not), no group is reported twice, strongest first.
+    let mut reported = vec![0; truth.defects.len()];
+    for d in defects {
+        let groups: Vec<usize> = truth
+            .defects
+            .iter()
+            .filter(|g| near_group(d, g))
+            .map(|g| g.id)
+            .collect();
+        assert!(!groups.is_empty(), "false report {d}");
+        for id in groups {
+            reported[id] += 1;
         }
     }
+    assert!(
+        reported.iter().all(|&n| n <= 1),
+        "a group reported twice: {reported:?}"
+    );
+    let scores: Vec<f64> = defects
+        .iter()
+        .map(|d| d["score"].as_f64().unwrap())
+        .collect();
+    assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{scores:?}");
+
+    // All found: every detectable group, but one. Measured on this fixture:
+    // the dead diagonal pair's photosites score 7.5 and 7.0 against an
+    // automatic threshold of 15.1 (tests/defects.rs holds the detector to
+    // 95% of pairs over larger series, not to every one).
+    let may_miss = |g: &DefectGroup| g.kind == DefectKind::Dead && g.shape == Shape::Pair;
+    let lowest = report["lowest_variance"].as_array().unwrap();
+    for g in truth.defects.iter().filter(|g| g.detectable) {
+        let Some(hit) = defects.iter().find(|d| near_group(d, g)) else {
+            assert!(may_miss(g), "{g:?} not reported");
+            continue;
+        };
+        // The peak is one of the group's photosites, and every photosite is
+        // listed (the raw converters' lists mend what `photosites` names).
+        let at = |x: u32, y: u32| g.photosites.iter().any(|p| (p.x, p.y) == (x, y));
+        let (x, y) = (hit["x"].as_u64().unwrap(), hit["y"].as_u64().unwrap());
+        assert!(
+            at(x as u32, y as u32),
+            "{g:?}: peak off the photosites: {hit}"
+        );
+        let listed: Vec<(u64, u64)> = hit["photosites"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| (p["x"].as_u64().unwrap(), p["y"].as_u64().unwrap()))
+            .collect();
+        assert_eq!(listed[0], (x, y), "the peak comes first: {hit}");
+        for p in &g.photosites {
+            assert!(
+                listed.contains(&(u64::from(p.x), u64::from(p.y))),
+                "{g:?}: photosite {p:?} not listed: {hit}"
+            );
+        }
+        let (mean, reference) = (
+            hit["mean"].as_f64().unwrap(),
+            hit["reference"].as_f64().unwrap(),
+        );
+        let offset = hit["offset"].as_f64().unwrap();
+        match g.kind {
+            DefectKind::Stuck => assert_eq!(hit["kind"], "stuck", "{g:?}: {hit}"),
+            DefectKind::Dead => {
+                assert_eq!(hit["kind"], "dead", "{g:?}: {hit}");
+                assert!(mean < reference && offset < 0.0, "{hit}");
+            }
+            DefectKind::Blinking => {
+                assert_eq!(hit["kind"], "blinking", "{g:?}: {hit}");
+                assert!(mean > reference && offset > 0.0, "{hit}");
+            }
+            DefectKind::Warm => {
+                assert!(mean > reference && offset > 0.0, "{hit}");
+                // An offset large enough for the JPEG to pin the photosite at
+                // full scale is stuck to every measure a JPEG allows.
+                let pinned = g.photosites.iter().any(|p| {
+                    lowest.iter().any(|s| {
+                        s["x"] == p.x
+                            && s["y"] == p.y
+                            && s["channel"] == channel_name(p.channel)
+                            && s["mean"].as_f64().unwrap() >= 250.0
+                    })
+                });
+                let expected = if pinned { "stuck" } else { "warm" };
+                assert_eq!(hit["kind"], expected, "{g:?}: {hit}");
+            }
+            DefectKind::Hot => unreachable!("no hot group is detectable on this fixture"),
+        }
+    }
+    // Hot groups show in 5 frames of 12, too few to be detectable; those
+    // reported anyway are named hot, with a dark-current rate.
+    for g in truth.defects.iter().filter(|g| g.kind == DefectKind::Hot) {
+        if let Some(hit) = defects.iter().find(|d| near_group(d, g)) {
+            assert_eq!(hit["kind"], "hot", "{g:?}: {hit}");
+            assert!(hit["dark_rate"].as_f64().is_some_and(|r| r > 0.0), "{hit}");
+        }
+    }
+
     let summary = &report["summary"];
     assert_eq!(summary["threshold_automatic"], true);
     assert!(summary["threshold"].as_f64().unwrap() > 0.0);
+    assert!(scores
+        .iter()
+        .all(|&s| s > summary["threshold"].as_f64().unwrap()));
     assert!(summary["frame_similarity"].as_f64().unwrap() < 0.5);
+    // Frames whose exposure x ISO/100 reaches 1/30 s show dark current.
+    let dark = truth
+        .shots
+        .iter()
+        .filter(|s| s.exposure_seconds * f64::from(s.iso) / 100.0 >= 1.0 / 30.0)
+        .count();
+    assert_eq!(summary["dark_current_frames"], dark);
+    // Every frame is its own view: no group of alike frames.
+    let mut views: Vec<usize> = truth.shots.iter().map(|s| s.view).collect();
+    views.sort_unstable();
+    views.dedup();
+    assert_eq!(views.len(), 12);
+    assert_eq!(summary["largest_alike_group"], 1);
 }
 
 #[test]
@@ -497,17 +680,41 @@ fn fail_on_defects_exits_1_and_threshold_is_reported() {
 
 #[test]
 fn defects_come_first_in_the_csv_and_the_table() {
+    let json = run(&["find", "--format", "json", &series()]).json();
+    let defects = json["defects"].as_array().unwrap();
+    let n = defects.len();
+    assert!(n > 0);
     let r = run(&["find", "--format", "csv", "--top", "2", &series()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
     let lines: Vec<&str> = r.stdout.lines().collect();
-    assert_eq!(
-        lines[0],
-        "list,rank,x,y,channel,mean,variance,stddev,kind,channels,score,reference,votes"
-    );
-    assert!(lines[1].starts_with("defect,1,"));
-    assert_eq!(lines.iter().filter(|l| l.starts_with("defect,")).count(), 9);
-    assert!(lines.iter().all(|l| l.split(',').count() == 13));
+    assert_eq!(lines[0], CSV_HEADER);
+    assert_eq!(lines.len(), 1 + n + 2 + 2);
+    // Defect rows first, in report order, each with its photosites as x:y:C.
+    for (k, (line, d)) in lines[1..=n].iter().zip(defects).enumerate() {
+        let f = csv_fields(line);
+        assert_eq!(f.len(), csv_fields(CSV_HEADER).len(), "{line}");
+        assert_eq!(f[0], "defect", "{line}");
+        assert_eq!(f[1], (k + 1).to_string());
+        assert_eq!((f[2], f[3]), (&*d["x"].to_string(), &*d["y"].to_string()));
+        assert_eq!(
+            (f[4], f[8]),
+            (d["channel"].as_str().unwrap(), d["kind"].as_str().unwrap())
+        );
+        assert_eq!(f[13].is_empty(), d["dark_rate"].is_null(), "{line}");
+        let photosites: Vec<String> = d["photosites"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| format!("{}:{}:{}", p["x"], p["y"], p["channel"].as_str().unwrap()))
+            .collect();
+        assert_eq!(f[14], photosites.join(" "), "{line}");
+    }
+    assert!(lines[n + 1].starts_with("lowest_variance,1,"));
+    assert!(lines[n + 3].starts_with("highest_variance,1,"));
     let table = run(&["find", &series()]).stdout;
-    let defects_at = table.find("Defects: 9").expect("defect list in the table");
+    let defects_at = table
+        .find(&format!("Defects: {n}\n"))
+        .expect("defect list in the table");
     assert!(defects_at < table.find("Lowest variance").unwrap());
 }
 

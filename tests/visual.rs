@@ -6,42 +6,77 @@
 mod common;
 use common::*;
 
-use std::collections::BTreeSet;
 use std::path::Path;
 
-use hotpix::visual::{crops, map, MARKER};
+use hotpix::visual::{colour, crops, map, MARKER};
 
 fn series() -> String {
     fixture("series").display().to_string()
 }
 
+/// A reported defect as these tests need it.
+struct Found {
+    x: u32,
+    y: u32,
+    /// Mean of the peak channel.
+    mean: f64,
+    /// The peak channel's index.
+    channel: usize,
+    /// (x, y) of every photosite, the peak first.
+    photosites: Vec<(u32, u32)>,
+}
+
 /// Runs `find --format json` on the series in `dir` with `extra` flags;
-/// returns the defects' (x, y, mean of the peak channel, channel index).
-fn find_in(dir: &Path, extra: &[&str]) -> (Run, Vec<(u32, u32, f64, usize)>) {
+/// returns the defects in report order.
+fn find_in(dir: &Path, extra: &[&str]) -> (Run, Vec<Found>) {
     let series = series();
     let mut args = vec!["find", "--format", "json", "-q"];
     args.extend_from_slice(extra);
     args.push(&series);
     let r = run_in(dir, &args);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let defects = r.json()["defects"]
+    let at = |v: &serde_json::Value| {
+        (
+            v["x"].as_u64().unwrap() as u32,
+            v["y"].as_u64().unwrap() as u32,
+        )
+    };
+    let defects: Vec<Found> = r.json()["defects"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|d| {
-            let channel = ["R", "G", "B"]
+        .map(|d| Found {
+            x: at(d).0,
+            y: at(d).1,
+            mean: d["mean"].as_f64().unwrap(),
+            channel: ["R", "G", "B"]
                 .iter()
                 .position(|c| d["channel"] == *c)
-                .unwrap();
-            (
-                d["x"].as_u64().unwrap() as u32,
-                d["y"].as_u64().unwrap() as u32,
-                d["mean"].as_f64().unwrap(),
-                channel,
-            )
+                .unwrap(),
+            photosites: d["photosites"].as_array().unwrap().iter().map(at).collect(),
         })
         .collect();
+    assert!(!defects.is_empty(), "the fixture series has defects");
     (r, defects)
+}
+
+/// Every photosite of every defect shifted by (dx, dy), in report order,
+/// split into those that stay in the frame (non-negative) and the defect
+/// number (1 = first) and position of those that do not.
+#[allow(clippy::type_complexity)]
+fn shifted(defects: &[Found], dx: i64, dy: i64) -> (Vec<(i64, i64)>, Vec<(usize, i64, i64)>) {
+    let (mut kept, mut dropped) = (Vec::new(), Vec::new());
+    for (k, d) in defects.iter().enumerate() {
+        for &(x, y) in &d.photosites {
+            let (x, y) = (i64::from(x) + dx, i64::from(y) + dy);
+            if x < 0 || y < 0 {
+                dropped.push((k + 1, x, y));
+            } else {
+                kept.push((x, y));
+            }
+        }
+    }
+    (kept, dropped)
 }
 
 fn decode(path: &Path) -> image::RgbImage {
@@ -57,17 +92,28 @@ fn decode(path: &Path) -> image::RgbImage {
 #[test]
 fn map_circles_every_defect_in_the_marker_colour() {
     let tmp = tempfile::tempdir().unwrap();
-    let (_, defects) = find_in(tmp.path(), &["--map", "map.png"]);
-    assert_eq!(defects.len(), 9, "the fixture series has 9 defects");
+    let (run, defects) = find_in(tmp.path(), &["--map", "map.png"]);
     let img = decode(&tmp.path().join("map.png"));
     let layout = map::Layout::new(320, 240);
     // 320x240 is enlarged 3x; the legend goes underneath.
     assert_eq!((layout.map_width, layout.map_height), (960, 720));
     assert_eq!(img.dimensions(), layout.size());
     let r = map::RADIUS as i64;
-    for &(x, y, _, _) in &defects {
+    let on_map = |x: i64, y: i64| {
+        (0..i64::from(layout.map_width)).contains(&x)
+            && (0..i64::from(layout.map_height)).contains(&y)
+    };
+    for d in &defects {
+        let (x, y) = (d.x, d.y);
         let (cx, cy) = layout.centre(x, y);
-        for (px, py) in [(cx + r, cy), (cx - r, cy), (cx, cy + r), (cx, cy - r)] {
+        // A circle around a defect at the edge is cut by it: what is on the
+        // map of its four extreme points (two at least) is drawn.
+        let points: Vec<(i64, i64)> = [(cx + r, cy), (cx - r, cy), (cx, cy + r), (cx, cy - r)]
+            .into_iter()
+            .filter(|&(px, py)| on_map(px, py))
+            .collect();
+        assert!(points.len() >= 2, "({x},{y})");
+        for (px, py) in points {
             assert_eq!(
                 img.get_pixel(px as u32, py as u32).0,
                 MARKER,
@@ -82,12 +128,40 @@ fn map_circles_every_defect_in_the_marker_colour() {
             "defect ({x},{y}) drawn {centre:?}"
         );
     }
-    // Away from the defects the map is dark: most of it scores nothing.
-    let dark = img
-        .enumerate_pixels()
-        .filter(|&(_, y, p)| y < 720 && p.0.iter().map(|&c| u32::from(c)).sum::<u32>() < 60)
-        .count();
-    assert!(dark > 960 * 720 * 9 / 10, "only {dark} dark pixels");
+    // Scores are z-scores: noise and scene texture colour the whole map
+    // faintly, the defects stand out. Away from the circles nothing is drawn
+    // in the threshold's colour or above (the scale is brighter for higher
+    // scores; the numbers are in the marker colour), and most of the map
+    // scores a decade or more below the threshold.
+    let threshold = run.json()["summary"]["threshold"].as_f64().unwrap();
+    let lum = |c: [u8; 3]| 3 * u32::from(c[0]) + 6 * u32::from(c[1]) + u32::from(c[2]);
+    let at_threshold = lum(colour::of_score(threshold as f32, threshold));
+    let tenth = lum(colour::of_score((threshold / 10.0) as f32, threshold));
+    let away = (map::RADIUS + map::RING_HALF_WIDTH + 1.0) as i64;
+    let mut faint = 0;
+    for (x, y, p) in img.enumerate_pixels() {
+        if y >= layout.map_height {
+            continue;
+        }
+        let (x, y) = (i64::from(x), i64::from(y));
+        let near = defects.iter().any(|d| {
+            let (cx, cy) = layout.centre(d.x, d.y);
+            (x - cx).pow(2) + (y - cy).pow(2) <= away * away
+        });
+        if !near && p.0 != MARKER {
+            assert!(
+                lum(p.0) < at_threshold,
+                "map pixel ({x},{y}) away from every defect drawn {:?}",
+                p.0
+            );
+        }
+        faint += usize::from(lum(p.0) < tenth);
+    }
+    let all = (layout.map_width * layout.map_height) as usize;
+    assert!(
+        faint > all * 9 / 10,
+        "only {faint} of {all} map pixels faint"
+    );
 }
 
 #[test]
@@ -95,9 +169,16 @@ fn crops_sheet_has_one_tile_per_defect_centred_on_it() {
     let tmp = tempfile::tempdir().unwrap();
     let (_, defects) = find_in(tmp.path(), &["--crops", "crops.png"]);
     let img = decode(&tmp.path().join("crops.png"));
-    // 9 tiles: two rows of 5 and 4.
+    // As few rows as 8 columns allow, filled evenly: no empty row, and the
+    // last row short by less than one tile a row.
+    let n = defects.len() as u32;
     let (columns, rows) = crops::grid(defects.len());
-    assert_eq!((columns, rows), (5, 2));
+    assert_eq!(rows, n.div_ceil(crops::COLUMNS), "{n} tiles");
+    assert!(
+        columns <= crops::COLUMNS && columns * rows >= n,
+        "{n} tiles"
+    );
+    assert!(columns * rows - n < rows, "{n} tiles in {columns}x{rows}");
     assert_eq!(
         img.dimensions(),
         (
@@ -106,7 +187,8 @@ fn crops_sheet_has_one_tile_per_defect_centred_on_it() {
         )
     );
     let half = crops::CROP / 2 * crops::ZOOM;
-    for (k, &(x, y, mean, channel)) in defects.iter().enumerate() {
+    for (k, d) in defects.iter().enumerate() {
+        let (x, y) = (d.x, d.y);
         let (col, row) = (k as u32 % columns, k as u32 / columns);
         let left = crops::GAP + col * (crops::TILE_WIDTH + crops::GAP);
         let top = crops::HEADER + crops::GAP + row * (crops::TILE_HEIGHT + crops::GAP);
@@ -115,8 +197,8 @@ fn crops_sheet_has_one_tile_per_defect_centred_on_it() {
             .get_pixel(left + half + crops::ZOOM / 2, top + half + crops::ZOOM / 2)
             .0;
         assert_eq!(
-            f64::from(centre[channel]),
-            mean.round(),
+            f64::from(centre[d.channel]),
+            d.mean.round(),
             "tile {} ({x},{y}) centre {centre:?}",
             k + 1
         );
@@ -134,9 +216,10 @@ fn crops_sheet_has_one_tile_per_defect_centred_on_it() {
     assert_eq!(four.width(), 4 * crops::TILE_WIDTH + 5 * crops::GAP);
 }
 
-/// (column, row, time) of every line of a dcraw -P file, read as dcraw's
-/// `bad_pixels()` does: cut at `#`, keep lines with three integers.
-fn parse_dcraw(text: &str) -> BTreeSet<(i64, i64, i64)> {
+/// (column, row, time) of every line of a dcraw -P file, in file order,
+/// read as dcraw's `bad_pixels()` does: cut at `#`, keep lines with three
+/// integers.
+fn parse_dcraw(text: &str) -> Vec<(i64, i64, i64)> {
     text.lines()
         .filter_map(|line| {
             let data = line.split('#').next().unwrap();
@@ -149,9 +232,9 @@ fn parse_dcraw(text: &str) -> BTreeSet<(i64, i64, i64)> {
         .collect()
 }
 
-/// (x, y) of every line of a RawTherapee .badpixels file, read as
-/// `scanBadPixelsFile` does: lines starting with two integers.
-fn parse_rawtherapee(text: &str) -> BTreeSet<(i64, i64)> {
+/// (x, y) of every line of a RawTherapee .badpixels file, in file order,
+/// read as `scanBadPixelsFile` does: lines starting with two integers.
+fn parse_rawtherapee(text: &str) -> Vec<(i64, i64)> {
     let first = text.lines().next().unwrap_or("");
     let numbers: Vec<&str> = first.split_whitespace().collect();
     assert!(
@@ -169,34 +252,62 @@ fn parse_rawtherapee(text: &str) -> BTreeSet<(i64, i64)> {
         .collect()
 }
 
+/// The warning that names one photosite the offset moved out of the frame.
+fn dropped_warning(number: usize, x: i64, y: i64, offset: &str) -> String {
+    format!(
+        "hotpix: warning: defect {number} is at ({x},{y}) after the raw offset {offset}: \
+         left out of the bad-pixel lists"
+    )
+}
+
 #[test]
 fn lists_name_exactly_the_reported_defects_shifted_by_the_offset() {
     let tmp = tempfile::tempdir().unwrap();
     std::fs::create_dir(tmp.path().join("darks")).unwrap();
-    let (_, defects) = find_in(
+    let (_, defects) = find_in(tmp.path(), &[]);
+    let series = series();
+    let r = run_in(
         tmp.path(),
         &[
+            "find",
+            "-o",
+            "/dev/null",
             "--dcraw",
             "bad.txt",
             "--rawtherapee",
             "darks",
             "--raw-offset",
             "-1,2",
+            &series,
         ],
     );
-    let expected: BTreeSet<(i64, i64)> = defects
-        .iter()
-        .map(|&(x, y, _, _)| (i64::from(x) - 1, i64::from(y) + 2))
-        .collect();
-    assert_eq!(expected.len(), 9);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // Every photosite of every defect (a pair is two lines, a cluster up to
+    // four), in report order; those the offset moves off the frame (the
+    // fixture has defects on column 0) are named on stderr instead.
+    let (expected, dropped) = shifted(&defects, -1, 2);
+    let photosites: usize = defects.iter().map(|d| d.photosites.len()).sum();
+    assert!(
+        photosites > defects.len(),
+        "a defect with several photosites"
+    );
+    assert_eq!(expected.len() + dropped.len(), photosites);
+    assert!(!dropped.is_empty(), "the fixture has a defect on column 0");
+    for &(number, x, y) in &dropped {
+        assert!(
+            r.stderr.contains(&dropped_warning(number, x, y, "-1,2")),
+            "({x},{y}) of defect {number}: {}",
+            r.stderr
+        );
+    }
 
     let dcraw = std::fs::read_to_string(tmp.path().join("bad.txt")).unwrap();
     assert!(dcraw.starts_with('#'), "a header comment:\n{dcraw}");
     assert!(dcraw.contains("NIKON D80") && dcraw.contains("12 frames"));
+    assert!(dcraw.contains(&format!("{} defects of", defects.len())));
     let lines = parse_dcraw(&dcraw);
-    assert_eq!(lines.len(), 9);
     assert!(lines.iter().all(|&(_, _, time)| time == 0));
-    let positions: BTreeSet<_> = lines.iter().map(|&(c, r, _)| (c, r)).collect();
+    let positions: Vec<_> = lines.iter().map(|&(c, r, _)| (c, r)).collect();
     assert_eq!(positions, expected);
 
     // RawTherapee looks the list up by its own camera name: dcraw's short
@@ -220,21 +331,25 @@ fn positions_made_negative_by_the_offset_are_dropped_with_a_warning() {
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
     let (_, defects) = find_in(tmp.path(), &[]);
-    let kept: BTreeSet<(i64, i64, i64)> = defects
-        .iter()
-        .filter(|&&(x, _, _, _)| x >= 100)
-        .map(|&(x, y, _, _)| (i64::from(x) - 100, i64::from(y), 0))
-        .collect();
-    let dropped = defects.len() - kept.len();
-    assert!(dropped > 0 && !kept.is_empty());
+    let (kept, dropped) = shifted(&defects, -100, 0);
+    assert!(!dropped.is_empty() && !kept.is_empty());
+    let kept: Vec<(i64, i64, i64)> = kept.into_iter().map(|(x, y)| (x, y, 0)).collect();
     let text = std::fs::read_to_string(tmp.path().join("bad.txt")).unwrap();
     assert_eq!(parse_dcraw(&text), kept);
+    // One warning a photosite left out, naming its defect and where it went.
     assert_eq!(
         r.stderr.matches("left out of the bad-pixel lists").count(),
-        dropped,
+        dropped.len(),
         "{}",
         r.stderr
     );
+    for &(number, x, y) in &dropped {
+        assert!(
+            r.stderr.contains(&dropped_warning(number, x, y, "-100,0")),
+            "({x},{y}) of defect {number}: {}",
+            r.stderr
+        );
+    }
 }
 
 #[test]
@@ -392,22 +507,28 @@ fn rawtherapee_list_merges_into_a_hand_kept_one() {
         )
     };
     let (_, defects) = find_in(tmp.path(), &[]);
+    // Every photosite of every defect, each position once, in report order.
+    let mut photosites = Vec::new();
+    for p in shifted(&defects, 0, 0).0 {
+        if !photosites.contains(&p) {
+            photosites.push(p);
+        }
+    }
     let r = find();
     assert_eq!(r.code, 0, "{}", r.stderr);
     let text = std::fs::read_to_string(&list).unwrap();
     assert!(text.starts_with(hand), "{text}");
+    // The hand-kept positions, then the defects' photosites.
     let listed = parse_rawtherapee(&text);
-    assert!(listed.contains(&(12, 34)) && listed.contains(&(100, 200)));
-    for &(x, y, _, _) in &defects {
-        assert!(
-            listed.contains(&(i64::from(x), i64::from(y))),
-            "({x},{y}) missing"
-        );
-    }
-    assert_eq!(listed.len(), defects.len() + 2);
+    assert_eq!(listed[..2], [(12, 34), (100, 200)]);
+    assert_eq!(listed[2..], photosites);
     let last = r.stderr.lines().last().unwrap_or("");
     assert!(
-        last.contains("Nikon D80.badpixels") && last.contains("added to the existing list"),
+        last.contains("Nikon D80.badpixels")
+            && last.contains(&format!(
+                "{} positions added to the existing list",
+                photosites.len()
+            )),
         "{}",
         r.stderr
     );
