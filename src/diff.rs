@@ -19,7 +19,7 @@ pub const MATCH_PX: u32 = 2;
 pub struct Spot {
     pub x: u32,
     pub y: u32,
-    /// `stuck`, `hot`, `warm` or `dead`.
+    /// `stuck`, `hot`, `warm`, `blinking` or `dead`.
     pub kind: String,
     /// Channel of the peak subpixel.
     pub channel: String,
@@ -210,7 +210,7 @@ pub fn write_table(d: &Diff, out: &mut dyn std::io::Write) -> std::io::Result<()
     }
     writeln!(
         out,
-        "  {:<9}  {:>6}  {:>6}  {:<5}  {:<2}  {:>8}",
+        "  {:<9}  {:>6}  {:>6}  {:<8}  {:<2}  {:>8}",
         "status", "x", "y", "kind", "ch", "score"
     )?;
     for (status, list) in [
@@ -221,7 +221,7 @@ pub fn write_table(d: &Diff, out: &mut dyn std::io::Write) -> std::io::Result<()
         for s in list {
             writeln!(
                 out,
-                "  {status:<9}  {:>6}  {:>6}  {:<5}  {:<2}  {:>8.2}",
+                "  {status:<9}  {:>6}  {:>6}  {:<8}  {:<2}  {:>8.2}",
                 s.x, s.y, s.kind, s.channel, s.score
             )?;
         }

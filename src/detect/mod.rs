@@ -124,19 +124,6 @@ pub fn detect(stats: &Stats, ctx: &Context, threshold: Option<f64>) -> Detection
         spread: score::channel_spreads(stats, ctx),
     };
     let threshold = threshold.unwrap_or_else(|| auto_threshold(&scorer));
-    if let Ok(at) = std::env::var("HOTPIX_DEBUG_AT") {
-        eprintln!("DEBUG spreads {:?} threshold {threshold}", scorer.spread);
-        for xy in at.split(';') {
-            let mut it = xy.split(',').map(|v| v.parse::<usize>().unwrap());
-            let (x, y) = (it.next().unwrap(), it.next().unwrap());
-            let mut band = Band::new(stats, ctx, y..y + 1);
-            band.load_row(y);
-            for c in 0..stats.channels() {
-                let f = scorer.features(&band, y, x * stats.channels() + c);
-                eprintln!("DEBUG_AT {x} {y} {c} {f:?}");
-            }
-        }
-    }
     let flagged = flagged(&scorer, threshold);
     let defects = group::defects(&scorer, &flagged);
     Detection { threshold, defects }

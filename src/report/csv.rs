@@ -55,7 +55,7 @@ fn write_list(
     for (rank, s) in rows.iter().enumerate() {
         writeln!(
             out,
-            "{list},{},{},{},{},{},{},{},,,,,",
+            "{list},{},{},{},{},{},{},{},,,,,,,",
             rank + 1,
             s.x,
             s.y,

@@ -39,7 +39,8 @@ pub fn inferno(t: f64) -> [u8; 3] {
 /// Where `score` sits on the scale: logarithmic from `threshold` / 100 (0) to
 /// 10 × `threshold` (1), so both the faint texture of scene details and the
 /// defects far above the threshold keep distinct colours. Scores do span
-/// decades: most subpixels score 0, scene details 0.001-0.05, defects 0.2-5.
+/// decades: they are z-scores, so noise scores about 1 and less, scene
+/// details a few, defects from the threshold (8 or more) to hundreds.
 pub fn position(score: f32, threshold: f64) -> f64 {
     if score <= 0.0 || threshold <= 0.0 {
         return 0.0;

@@ -182,7 +182,7 @@ fn tile(
         img,
         x0,
         caption_top + i64::from(draw::LINE),
-        &format!("{} {channels} score {:.2}", d.kind.name(), d.score),
+        &format!("{} {channels} {:.1}", d.kind.name(), d.score),
         1,
         TEXT,
     );
