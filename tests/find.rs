@@ -523,18 +523,26 @@ fn variances_match_a_two_pass_f64_computation_over_200_frames() {
 }
 
 #[test]
-fn the_fixture_series_defects_are_all_found_and_nothing_else() {
+fn the_fixture_series_defects_are_all_found_and_little_else() {
     let r = run(&["find", "--format", "json", "--top", "20", &series()]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let report = r.json();
     let defects = report["defects"].as_array().unwrap();
+    let threshold = report["summary"]["threshold"].as_f64().unwrap();
     let truth = truth();
     assert_eq!(truth.defects.len(), 19);
     assert_eq!(truth.defects.iter().filter(|g| g.detectable).count(), 14);
 
-    // Nothing else: every report is within 2 px of a group of the truth
-    // (detectable or not), no group is reported twice, strongest first.
+    // Little else: no group is reported twice, strongest first, and every
+    // report is within 2 px of a group of the truth (detectable or not), but
+    // for at most two weak ones. Measured: this 12-frame series of a busy
+    // 320x240 scene is the harshest the detector has met; two scene details
+    // score 8.9 and 8.5 against the automatic threshold of 8.0, while over
+    // 20 generated 800x600 series (about 1000 true reports) one false report
+    // scored at the threshold. A threshold above them would lose a real
+    // defect in forty.
     let mut reported = vec![0; truth.defects.len()];
+    let mut false_reports = Vec::new();
     for d in defects {
         let groups: Vec<usize> = truth
             .defects
@@ -542,10 +550,17 @@ fn the_fixture_series_defects_are_all_found_and_nothing_else() {
             .filter(|g| near_group(d, g))
             .map(|g| g.id)
             .collect();
-        assert!(!groups.is_empty(), "false report {d}");
+        if groups.is_empty() {
+            false_reports.push(d);
+        }
         for id in groups {
             reported[id] += 1;
         }
+    }
+    assert!(false_reports.len() <= 2, "false reports {false_reports:?}");
+    for d in &false_reports {
+        let score = d["score"].as_f64().unwrap();
+        assert!(score < 1.25 * threshold, "strong false report {d}");
     }
     assert!(
         reported.iter().all(|&n| n <= 1),
@@ -559,7 +574,7 @@ fn the_fixture_series_defects_are_all_found_and_nothing_else() {
 
     // All found: every detectable group, but one. Measured on this fixture:
     // the dead diagonal pair's photosites score 7.5 and 7.0 against an
-    // automatic threshold of 15.1 (tests/defects.rs holds the detector to
+    // automatic threshold of 8.0 (tests/defects.rs holds the detector to
     // 95% of pairs over larger series, not to every one).
     let may_miss = |g: &DefectGroup| g.kind == DefectKind::Dead && g.shape == Shape::Pair;
     let lowest = report["lowest_variance"].as_array().unwrap();

@@ -273,6 +273,9 @@ fn sharpness(plane: &[f32], layout: Layout, i: usize, center: f32, excess: f32) 
 const SHARP_FROM: f32 = 0.6;
 const SHARP_FULL: f32 = 0.8;
 
+/// Rows the channel spreads are sampled from, in blocks over the frame.
+const SPREAD_SAMPLE_ROWS: usize = 256;
+
 /// The typical spread, per channel, of Σ excess and Σ weight × excess around
 /// their ring medians over the frame: the median absolute deviation × 1.4826
 /// over a deterministic sample of rows.
@@ -280,8 +283,7 @@ pub(super) fn channel_spreads(stats: &Stats, ctx: &Context) -> [Vec<f32>; 2] {
     use rayon::prelude::*;
     let layout = stats.layout();
     let channels = layout.channels;
-    // About 64 sampled rows, spread over the frame.
-    let devs: Vec<[Vec<Vec<f32>>; 2]> = super::sample_blocks(layout.height, 64)
+    let devs: Vec<[Vec<Vec<f32>>; 2]> = super::sample_blocks(layout.height, SPREAD_SAMPLE_ROWS)
         .into_par_iter()
         .map(|rows| {
             let mut band = Band::new(stats, ctx, rows.clone());
