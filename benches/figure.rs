@@ -78,11 +78,13 @@ fn panel(img: &mut RgbImage, left: i64, photos: u32, series: &Series) {
         .max()
         .unwrap_or(1)
         .max(2);
-    let max_s = curves
-        .iter()
-        .flat_map(|(_, _, c)| c.values())
-        .fold(0f64, |a, &b| a.max(b))
-        * 1.1;
+    let max_s = nice_top(
+        curves
+            .iter()
+            .flat_map(|(_, _, c)| c.values())
+            .fold(0f64, |a, &b| a.max(b))
+            * 1.05,
+    );
     let (x0, y0) = (left + MARGIN_L, MARGIN_T);
     let to = |jobs: u32, s: f64| {
         (
@@ -95,7 +97,7 @@ fn panel(img: &mut RgbImage, left: i64, photos: u32, series: &Series) {
         let s = max_s * f64::from(k) / 4.0;
         let (_, y) = to(1, s);
         draw::fill(img, x0, y, x0 + PANEL_W + 1, y + 1, GRID);
-        let label = format!("{s:.0}");
+        let label = format!("{s}");
         draw::text(
             img,
             x0 - 8 - draw::text_width(&label, 1),
@@ -210,4 +212,17 @@ fn main() -> ExitCode {
             ExitCode::from(3)
         }
     }
+}
+
+/// The smallest top of the axis at or above `s` whose four equal ticks are
+/// round numbers: 4 × 1, 2, 2.5 or 5 × a power of ten.
+fn nice_top(s: f64) -> f64 {
+    let quarter = s.max(1e-9) / 4.0;
+    let power = 10f64.powf(quarter.log10().floor());
+    let step = [1.0, 2.0, 2.5, 5.0, 10.0]
+        .into_iter()
+        .map(|m| m * power)
+        .find(|&step| step >= quarter)
+        .unwrap_or(10.0 * power);
+    4.0 * step
 }

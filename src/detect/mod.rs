@@ -154,12 +154,13 @@ fn flagged(scorer: &Scorer, threshold: f64) -> HashMap<usize, Features> {
             let mut band = Band::new(scorer.stats, scorer.ctx, rows.clone());
             let mut hits = Vec::new();
             for y in rows {
-                band.load_row(y);
+                band.load_bound_row(y, scorer.ctx);
                 for xc in 0..stride {
                     // (With a margin for the rounding of a product.)
                     if scorer.bound(&band, y, xc) * (1.0 + 1e-5) <= t {
                         continue;
                     }
+                    band.load_row(y, scorer.ctx);
                     let f = scorer.features(&band, y, xc);
                     if f.score > t {
                         hits.push((y * stride + xc, f));
@@ -212,7 +213,7 @@ fn auto_threshold(scorer: &Scorer) -> f64 {
                 let mut band = Band::new(scorer.stats, scorer.ctx, rows.clone());
                 let mut scores = Vec::with_capacity(rows.len() * stride);
                 for y in rows {
-                    band.load_row(y);
+                    band.load_row(y, scorer.ctx);
                     scores.extend((0..stride).map(|xc| scorer.features(&band, y, xc).score));
                 }
                 scores
@@ -254,7 +255,7 @@ impl<'a> Scores<'a> {
         let mut out = vec![0f32; layout.stride()];
         let mut band = Band::new(self.scorer.stats, self.scorer.ctx, rows.clone());
         for y in rows {
-            band.load_row(y);
+            band.load_row(y, self.scorer.ctx);
             for (xc, o) in out.iter_mut().enumerate() {
                 *o = self.scorer.features(&band, y, xc).score;
             }
@@ -271,7 +272,7 @@ pub fn features_at(stats: &Stats, ctx: &Context, x: usize, y: usize, c: usize) -
         spread: score::channel_spreads(stats, ctx),
     };
     let mut band = Band::new(stats, ctx, y..y + 1);
-    band.load_row(y);
+    band.load_row(y, ctx);
     scorer.features(&band, y, x * stats.layout().channels + c)
 }
 

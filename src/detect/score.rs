@@ -69,9 +69,11 @@ pub(super) struct Band {
     rows: RowRefs,
 }
 
-/// Ring medians of one row: mean, variance, excess, dark.
+/// Ring medians of one row: mean, variance, excess, dark. Those the bound
+/// reads are of row `y`, the others of row `rest_y`.
 struct RowRefs {
     y: usize,
+    rest_y: usize,
     mean: Vec<f32>,
     var: Vec<f32>,
     excess: Vec<f32>,
@@ -88,6 +90,7 @@ impl Band {
             planes,
             rows: RowRefs {
                 y: usize::MAX,
+                rest_y: usize::MAX,
                 mean: vec![0.0; stride],
                 var: vec![0.0; stride],
                 excess: vec![0.0; stride],
@@ -98,18 +101,36 @@ impl Band {
         }
     }
 
-    /// Computes the ring medians of frame row `y`.
-    pub fn load_row(&mut self, y: usize) {
+    /// Computes the ring medians of frame row `y`: all of them, for
+    /// [`Scorer::features`].
+    pub fn load_row(&mut self, y: usize, ctx: &Context) {
+        self.load_bound_row(y, ctx);
+        if self.rows.rest_y == y {
+            return;
+        }
+        let p = &self.planes;
+        p.ring_row(&p.var, y, &mut self.rows.var);
+        p.ring_row(&p.dark, y, &mut self.rows.dark);
+        if ctx.alike == 0.0 {
+            p.ring_row(&p.excess, y, &mut self.rows.excess);
+        }
+        self.rows.rest_y = y;
+    }
+
+    /// Computes the ring medians of frame row `y` that [`Scorer::bound`]
+    /// reads: half of them. Most rows have no subpixel whose bound reaches
+    /// the threshold, and need no more.
+    pub fn load_bound_row(&mut self, y: usize, ctx: &Context) {
         if self.rows.y == y {
             return;
         }
         let p = &self.planes;
         p.ring_row(&p.mean, y, &mut self.rows.mean);
-        p.ring_row(&p.var, y, &mut self.rows.var);
-        p.ring_row(&p.excess, y, &mut self.rows.excess);
-        p.ring_row(&p.dark, y, &mut self.rows.dark);
         p.ring_row(&p.trimmed_excess, y, &mut self.rows.trimmed_excess);
         p.ring_row(&p.trimmed_dark, y, &mut self.rows.trimmed_dark);
+        if ctx.alike != 0.0 {
+            p.ring_row(&p.excess, y, &mut self.rows.excess);
+        }
         self.rows.y = y;
     }
 }
@@ -290,7 +311,7 @@ pub(super) fn channel_spreads(stats: &Stats, ctx: &Context) -> [Vec<f32>; 2] {
             let stride = layout.stride();
             let mut out = [vec![Vec::new(); channels], vec![Vec::new(); channels]];
             for y in rows {
-                band.load_row(y);
+                band.load_row(y, ctx);
                 let (p, r) = (&band.planes, &band.rows);
                 for xc in 0..stride {
                     let i = p.at(y, xc);
