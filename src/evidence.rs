@@ -303,7 +303,10 @@ pub fn ring_medians_row<T: MinMax + PartialOrd>(
         0..0
     };
     let mut members = [plane[0]; 8];
-    for xc in (0..stride).filter(|xc| !interior.contains(xc)) {
+    // The columns the interior loop did not fill: both ends of a full-ring
+    // row, all of any other row.
+    let edges = (0..interior.start).chain(interior.end.max(interior.start)..stride);
+    for xc in edges {
         let i = y * stride + xc;
         let n = layout.ring_members(plane, i, RING, &mut members);
         out[xc] = if n == 0 {
