@@ -1,0 +1,156 @@
+#!/usr/bin/env python3
+"""Detection figures on the camera-like generator: generates ten 800x600
+series once (varied, five-burst, night-heavy, high-ISO, 4:2:0 q85, weak warm,
+tripod, defect-free) into bench-data/detection/, runs `hotpix find` on each
+and scores its JSON report against the generator's truth.json, independently
+of hotpix's own code: a report counts when it lies within 2 px of one of a
+detectable group's photosites; every other report is false.
+
+usage: python3 benches/detection.py [--seed-offset N] [--only NAME,...]
+                                    [--detail] [--threshold T] [--bin DIR]
+
+Prints one line a series (found by kind and shape, false reports, reports on
+the exact photosite, kinds right, photosites listed) and the kind confusion.
+The closing notes of issue 10 quote seeds 0 and 100.
+"""
+import json, os, subprocess, sys, collections, argparse
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DATA = os.path.join(ROOT, "bench-data", "detection")
+
+SERIES = [
+    # name, preset, frames, width, height, seed, extra
+    ("varied60", "varied", 60, 800, 600, 11, []),
+    ("varied30", "varied", 30, 800, 600, 12, []),
+    ("varied12", "varied", 12, 800, 600, 13, []),
+    ("five", "five-burst", 5, 800, 600, 14, []),
+    ("night", "night-heavy", 30, 800, 600, 15, []),
+    ("highiso", "high-iso", 30, 800, 600, 16, []),
+    ("q85", "q85-420", 30, 800, 600, 17, []),
+    ("weakwarm", "weak-warm", 30, 800, 600, 18, []),
+    ("tripod", "tripod", 24, 800, 600, 19, []),
+    ("clean", "clean", 30, 800, 600, 20, []),
+]
+
+def gen(bindir, name, preset, frames, w, h, seed, extra):
+    out = os.path.join(DATA, name)
+    if os.path.exists(os.path.join(out, "truth.json")):
+        return out
+    cmd = [os.path.join(bindir, "hotpix-synth"), "series", "--preset", preset, "--frames", str(frames),
+           "--width", str(w), "--height", str(h), "--seed", str(seed), "--out", out] + extra
+    subprocess.run(cmd, check=True, stderr=subprocess.DEVNULL)
+    return out
+
+def kind_of(g):
+    return g["kind"]
+
+def score(truth, report, detail=False):
+    groups = truth["defects"]
+    defects = report["defects"]
+    def near(d, g, r=2):
+        return any(abs(d["x"] - p["x"]) <= r and abs(d["y"] - p["y"]) <= r for p in g["photosites"])
+    match = {}  # report index -> group id
+    for i, d in enumerate(defects):
+        best = None
+        for g in groups:
+            if near(d, g):
+                dist = min(abs(d["x"] - p["x"]) + abs(d["y"] - p["y"]) for p in g["photosites"])
+                if best is None or dist < best[0]:
+                    best = (dist, g["id"])
+        if best:
+            match[i] = best[1]
+    found = collections.defaultdict(list)
+    for i, gid in match.items():
+        found[gid].append(i)
+    res = collections.OrderedDict()
+    cats = collections.defaultdict(lambda: [0, 0])  # detectable, found
+    conf = collections.Counter()
+    exact = [0, 0]
+    sites = [0, 0, 0, 0]  # groups found, photosites listed right, photosites in truth, listed
+    for g in groups:
+        cat_keys = [g["kind"], g["shape"]] + (["edge"] if g["edge"] else [])
+        if not g["detectable"]:
+            continue
+        ok = g["id"] in found
+        for k in cat_keys:
+            cats[k][0] += 1
+            cats[k][1] += ok
+        cats["all"][0] += 1
+        cats["all"][1] += ok
+        if ok:
+            d = defects[found[g["id"]][0]]
+            conf[(g["kind"], d["kind"])] += 1
+            exact[1] += 1
+            exact[0] += any(d["x"] == p["x"] and d["y"] == p["y"] for p in g["photosites"])
+            sites[0] += 1
+            listed = {(p["x"], p["y"]) for p in d.get("photosites", [])}
+            truth_sites = {(p["x"], p["y"]) for p in g["photosites"]}
+            sites[1] += len(listed & truth_sites)
+            sites[2] += len(truth_sites)
+            sites[3] += len(listed)
+        elif detail:
+            print("   missed", g["id"], g["kind"], g["shape"], "edge" if g["edge"] else "", [(p["x"], p["y"], p["channel"]) for p in g["photosites"]],
+                  {k: g[k] for k in ("on_probability",) if k in g}, [p.get("rate", p.get("offset", p.get("level"))) for p in g["photosites"]], "vis", len(g["visible_frames"]))
+    false = [d for i, d in enumerate(defects) if i not in match]
+    true_reports = len(defects) - len(false)
+    if detail:
+        for d in false[:8]:
+            print("   false", {k: d[k] for k in ("x", "y", "kind", "channel", "score", "mean", "reference", "offset", "dark_rate", "pixels")})
+        for (tk, rk), n in sorted(conf.items()):
+            if tk != rk:
+                print("   kind", tk, "->", rk, n)
+    return dict(cats=cats, false=len(false), reports=len(defects), true_reports=true_reports,
+                exact=exact, conf=conf, sites=sites, threshold=report["summary"]["threshold"])
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bin", help="folder with hotpix and hotpix-synth (default: build them)")
+    ap.add_argument("--only", default="")
+    ap.add_argument("--detail", action="store_true")
+    ap.add_argument("--threshold")
+    ap.add_argument("-j", default="2")
+    ap.add_argument("--seed-offset", type=int, default=0)
+    a = ap.parse_args()
+    if not a.bin:
+        subprocess.run(["cargo", "build", "--release", "--locked", "--bins", "--workspace"],
+                       cwd=ROOT, check=True)
+        a.bin = os.path.join(ROOT, "target", "release")
+    only = set(filter(None, a.only.split(",")))
+    os.makedirs(DATA, exist_ok=True)
+    tot_conf = collections.Counter()
+    for name, preset, frames, w, h, seed, extra in SERIES:
+        if only and name not in only:
+            continue
+        if a.seed_offset:
+            name, seed = f"{name}-s{a.seed_offset}", seed + a.seed_offset
+        d = gen(a.bin, name, preset, frames, w, h, seed, extra)
+        truth = json.load(open(os.path.join(d, "truth.json")))
+        cmd = [os.path.join(a.bin, "hotpix"), "find", "-q", "-j", a.j, "--format", "json", "--top", "0", d]
+        if a.threshold:
+            cmd += ["--threshold", a.threshold]
+        r = subprocess.run(cmd, capture_output=True, text=True)
+        if r.returncode not in (0, 1):
+            print(name, "FAILED", r.stderr)
+            continue
+        rep = json.loads(r.stdout)
+        s = score(truth, rep, a.detail)
+        c = s["cats"]
+        def pct(k):
+            det, f = c.get(k, [0, 0])
+            return f"{f}/{det}" if det else "-"
+        real = s["true_reports"] / s["reports"] if s["reports"] else 1.0
+        mp = truth["width"] * truth["height"] / 1e6
+        kinds_right = sum(n for (t, r), n in s["conf"].items() if t == r)
+        kinds_all = sum(s["conf"].values())
+        tot_conf += s["conf"]
+        print(f"{name:9} found {pct('all'):7} | st {pct('stuck'):5} hot {pct('hot'):5} warm {pct('warm'):5} dead {pct('dead'):5} blink {pct('blinking'):5} | "
+              f"single {pct('single'):6} pair {pct('pair'):5} clus {pct('cluster'):5} edge {pct('edge'):5} | false {s['false']:3} ({s['false']/mp:.1f}/MP) real {real:.2f} | "
+              f"exact {s['exact'][0]}/{s['exact'][1]} kind {kinds_right}/{kinds_all} sites {s['sites'][1]}/{s['sites'][2]} of {s['sites'][3]} | thr {s['threshold']:.1f}")
+    print("confusion (truth -> reported):")
+    kinds = ["stuck", "hot", "warm", "dead", "blinking"]
+    print("          " + " ".join(f"{k:>8}" for k in kinds))
+    for t in kinds:
+        print(f"{t:9} " + " ".join(f"{tot_conf[(t, r)]:8}" for r in kinds))
+
+if __name__ == "__main__":
+    main()
