@@ -13,7 +13,7 @@ Prints one line a series (found by kind and shape, false reports, reports on
 the exact photosite, kinds right, photosites listed) and the kind confusion.
 The closing notes of issue 10 quote seeds 0 and 100.
 """
-import json, os, subprocess, sys, collections, argparse
+import argparse, collections, json, os, subprocess
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATA = os.path.join(ROOT, "bench-data", "detection")
@@ -41,9 +41,6 @@ def gen(bindir, name, preset, frames, w, h, seed, extra):
     subprocess.run(cmd, check=True, stderr=subprocess.DEVNULL)
     return out
 
-def kind_of(g):
-    return g["kind"]
-
 def score(truth, report, detail=False):
     groups = truth["defects"]
     defects = report["defects"]
@@ -62,7 +59,6 @@ def score(truth, report, detail=False):
     found = collections.defaultdict(list)
     for i, gid in match.items():
         found[gid].append(i)
-    res = collections.OrderedDict()
     cats = collections.defaultdict(lambda: [0, 0])  # detectable, found
     conf = collections.Counter()
     exact = [0, 0]
