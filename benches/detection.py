@@ -19,25 +19,25 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATA = os.path.join(ROOT, "bench-data", "detection")
 
 SERIES = [
-    # name, preset, frames, width, height, seed, extra
-    ("varied60", "varied", 60, 800, 600, 11, []),
-    ("varied30", "varied", 30, 800, 600, 12, []),
-    ("varied12", "varied", 12, 800, 600, 13, []),
-    ("five", "five-burst", 5, 800, 600, 14, []),
-    ("night", "night-heavy", 30, 800, 600, 15, []),
-    ("highiso", "high-iso", 30, 800, 600, 16, []),
-    ("q85", "q85-420", 30, 800, 600, 17, []),
-    ("weakwarm", "weak-warm", 30, 800, 600, 18, []),
-    ("tripod", "tripod", 24, 800, 600, 19, []),
-    ("clean", "clean", 30, 800, 600, 20, []),
+    # name, preset, frames, width, height, seed
+    ("varied60", "varied", 60, 800, 600, 11),
+    ("varied30", "varied", 30, 800, 600, 12),
+    ("varied12", "varied", 12, 800, 600, 13),
+    ("five", "five-burst", 5, 800, 600, 14),
+    ("night", "night-heavy", 30, 800, 600, 15),
+    ("highiso", "high-iso", 30, 800, 600, 16),
+    ("q85", "q85-420", 30, 800, 600, 17),
+    ("weakwarm", "weak-warm", 30, 800, 600, 18),
+    ("tripod", "tripod", 24, 800, 600, 19),
+    ("clean", "clean", 30, 800, 600, 20),
 ]
 
-def gen(bindir, name, preset, frames, w, h, seed, extra):
+def gen(bindir, name, preset, frames, w, h, seed):
     out = os.path.join(DATA, name)
     if os.path.exists(os.path.join(out, "truth.json")):
         return out
     cmd = [os.path.join(bindir, "hotpix-synth"), "series", "--preset", preset, "--frames", str(frames),
-           "--width", str(w), "--height", str(h), "--seed", str(seed), "--out", out] + extra
+           "--width", str(w), "--height", str(h), "--seed", str(seed), "--out", out]
     subprocess.run(cmd, check=True, stderr=subprocess.DEVNULL)
     return out
 
@@ -114,12 +114,12 @@ def main():
     only = set(filter(None, a.only.split(",")))
     os.makedirs(DATA, exist_ok=True)
     tot_conf = collections.Counter()
-    for name, preset, frames, w, h, seed, extra in SERIES:
+    for name, preset, frames, w, h, seed in SERIES:
         if only and name not in only:
             continue
         if a.seed_offset:
             name, seed = f"{name}-s{a.seed_offset}", seed + a.seed_offset
-        d = gen(a.bin, name, preset, frames, w, h, seed, extra)
+        d = gen(a.bin, name, preset, frames, w, h, seed)
         truth = json.load(open(os.path.join(d, "truth.json")))
         cmd = [os.path.join(a.bin, "hotpix"), "find", "-q", "-j", a.j, "--format", "json", "--top", "0", d]
         if a.threshold:

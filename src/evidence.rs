@@ -305,7 +305,7 @@ pub fn ring_medians_row<T: MinMax + PartialOrd>(
     let mut members = [plane[0]; 8];
     // The columns the interior loop did not fill: both ends of a full-ring
     // row, all of any other row.
-    let edges = (0..interior.start).chain(interior.end.max(interior.start)..stride);
+    let edges = (0..interior.start).chain(interior.end..stride);
     for xc in edges {
         let i = y * stride + xc;
         let n = layout.ring_members(plane, i, RING, &mut members);
