@@ -177,6 +177,16 @@ pub fn median8<T: MinMax>(v: [T; 8]) -> T {
     fourth.mid(fifth)
 }
 
+/// Median of 5 values, branch-free: the middle of the fifth value and the
+/// larger of the pairs' minima and the smaller of their maxima (each of
+/// which drops one value that cannot be the median).
+#[inline(always)]
+pub fn median5<T: MinMax>(v: [T; 5]) -> T {
+    let f = v[0].lo(v[1]).hi(v[2].lo(v[3]));
+    let g = v[0].hi(v[1]).lo(v[2].hi(v[3]));
+    f.lo(g).hi(f.hi(g).lo(v[4]))
+}
+
 /// The median of a few values (the middle of the two middle ones for an even
 /// count), as [`median8`] takes it; `values` is reordered.
 pub fn median_of<T: MinMax + PartialOrd>(values: &mut [T]) -> T {
@@ -210,11 +220,6 @@ impl Layout {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
-    }
-
-    /// Whether row `y` has a full ring (all 8 members) for its interior.
-    pub fn full_ring_row(&self, y: usize) -> bool {
-        self.width > 2 * RING && y >= RING && y + RING < self.height
     }
 
     /// The ring members of flat index `i` that exist (same channel, `dist`
@@ -273,10 +278,11 @@ pub fn around<T: Copy>(plane: &[T], i: usize, down: usize, across: usize) -> [T;
 }
 
 /// The ring reference of every subpixel of row `y` into `out` (indexed like
-/// the row): the median of the ring members that exist. The interior of a
-/// row with a full ring goes through one branch-free loop over eight
-/// neighbour rows sliced to the same length (vectorised, for bytes and f32);
-/// the few subpixels near an edge take the median of what exists.
+/// the row): the median of the ring members that exist. The columns with a
+/// full ring go through one branch-free loop over eight neighbour lines
+/// sliced to the same length (vectorised, for bytes and f32), the first and
+/// last rows through one over five; the few subpixels near the left and
+/// right edges take the median of what exists.
 #[inline(always)]
 pub fn ring_medians_row<T: MinMax + PartialOrd>(
     plane: &[T],
@@ -286,25 +292,36 @@ pub fn ring_medians_row<T: MinMax + PartialOrd>(
 ) {
     let stride = layout.stride();
     let s = RING * layout.channels;
-    let interior = if layout.full_ring_row(y) {
+    let (up, down) = (y >= RING, y + RING < layout.height);
+    // The columns with every member left and right and on at least one of
+    // the lines above and below: a full ring, or in the first and last rows
+    // the five on one side. Most rows are all such columns but four.
+    let interior = if layout.width > 2 * RING && (up || down) {
         let n = stride - 2 * s;
         let line = |yy: usize, shift: usize| &plane[yy * stride + shift..yy * stride + shift + n];
-        let (up_l, up_c, up_r) = (line(y - RING, 0), line(y - RING, s), line(y - RING, 2 * s));
         let (l, r) = (line(y, 0), line(y, 2 * s));
-        let (dn_l, dn_c, dn_r) = (line(y + RING, 0), line(y + RING, s), line(y + RING, 2 * s));
         let o = &mut out[s..s + n];
-        for k in 0..n {
-            o[k] = median8([
-                l[k], r[k], up_c[k], dn_c[k], up_l[k], up_r[k], dn_l[k], dn_r[k],
-            ]);
+        if up && down {
+            let (up_l, up_c, up_r) = (line(y - RING, 0), line(y - RING, s), line(y - RING, 2 * s));
+            let (dn_l, dn_c, dn_r) = (line(y + RING, 0), line(y + RING, s), line(y + RING, 2 * s));
+            for k in 0..n {
+                o[k] = median8([
+                    l[k], r[k], up_c[k], dn_c[k], up_l[k], up_r[k], dn_l[k], dn_r[k],
+                ]);
+            }
+        } else {
+            let other = if up { y - RING } else { y + RING };
+            let (o_l, o_c, o_r) = (line(other, 0), line(other, s), line(other, 2 * s));
+            for k in 0..n {
+                o[k] = median5([l[k], r[k], o_c[k], o_l[k], o_r[k]]);
+            }
         }
         s..stride - s
     } else {
         0..0
     };
     let mut members = [plane[0]; 8];
-    // The columns the interior loop did not fill: both ends of a full-ring
-    // row, all of any other row.
+    // The columns the interior loop did not fill.
     let edges = (0..interior.start).chain(interior.end..stride);
     for xc in edges {
         let i = y * stride + xc;
@@ -344,6 +361,25 @@ mod tests {
             let mut copy = v;
             assert_eq!(median_of(&mut copy), expected);
         }
+    }
+
+    #[test]
+    fn median5_matches_sorting() {
+        // Every combination of five values from a range of 6, ties included.
+        let mut count = 0;
+        for code in 0..6u32.pow(5) {
+            let mut v = [0u8; 5];
+            for (k, x) in v.iter_mut().enumerate() {
+                *x = (code / 6u32.pow(k as u32) % 6) as u8 * 40;
+            }
+            let mut sorted = v;
+            sorted.sort_unstable();
+            assert_eq!(median5(v), sorted[2], "{v:?}");
+            let f: [f32; 5] = v.map(f32::from);
+            assert_eq!(median5(f), f32::from(sorted[2]));
+            count += 1;
+        }
+        assert_eq!(count, 7776);
     }
 
     #[test]
@@ -387,49 +423,58 @@ mod tests {
     }
 
     /// The edge-aware row medians against a direct computation from the
-    /// members that exist, for one and three channels.
+    /// members that exist, for one and three channels, on frames large and
+    /// small enough for every case (full ring, one side, no line above or
+    /// below, no column left or right).
     #[test]
     #[allow(clippy::needless_range_loop)]
     fn row_medians_use_the_ring_members_that_exist() {
-        for channels in [1usize, 3] {
-            let layout = Layout {
-                width: 9,
-                height: 7,
-                channels,
-            };
-            let plane: Vec<u8> = (0..layout.len())
-                .map(|i| ((i * 37 + i / 5 * 11) % 251) as u8)
-                .collect();
-            let mut row = vec![0u8; layout.stride()];
-            for y in 0..layout.height {
-                ring_medians_row(&plane, layout, y, &mut row);
-                for xc in 0..layout.stride() {
-                    let (x, c) = (xc / channels, xc % channels);
-                    let mut members = Vec::new();
-                    for (dx, dy) in [
-                        (-2i32, 0i32),
-                        (2, 0),
-                        (0, -2),
-                        (0, 2),
-                        (-2, -2),
-                        (2, -2),
-                        (-2, 2),
-                        (2, 2),
-                    ] {
-                        let (nx, ny) = (x as i32 + dx, y as i32 + dy);
-                        if (0..9).contains(&nx) && (0..7).contains(&ny) {
-                            members.push(plane[(ny as usize * 9 + nx as usize) * channels + c]);
+        for (width, height) in [(9usize, 7usize), (6, 4), (5, 3), (4, 9), (1, 1), (7, 2)] {
+            for channels in [1usize, 3] {
+                let layout = Layout {
+                    width,
+                    height,
+                    channels,
+                };
+                let plane: Vec<u8> = (0..layout.len())
+                    .map(|i| ((i * 37 + i / 5 * 11) % 251) as u8)
+                    .collect();
+                let stride = layout.stride();
+                let mut row = vec![0u8; stride];
+                for y in 0..height {
+                    ring_medians_row(&plane, layout, y, &mut row);
+                    for xc in 0..stride {
+                        let (x, c) = (xc / channels, xc % channels);
+                        let mut members = Vec::new();
+                        for (dx, dy) in [
+                            (-2i32, 0i32),
+                            (2, 0),
+                            (0, -2),
+                            (0, 2),
+                            (-2, -2),
+                            (2, -2),
+                            (-2, 2),
+                            (2, 2),
+                        ] {
+                            let (nx, ny) = (x as i32 + dx, y as i32 + dy);
+                            if (0..width as i32).contains(&nx) && (0..height as i32).contains(&ny) {
+                                members.push(
+                                    plane[(ny as usize * width + nx as usize) * channels + c],
+                                );
+                            }
                         }
+                        members.sort_unstable();
+                        let n = members.len();
+                        let want = if n == 0 {
+                            plane[y * stride + xc]
+                        } else if n % 2 == 1 {
+                            members[n / 2]
+                        } else {
+                            ((u16::from(members[n / 2 - 1]) + u16::from(members[n / 2]))
+                                .div_ceil(2)) as u8
+                        };
+                        assert_eq!(row[xc], want, "{width}x{height}x{channels} ({x},{y}) c{c}");
                     }
-                    members.sort_unstable();
-                    let n = members.len();
-                    let want = if n % 2 == 1 {
-                        members[n / 2]
-                    } else {
-                        ((u16::from(members[n / 2 - 1]) + u16::from(members[n / 2])).div_ceil(2))
-                            as u8
-                    };
-                    assert_eq!(row[xc], want, "channels {channels} ({x},{y}) c{c}");
                 }
             }
         }

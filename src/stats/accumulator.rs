@@ -17,11 +17,11 @@
 //! (more frames: several runs, merged as states).
 //!
 //! A batch of frames is folded in row by row: for each row, every frame's
-//! ring references and excesses are added into 16-bit staging sums that stay
-//! in the first-level cache, and only then into the row's packed words. Each
-//! accumulator word is read and written once per batch, not once per frame,
-//! which is what bounded the update when every worker had its own
-//! accumulator.
+//! ring references and excesses are added into 16-bit staging sums (and
+//! 16-bit extremes, coded as peaks only then) that stay in cache, two frames
+//! a pass, and only then into the row's packed words. Each accumulator word
+//! is read and written once per batch, not once per frame, which is what
+//! bounded the update when every worker had its own accumulator.
 
 use super::{filled, Evidence, Moments, Peaks, Stats, EXACT_FRAMES};
 use crate::error::Error;
@@ -113,11 +113,13 @@ pub struct Band<'a> {
 #[derive(Debug, Default)]
 pub struct Scratch {
     references: Vec<u8>,
+    references_2: Vec<u8>,
     sum: Vec<u16>,
     excess: Vec<i16>,
     dark: Vec<i16>,
-    bright_peak: Vec<u8>,
-    dark_peak: Vec<u8>,
+    /// The batch's largest and smallest excess.
+    bright_peak: Vec<i16>,
+    dark_peak: Vec<i16>,
 }
 
 impl Accumulator {
@@ -362,15 +364,20 @@ unsafe fn fold_avx2(band: &mut Band, frames: &[FrameRef], scratch: &mut Scratch)
 }
 
 #[inline(always)]
-fn fold_generic(band: &mut Band, frames: &[FrameRef], scratch: &mut Scratch) {
+fn fold_generic<'f>(band: &mut Band, frames: &[FrameRef<'f>], scratch: &mut Scratch) {
     let layout = band.layout;
     let stride = layout.stride();
     scratch.references.resize(stride, 0);
+    scratch.references_2.resize(stride, 0);
     scratch.sum.resize(stride, 0);
-    scratch.excess.resize(stride, 0);
-    scratch.dark.resize(stride, 0);
-    scratch.bright_peak.resize(stride, 0);
-    scratch.dark_peak.resize(stride, 0);
+    for buffer in [
+        &mut scratch.excess,
+        &mut scratch.dark,
+        &mut scratch.bright_peak,
+        &mut scratch.dark_peak,
+    ] {
+        buffer.resize(stride, 0);
+    }
     let rows = band.packed.len() / stride;
     for r in 0..rows {
         let y = band.first_row + r;
@@ -381,10 +388,20 @@ fn fold_generic(band: &mut Band, frames: &[FrameRef], scratch: &mut Scratch) {
         scratch.bright_peak.fill(0);
         scratch.dark_peak.fill(0);
         let sum_sq = &mut band.sum_sq[range.clone()];
-        for f in frames {
+        let line = |f: &FrameRef<'f>| -> &'f [u8] { &f.pixels[y * stride..(y + 1) * stride] };
+        // Two frames a pass: the staging sums and Σx² are read and written
+        // once for both.
+        let mut pairs = frames.chunks_exact(2);
+        for pair in &mut pairs {
+            let (f, g) = (&pair[0], &pair[1]);
             ring_medians_row(f.pixels, layout, y, &mut scratch.references);
-            let row = &f.pixels[y * stride..(y + 1) * stride];
-            fold_frame_row(scratch, sum_sq, row, i16::from(f.dark_weight));
+            ring_medians_row(g.pixels, layout, y, &mut scratch.references_2);
+            let weights = [i16::from(f.dark_weight), i16::from(g.dark_weight)];
+            fold_pair_row(scratch, sum_sq, [line(f), line(g)], weights);
+        }
+        if let [f] = pairs.remainder() {
+            ring_medians_row(f.pixels, layout, y, &mut scratch.references);
+            fold_frame_row(scratch, sum_sq, line(f), i16::from(f.dark_weight));
         }
         flush_row(&mut band.packed[range], sum_sq, scratch);
     }
@@ -425,8 +442,52 @@ fn fold_evidence_row<const DARK: bool>(scratch: &mut Scratch, row: &[u8], weight
         if DARK {
             dark[k] += e * weight;
         }
-        bright_peak[k] = bright_peak[k].max(((e.max(0) + 1) >> 1) as u8);
-        dark_peak[k] = dark_peak[k].max((((-e).max(0) + 1) >> 1) as u8);
+        bright_peak[k] = bright_peak[k].max(e);
+        dark_peak[k] = dark_peak[k].min(e);
+    }
+}
+
+/// [`fold_frame_row`] for two frames at once (`rows[1]`'s references in
+/// `scratch.references_2`).
+#[inline(always)]
+fn fold_pair_row(scratch: &mut Scratch, sum_sq: &mut [u32], rows: [&[u8]; 2], weights: [i16; 2]) {
+    if weights == [0, 0] {
+        fold_evidence_pair::<false>(scratch, rows, weights);
+    } else {
+        fold_evidence_pair::<true>(scratch, rows, weights);
+    }
+    let n = rows[0].len();
+    let (a, b) = (&rows[0][..n], &rows[1][..n]);
+    let sum_sq = &mut sum_sq[..n];
+    for k in 0..n {
+        // Two squares of values under 2⁸ summed in i32: one pmaddwd.
+        let (x, y) = (i32::from(i16::from(a[k])), i32::from(i16::from(b[k])));
+        sum_sq[k] += (x * x + y * y) as u32;
+    }
+}
+
+/// [`fold_evidence_row`] for two frames at once.
+#[inline(always)]
+fn fold_evidence_pair<const DARK: bool>(
+    scratch: &mut Scratch,
+    rows: [&[u8]; 2],
+    weights: [i16; 2],
+) {
+    let n = rows[0].len();
+    let (a, b) = (&rows[0][..n], &rows[1][..n]);
+    let (ra, rb) = (&scratch.references[..n], &scratch.references_2[..n]);
+    let (sum, exc) = (&mut scratch.sum[..n], &mut scratch.excess[..n]);
+    let dark = &mut scratch.dark[..n];
+    let (bright_peak, dark_peak) = (&mut scratch.bright_peak[..n], &mut scratch.dark_peak[..n]);
+    for k in 0..n {
+        let (ea, eb) = (excess_lanes(a[k], ra[k]), excess_lanes(b[k], rb[k]));
+        sum[k] += u16::from(a[k]) + u16::from(b[k]);
+        exc[k] += ea + eb;
+        if DARK {
+            dark[k] += ea * weights[0] + eb * weights[1];
+        }
+        bright_peak[k] = bright_peak[k].max(ea.max(eb));
+        dark_peak[k] = dark_peak[k].min(ea.min(eb));
     }
 }
 
@@ -458,11 +519,14 @@ fn flush_row(packed: &mut [u64], sum_sq: &mut [u32], scratch: &Scratch) {
             .wrapping_add((i64::from(dark[k]) as u64) << DARK_SHIFT);
         let p = packed[k].wrapping_add(add);
         let old_dark = (p >> PEAK_SHIFT_64) as u8;
-        packed[k] = (p & !(u64::MAX << PEAK_SHIFT_64))
-            | (u64::from(old_dark.max(dark_peak[k])) << PEAK_SHIFT_64);
+        // The code of the batch's extreme is the largest of its frames'
+        // codes (`peak_code` never decreases).
+        let (bright, dark) = (peak_code(bright_peak[k]), peak_code(-dark_peak[k]));
+        packed[k] =
+            (p & !(u64::MAX << PEAK_SHIFT_64)) | (u64::from(old_dark.max(dark)) << PEAK_SHIFT_64);
         let q = sum_sq[k];
         let old_bright = (q >> PEAK_SHIFT_32) as u8;
-        sum_sq[k] = (q & SQ_MASK) | (u32::from(old_bright.max(bright_peak[k])) << PEAK_SHIFT_32);
+        sum_sq[k] = (q & SQ_MASK) | (u32::from(old_bright.max(bright)) << PEAK_SHIFT_32);
     }
 }
 
