@@ -280,9 +280,11 @@ pub fn around<T: Copy>(plane: &[T], i: usize, down: usize, across: usize) -> [T;
 /// The ring reference of every subpixel of row `y` into `out` (indexed like
 /// the row): the median of the ring members that exist. The columns with a
 /// full ring go through one branch-free loop over eight neighbour lines
-/// sliced to the same length (vectorised, for bytes and f32), the first and
-/// last rows through one over five; the few subpixels near the left and
-/// right edges take the median of what exists.
+/// sliced to the same length (vectorised, for bytes and f32), the first two
+/// and last two rows through one over five; the two pixels nearest the left
+/// and right edges, and whole rows of frames too small for either loop
+/// (4 pixels wide or less, no line 2 rows above or below), take the median
+/// of what exists.
 #[inline(always)]
 pub fn ring_medians_row<T: MinMax + PartialOrd>(
     plane: &[T],
@@ -294,8 +296,8 @@ pub fn ring_medians_row<T: MinMax + PartialOrd>(
     let s = RING * layout.channels;
     let (up, down) = (y >= RING, y + RING < layout.height);
     // The columns with every member left and right and on at least one of
-    // the lines above and below: a full ring, or in the first and last rows
-    // the five on one side. Most rows are all such columns but four.
+    // the lines above and below: a full ring, or in the first two and last
+    // two rows the five on one side. Every row but four pixels.
     let interior = if layout.width > 2 * RING && (up || down) {
         let n = stride - 2 * s;
         let line = |yy: usize, shift: usize| &plane[yy * stride + shift..yy * stride + shift + n];

@@ -40,6 +40,9 @@ const GROUP_WINDOW: usize = 32;
 /// integers, so the means do not depend on the order they are taken in.
 pub fn thumbnail(frame: &[u8], width: usize, height: usize) -> Vec<f32> {
     let channels = frame.len() / (width * height).max(1);
+    if channels == 0 {
+        return vec![0.0; THUMBNAIL_LEN];
+    }
     // The sampled columns of each block column: a run of every STEP-th pixel.
     let runs: Vec<(usize, usize)> = (0..GRID_W)
         .map(|gx| {
@@ -191,6 +194,8 @@ mod tests {
 
     #[test]
     fn thumbnail_blocks_match_a_direct_computation() {
+        // Nothing to sample: no block has a value.
+        assert_eq!(thumbnail(&[], 0, 5), vec![0.0; THUMBNAIL_LEN]);
         let mut sizes = vec![(3872, 2592), (641, 479), (16, 12)];
         sizes.extend(
             (1..70)

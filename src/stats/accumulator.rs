@@ -117,7 +117,8 @@ pub struct Scratch {
     sum: Vec<u16>,
     excess: Vec<i16>,
     dark: Vec<i16>,
-    /// The batch's largest and smallest excess.
+    /// The batch's largest and smallest excess, bounded by 0 (where they
+    /// start).
     bright_peak: Vec<i16>,
     dark_peak: Vec<i16>,
 }
@@ -460,7 +461,7 @@ fn fold_pair_row(scratch: &mut Scratch, sum_sq: &mut [u32], rows: [&[u8]; 2], we
     let (a, b) = (&rows[0][..n], &rows[1][..n]);
     let sum_sq = &mut sum_sq[..n];
     for k in 0..n {
-        // Two squares of values under 2⁸ summed in i32: one pmaddwd.
+        // Two squares of values under 2⁸, summed in i32 (pmaddwd lanes).
         let (x, y) = (i32::from(i16::from(a[k])), i32::from(i16::from(b[k])));
         sum_sq[k] += (x * x + y * y) as u32;
     }

@@ -94,20 +94,24 @@ pub struct Stats {
     pub peaks: Array3<Peaks>,
 }
 
-/// A vector of `len` copies of `value`, written through now, or an
-/// allocation error naming `what` instead of an abort.
 /// Asks Linux to back a large buffer with 2 MiB pages where it can: the
 /// statistics and frame buffers are hundreds of megabytes written through
 /// once and then streamed, and 4 KiB pages cost one fault each to write them
 /// and a TLB miss every few kilobytes to stream them. Only a hint: without
-/// transparent huge pages nothing changes.
+/// transparent huge pages nothing changes. (Where transparent huge pages
+/// compact memory on a fault, as with the common `defrag=madvise`, writing
+/// such a buffer through may wait for it on a fragmented machine.)
 fn advise_huge_pages<T>(buffer: &mut [std::mem::MaybeUninit<T>]) {
     #[cfg(target_os = "linux")]
     {
-        const PAGE: usize = 4096;
+        // SAFETY: sysconf has no preconditions.
+        let page = match unsafe { libc::sysconf(libc::_SC_PAGESIZE) } {
+            p if p > 0 => p as usize,
+            _ => return,
+        };
         let start = buffer.as_mut_ptr() as usize;
         let end = start + std::mem::size_of_val(buffer);
-        let (from, to) = (start.next_multiple_of(PAGE), end / PAGE * PAGE);
+        let (from, to) = (start.next_multiple_of(page), end / page * page);
         if to >= from + (2 << 20) {
             // SAFETY: the range lies inside `buffer`, which this function
             // borrows mutably, and MADV_HUGEPAGE changes no contents.
@@ -118,6 +122,8 @@ fn advise_huge_pages<T>(buffer: &mut [std::mem::MaybeUninit<T>]) {
     let _ = buffer;
 }
 
+/// A vector of `len` copies of `value`, written through now, or an
+/// allocation error naming `what` instead of an abort.
 pub(crate) fn filled<T: Copy>(len: usize, value: T, what: &'static str) -> Result<Vec<T>, Error> {
     let mut v = Vec::new();
     v.try_reserve_exact(len).map_err(|_| Error::Allocation {

@@ -39,12 +39,14 @@ fn weights(count: usize) -> Vec<u8> {
 }
 
 /// The simplest possible code: u64 sums, and per frame the ring reference
-/// of every subpixel through the row routine and `evidence::excess`.
+/// of every subpixel through the row routine and `evidence::excess`; the
+/// peaks as the largest of each frame's code.
 struct Reference {
     sum: Vec<u64>,
     sum_sq: Vec<u64>,
     excess: Vec<i64>,
     dark: Vec<i64>,
+    peaks: Vec<(u8, u8)>,
 }
 
 #[allow(clippy::needless_range_loop)]
@@ -55,6 +57,7 @@ fn reference(layout: Layout, frames: &[Vec<u8>], weights: &[u8]) -> Reference {
         sum_sq: vec![0; len],
         excess: vec![0; len],
         dark: vec![0; len],
+        peaks: vec![(0, 0); len],
     };
     let stride = layout.stride();
     let mut refs = vec![0u8; stride];
@@ -63,7 +66,11 @@ fn reference(layout: Layout, frames: &[Vec<u8>], weights: &[u8]) -> Reference {
             ring_medians_row(f, layout, y, &mut refs);
             for xc in 0..stride {
                 let i = y * stride + xc;
-                let e = i64::from(evidence::excess(f[i], refs[xc]));
+                let e16 = evidence::excess(f[i], refs[xc]);
+                let e = i64::from(e16);
+                let (bright, dark) = &mut r.peaks[i];
+                *bright = (*bright).max(evidence::peak_code(e16.max(0)));
+                *dark = (*dark).max(evidence::peak_code((-e16).max(0)));
                 r.sum[i] += u64::from(f[i]);
                 r.sum_sq[i] += u64::from(f[i]) * u64::from(f[i]);
                 r.excess[i] += e;
@@ -105,6 +112,8 @@ fn assert_matches(stats: &Stats, r: &Reference, frames: usize) {
         let e = stats.evidence()[i];
         assert_eq!(i64::from(e.excess), r.excess[i], "excess at {i}");
         assert_eq!(i64::from(e.dark), r.dark[i], "dark at {i}");
+        let p = stats.peaks()[i];
+        assert_eq!((p.bright, p.dark), r.peaks[i], "peaks at {i}");
     }
 }
 
