@@ -379,6 +379,7 @@ fn fold_generic<'f>(band: &mut Band, frames: &[FrameRef<'f>], scratch: &mut Scra
     ] {
         buffer.resize(stride, 0);
     }
+    let zeros = vec![0u8; if frames.len() % 2 == 1 { stride } else { 0 }];
     let rows = band.packed.len() / stride;
     for r in 0..rows {
         let y = band.first_row + r;
@@ -401,57 +402,26 @@ fn fold_generic<'f>(band: &mut Band, frames: &[FrameRef<'f>], scratch: &mut Scra
             fold_pair_row(scratch, sum_sq, [line(f), line(g)], weights);
         }
         if let [f] = pairs.remainder() {
+            // The last frame of an odd batch is paired with a frame of zeros
+            // against references of zeros, which adds nothing to any sum and
+            // moves neither extreme (both start at 0).
             ring_medians_row(f.pixels, layout, y, &mut scratch.references);
-            fold_frame_row(scratch, sum_sq, line(f), i16::from(f.dark_weight));
+            scratch.references_2.fill(0);
+            let weights = [i16::from(f.dark_weight), 0];
+            fold_pair_row(scratch, sum_sq, [line(f), &zeros], weights);
         }
         flush_row(&mut band.packed[range], sum_sq, scratch);
     }
 }
 
-/// Adds one frame's row to the staging sums and peaks and to Σx².
-/// Branch-free over plain slices so that it vectorises: the 16-bit work in
-/// one loop and the 32-bit Σx² in another, so that the first runs sixteen
-/// lanes at a time rather than the eight the widest type would allow.
-#[inline(always)]
-fn fold_frame_row(scratch: &mut Scratch, sum_sq: &mut [u32], row: &[u8], weight: i16) {
-    // Most frames (short exposures at low ISO) carry no dark-current weight.
-    if weight == 0 {
-        fold_evidence_row::<false>(scratch, row, 0);
-    } else {
-        fold_evidence_row::<true>(scratch, row, weight);
-    }
-    let sum_sq = &mut sum_sq[..row.len()];
-    for (q, &v) in sum_sq.iter_mut().zip(row) {
-        let v16 = u16::from(v);
-        *q += u32::from(v16 * v16);
-    }
-}
-
-/// The sums, the evidence and the peaks of one frame's row, in 16-bit lanes.
-#[inline(always)]
-fn fold_evidence_row<const DARK: bool>(scratch: &mut Scratch, row: &[u8], weight: i16) {
-    let n = row.len();
-    let references = &scratch.references[..n];
-    let (sum, exc) = (&mut scratch.sum[..n], &mut scratch.excess[..n]);
-    let dark = &mut scratch.dark[..n];
-    let (bright_peak, dark_peak) = (&mut scratch.bright_peak[..n], &mut scratch.dark_peak[..n]);
-    for k in 0..n {
-        let (v, r) = (row[k], references[k]);
-        let e = excess_lanes(v, r);
-        sum[k] += u16::from(v);
-        exc[k] += e;
-        if DARK {
-            dark[k] += e * weight;
-        }
-        bright_peak[k] = bright_peak[k].max(e);
-        dark_peak[k] = dark_peak[k].min(e);
-    }
-}
-
-/// [`fold_frame_row`] for two frames at once (`rows[1]`'s references in
-/// `scratch.references_2`).
+/// Adds two frames' rows to the staging sums and extremes and to Σx²
+/// (`rows[1]`'s references in `scratch.references_2`). Branch-free over
+/// plain slices so that it vectorises: the 16-bit work in one loop and the
+/// 32-bit Σx² in another, so that the first runs sixteen lanes at a time
+/// rather than the eight the widest type would allow.
 #[inline(always)]
 fn fold_pair_row(scratch: &mut Scratch, sum_sq: &mut [u32], rows: [&[u8]; 2], weights: [i16; 2]) {
+    // Most frames (short exposures at low ISO) carry no dark-current weight.
     if weights == [0, 0] {
         fold_evidence_pair::<false>(scratch, rows, weights);
     } else {
@@ -467,7 +437,8 @@ fn fold_pair_row(scratch: &mut Scratch, sum_sq: &mut [u32], rows: [&[u8]; 2], we
     }
 }
 
-/// [`fold_evidence_row`] for two frames at once.
+/// The sums, the evidence and the extremes of two frames' rows, in 16-bit
+/// lanes.
 #[inline(always)]
 fn fold_evidence_pair<const DARK: bool>(
     scratch: &mut Scratch,
