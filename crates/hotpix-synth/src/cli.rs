@@ -30,12 +30,14 @@ pub struct SeriesArgs {
     #[arg(long)]
     pub out: PathBuf,
     /// The series to start from: varied, five-burst, night-heavy, high-iso, q85-420,
-    /// weak-warm, tripod or clean.
+    /// weak-warm, tripod, clean, or night-sky (an untracked night sky from a tripod: stars
+    /// drifting and trailing over a static foreground; add --singles none --pairs none
+    /// --clusters none --edge none for one without defects).
     #[arg(long, default_value = "varied", value_parser = Preset::from_str)]
     pub preset: Preset,
-    /// Number of frames.
-    #[arg(long, default_value_t = 12)]
-    pub frames: usize,
+    /// Number of frames [default: 20 for night-sky, 12 for the others].
+    #[arg(long)]
+    pub frames: Option<usize>,
     /// Frame width in pixels (a D80 writes 3872).
     #[arg(long, default_value_t = 320)]
     pub width: u32,
@@ -45,9 +47,17 @@ pub struct SeriesArgs {
     /// Seed of everything random; the same arguments always give the same bytes.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// What the frames show: varied, tripod or flat.
+    /// What the frames show: varied, tripod, flat or sky (a night sky, one exposure setting).
     #[arg(long, value_parser = SceneMode::from_str)]
     pub scene: Option<SceneMode>,
+    /// Night skies: on a tracking mount (stars still, the foreground turning) rather than a
+    /// tripod.
+    #[arg(long)]
+    pub tracked: bool,
+    /// Night skies: drift per frame in photosites (RMS over the frame), drawn log-uniform per
+    /// view, e.g. 10-15 [default: 1-15].
+    #[arg(long, value_parser = parse_range::<f32>)]
+    pub drift: Option<(f32, f32)>,
     /// Condition weights, e.g. daylight=45,clipped_sky=15,indoor=25,night=15, or one name.
     #[arg(long, value_parser = ConditionMix::from_str)]
     pub conditions: Option<ConditionMix>,
@@ -132,8 +142,8 @@ fn parse_range<T: FromStr>(s: &str) -> Result<(T, T), String> {
 impl SeriesArgs {
     /// The preset with every given flag applied, validated.
     pub fn spec(&self) -> Result<SeriesSpec, hotpix_synth::SynthError> {
-        let mut spec =
-            SeriesSpec::preset(self.preset, self.width, self.height, self.frames, self.seed);
+        let frames = self.frames.unwrap_or(self.preset.default_frames());
+        let mut spec = SeriesSpec::preset(self.preset, self.width, self.height, frames, self.seed);
         if let Some(scene) = self.scene {
             spec.scene = scene;
             if scene != SceneMode::Varied {
@@ -170,6 +180,12 @@ impl SeriesArgs {
         }
         if let Some((lo, hi)) = self.iso {
             spec.iso = Some([lo, hi]);
+        }
+        if self.tracked {
+            spec.sky.tracked = true;
+        }
+        if let Some((lo, hi)) = self.drift {
+            spec.sky.drift = [lo, hi];
         }
         if let Some(make) = &self.make {
             spec.camera.make = make.clone();

@@ -24,6 +24,7 @@ mod defects;
 mod develop;
 mod encode;
 mod error;
+mod night;
 mod num;
 mod preset;
 mod render;
@@ -51,13 +52,13 @@ pub use develop::{white_balance, FOOTPRINT, SRGB_FROM_CAM};
 pub use encode::{encode_jpeg, FrameExif, SOFTWARE};
 pub use error::SynthError;
 pub use num::NOISE_BOUND_SIGMAS;
-pub use preset::{default_plan, Preset};
+pub use preset::{default_plan, Preset, ASTRO_HOT_RATE};
 pub use render::{Frame, Renderer, VISIBLE_LEVELS};
 pub use sensor::{RawFrame, WHITE_LEVEL};
-pub use shot::Shot;
+pub use shot::{Shot, SkyShot};
 pub use spec::{
-    Camera, Condition, ConditionMix, SceneMode, SensorModel, SeriesSpec, Subsampling, MAX_SIDE,
-    MIN_SIDE,
+    Camera, Condition, ConditionMix, Demosaic, SceneMode, SensorModel, SeriesSpec, SkyOptions,
+    Subsampling, MAX_SIDE, MIN_SIDE,
 };
 pub use truth::{write_series, Truth};
 
@@ -90,6 +91,8 @@ pub(crate) enum Stream {
     Garbage = 5,
     Blink = 6,
     View = 7,
+    /// Night skies: where the pole is, the stars, the horizon, tracking errors.
+    Sky = 8,
 }
 
 /// A generator for one stream of one series, keyed by up to two indices (frame, row...).

@@ -97,4 +97,46 @@ mod tests {
         assert_eq!(spec.defects.singles.total(), 3);
         assert_eq!(spec.defects.ranges.warm_offset, [0.02, 0.05]);
     }
+
+    #[test]
+    fn a_preset_has_its_own_frame_count_and_sky_flags_apply() {
+        use clap::Parser as _;
+        let parse = |extra: &[&str]| {
+            let mut args = vec!["hotpix-synth", "series", "--out", "x"];
+            args.extend_from_slice(extra);
+            let super::Command::Series(a) = super::Cli::try_parse_from(args).unwrap().command
+            else {
+                panic!("not a series command")
+            };
+            a.spec().unwrap()
+        };
+        assert_eq!(parse(&[]).frames, 12);
+        let sky = parse(&["--preset", "night-sky"]);
+        assert_eq!((sky.frames, sky.scene), (20, hotpix_synth::SceneMode::Sky));
+        assert!(!sky.sky.tracked);
+        let tracked = parse(&[
+            "--preset",
+            "night-sky",
+            "--tracked",
+            "--drift",
+            "3-4",
+            "--frames",
+            "5",
+        ]);
+        assert_eq!((tracked.frames, tracked.sky.tracked), (5, true));
+        assert_eq!(tracked.sky.drift, [3.0, 4.0]);
+        let bare = parse(&[
+            "--preset",
+            "night-sky",
+            "--singles",
+            "none",
+            "--pairs",
+            "none",
+            "--clusters",
+            "none",
+            "--edge",
+            "none",
+        ]);
+        assert_eq!(bare.defects.groups(), 0);
+    }
 }

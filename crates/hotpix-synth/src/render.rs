@@ -4,7 +4,8 @@
 use crate::defects::{DefectGroup, DefectKind, StuckLevel};
 use crate::develop::{Develop, Rect, ToneCurve};
 use crate::encode::encode_jpeg;
-use crate::scene::{ViewLight, World};
+use crate::night::{framing, plan_sky_series};
+use crate::scene::{SkyFrame, ViewLight, World};
 use crate::sensor::{self, Exposure, Fault, RawFrame};
 use crate::shot::{plan_series, Shot};
 use crate::spec::{SceneMode, SeriesSpec};
@@ -38,10 +39,22 @@ impl Renderer {
     /// The spec should have passed [`SeriesSpec::validate`].
     pub fn new(spec: &SeriesSpec) -> Self {
         let (w, h) = (spec.width as usize, spec.height as usize);
+        if spec.scene == SceneMode::Sky {
+            // Planned first: a tracking mount's turning ground needs world around the frame.
+            let (shots, lights, margin) = plan_sky_series(spec);
+            let world = World::build(spec.seed, w + 2 * margin + 2, h + 2 * margin + 2);
+            return Renderer {
+                spec: spec.clone(),
+                world,
+                shots,
+                lights,
+                tone: ToneCurve::new(),
+            };
+        }
         let world = match spec.scene {
             // Larger than the frame so crops can move and zoom.
             SceneMode::Varied => World::build(spec.seed, w * 3 / 2 + 8, h * 3 / 2 + 8),
-            SceneMode::Tripod => World::build(spec.seed, w + 2, h + 2),
+            SceneMode::Tripod | SceneMode::Sky => World::build(spec.seed, w + 2, h + 2),
             SceneMode::Flat => World::flat(w + 2, h + 2),
         };
         let (shots, lights) = plan_series(spec, &world);
@@ -78,6 +91,28 @@ impl Renderer {
     fn expose(&self, defects: &[DefectGroup], index: usize) -> (RawFrame, Vec<Fault>, Vec<u16>) {
         let shot = &self.shots[index];
         let faults = sensor::frame_faults(defects, index);
+        let light = &self.lights[shot.view];
+        // A night sky lights the whole frame itself.
+        let map = light
+            .night
+            .as_ref()
+            .zip(shot.sky.as_ref())
+            .map(|(night, sky)| {
+                let frame = SkyFrame {
+                    start: sky.start,
+                    exposure: shot.exposure_seconds,
+                    gain: f64::from(shot.gain()),
+                    guide_error: (f64::from(sky.guide_error.0), f64::from(sky.guide_error.1)),
+                };
+                night.light(
+                    &self.world,
+                    framing(shot),
+                    &frame,
+                    shot.white_balance,
+                    self.spec.width,
+                    self.spec.height,
+                )
+            });
         let exposure = Exposure {
             seed: self.spec.seed,
             index,
@@ -85,7 +120,8 @@ impl Renderer {
             height: self.spec.height,
             model: &self.spec.sensor,
             shot,
-            light: &self.lights[shot.view],
+            light,
+            map: map.as_deref(),
             faults: &faults,
         };
         let (raw, clean) = sensor::expose(&self.world, &exposure);

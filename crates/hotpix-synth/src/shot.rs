@@ -48,6 +48,32 @@ pub struct Shot {
     pub quality: u8,
     /// JPEG chroma subsampling.
     pub subsampling: Subsampling,
+    /// A night sky: where its pole is and how it turns (absent for other conditions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sky: Option<SkyShot>,
+}
+
+/// How the night sky of a frame lies: enough to say where every star of the view's first
+/// frame is in this one.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SkyShot {
+    /// The celestial pole in frame photosites (x, y); it may lie far outside the frame.
+    pub pole: (f64, f64),
+    /// Radians a second the sky turns about the pole relative to the ground, counter-clockwise
+    /// as seen (a star right of the pole rises).
+    pub rate: f64,
+    /// Seconds from the start of the view's first exposure to this one's: the sky has turned
+    /// `rate * start` by then, and `rate * (start + exposure)` by the exposure's end.
+    pub start: f64,
+    /// The drift drawn for the view: the RMS over the frame of how far the sky (tripod) or
+    /// the ground (tracking mount) moves in one exposure plus 2 s, photosites.
+    pub drift: f32,
+    /// On a tracking mount: the stars stay where they were in the first frame, shifted by
+    /// `guide_error`, and the ground turns by `-rate * t` instead.
+    pub tracked: bool,
+    /// Tracking mount: where this frame's stars sit relative to the first frame's (the
+    /// mount's periodic error), photosites; (0, 0) on a tripod.
+    pub guide_error: (f32, f32),
 }
 
 impl Shot {
@@ -124,16 +150,16 @@ pub(crate) const SHUTTER_STEPS: [(u32, u32); 55] = [
 ];
 
 /// How a condition is exposed.
-struct Exposure {
+pub(crate) struct Exposure {
     /// Shutter range, inclusive.
-    shutter: [(u32, u32); 2],
+    pub shutter: [(u32, u32); 2],
     /// ISO range, inclusive.
-    iso: [u32; 2],
+    pub iso: [u32; 2],
     /// Mean green raw level the meter aims for (a night scene is kept low-key).
     target: f32,
 }
 
-fn exposure_of(c: Condition) -> Exposure {
+pub(crate) fn exposure_of(c: Condition) -> Exposure {
     match c {
         // A camera places middle grey about 3 stops below raw clipping.
         Condition::Daylight | Condition::ClippedSky => Exposure {
@@ -152,11 +178,17 @@ fn exposure_of(c: Condition) -> Exposure {
             iso: [200, 1600],
             target: 0.010,
         },
+        // Not metered: the sky's own light sets the frame's brightness (`night.rs`).
+        Condition::NightSky => Exposure {
+            shutter: [(10, 1), (30, 1)],
+            iso: [100, 3200],
+            target: 0.0,
+        },
     }
 }
 
 /// The first frame's DateTimeOriginal, as seconds since 1970: 2007-06-02 09:00:00.
-const FIRST_SHOT_EPOCH: i64 = 1_180_774_800;
+pub(crate) const FIRST_SHOT_EPOCH: i64 = 1_180_774_800;
 
 /// Exposure offsets of a tripod bracket in 1/3 stops, cycled: about 2 stops each way.
 const BRACKET: [i32; 13] = [0, -3, 3, -6, 6, -2, 2, -4, 4, -1, 1, -5, 5];
@@ -170,6 +202,8 @@ struct View {
     iso: u32,
     /// Exposure scale at `shutter`.
     scale: f32,
+    /// A night sky's pole and turn.
+    sky: Option<SkyShot>,
 }
 
 /// Plans every frame of the series: its shot, and the sky and lamps of every view.
@@ -189,10 +223,23 @@ pub(crate) fn plan_series(spec: &SeriesSpec, world: &World) -> (Vec<Shot>, Vec<V
     for (v, &condition) in conditions.iter().enumerate() {
         let mut vrng = stream_rng(spec.seed, Stream::Shot, v as u64, 0);
         let framing = frame_view(spec, world, &mut vrng);
-        let light = ViewLight::plan(spec.seed, v, condition, framing, spec.width, spec.height);
-        plans.push(expose_view(
-            spec, world, &mut vrng, condition, framing, &light,
-        ));
+        let mut light = ViewLight::plan(spec.seed, v, condition, framing, spec.width, spec.height);
+        if condition == Condition::NightSky {
+            let (shutter, iso, scale, sky) = crate::night::sky_view(spec, v, &mut light);
+            plans.push(View {
+                condition,
+                framing,
+                cast: [1.0; 3],
+                shutter,
+                iso,
+                scale,
+                sky: Some(sky),
+            });
+        } else {
+            plans.push(expose_view(
+                spec, world, &mut vrng, condition, framing, &light,
+            ));
+        }
         lights.push(light);
     }
 
@@ -244,6 +291,7 @@ pub(crate) fn plan_series(spec: &SeriesSpec, world: &World) -> (Vec<Shot>, Vec<V
             white_balance: white_balance(view.condition),
             quality: spec.quality,
             subsampling: spec.subsampling,
+            sky: view.sky.clone(),
         });
     }
     (shots, lights)
@@ -254,7 +302,7 @@ pub(crate) fn plan_series(spec: &SeriesSpec, world: &World) -> (Vec<Shot>, Vec<V
 fn assign_views(spec: &SeriesSpec, rng: &mut ChaCha8Rng) -> (Vec<usize>, Range<usize>) {
     let n = spec.frames;
     match spec.scene {
-        SceneMode::Tripod => (vec![0; n], 0..0),
+        SceneMode::Tripod | SceneMode::Sky => (vec![0; n], 0..0),
         SceneMode::Varied if spec.burst >= 2 => {
             let start = rng.random_range(0..=n - spec.burst);
             let extra = spec.burst - 1;
@@ -287,7 +335,7 @@ fn pause(
         // The second ticks every third frame of a burst.
         SceneMode::Varied if burst_step => i64::from(into_burst % 3 == 0),
         SceneMode::Varied => rng.random_range(30..600),
-        SceneMode::Tripod => rng.random_range(2..5),
+        SceneMode::Tripod | SceneMode::Sky => rng.random_range(2..5),
         SceneMode::Flat => 5,
     }
 }
@@ -353,7 +401,7 @@ fn expose_view(
             1.0,
             round_to(uniform(rng, [0.93, 1.07]), 1e-4),
         ],
-        SceneMode::Tripod | SceneMode::Flat => [1.0; 3],
+        SceneMode::Tripod | SceneMode::Flat | SceneMode::Sky => [1.0; 3],
     };
     // Matrix metering on a grid over the frame, the sky left out (it would only push the
     // ground into darkness), with the vignetting the sensor sees.
@@ -384,6 +432,7 @@ fn expose_view(
         shutter,
         iso,
         scale: crate::num::round_sig(scale, 5),
+        sky: None,
     }
 }
 

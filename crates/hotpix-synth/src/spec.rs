@@ -29,6 +29,11 @@ pub enum SceneMode {
     /// A uniform grey card filling the frame, auto-exposed per frame like `varied`: a flat
     /// field, as used to measure a sensor.
     Flat,
+    /// A night sky over a dark foreground, every frame with one exposure time and ISO
+    /// (10..30 s) a second or three apart: from a tripod the stars drift and trail between
+    /// and within frames; on a tracking mount ([`SkyOptions::tracked`]) the ground moves
+    /// instead.
+    Sky,
 }
 
 impl SceneMode {
@@ -38,6 +43,7 @@ impl SceneMode {
             SceneMode::Varied => "varied",
             SceneMode::Tripod => "tripod",
             SceneMode::Flat => "flat",
+            SceneMode::Sky => "sky",
         }
     }
 }
@@ -56,10 +62,11 @@ impl FromStr for SceneMode {
             "varied" => Ok(SceneMode::Varied),
             "tripod" => Ok(SceneMode::Tripod),
             "flat" => Ok(SceneMode::Flat),
+            "sky" => Ok(SceneMode::Sky),
             other => Err(SynthError::UnknownName {
                 what: "scene mode",
                 name: other.to_string(),
-                expected: "varied, tripod, flat",
+                expected: "varied, tripod, flat, sky",
             }),
         }
     }
@@ -79,15 +86,20 @@ pub enum Condition {
     /// Night from a tripod: 1..30 s at ISO 200..1600, a mostly dark scene with a few lights
     /// that clip.
     Night,
+    /// A starry sky above a dark foreground from a tripod: 10..30 s at ISO 100..3200, one
+    /// setting for the whole view, daylight white balance; not metered (the exposure sets
+    /// how bright the sky comes out).
+    NightSky,
 }
 
 impl Condition {
     /// Every condition, in the order mixes list them.
-    pub const ALL: [Condition; 4] = [
+    pub const ALL: [Condition; 5] = [
         Condition::Daylight,
         Condition::ClippedSky,
         Condition::Indoor,
         Condition::Night,
+        Condition::NightSky,
     ];
 
     /// The name used on the command line and in `truth.json`.
@@ -97,6 +109,7 @@ impl Condition {
             Condition::ClippedSky => "clipped_sky",
             Condition::Indoor => "indoor",
             Condition::Night => "night",
+            Condition::NightSky => "night_sky",
         }
     }
 }
@@ -118,7 +131,7 @@ impl FromStr for Condition {
             .ok_or_else(|| SynthError::UnknownName {
                 what: "condition",
                 name: s.to_string(),
-                expected: "daylight, clipped_sky, indoor, night",
+                expected: "daylight, clipped_sky, indoor, night, night_sky",
             })
     }
 }
@@ -132,6 +145,13 @@ pub struct ConditionMix {
     pub clipped_sky: f32,
     pub indoor: f32,
     pub night: f32,
+    /// Left out of `truth.json` when 0, so mixes written before it existed read the same.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub night_sky: f32,
+}
+
+fn is_zero(v: &f32) -> bool {
+    *v == 0.0
 }
 
 impl ConditionMix {
@@ -141,6 +161,7 @@ impl ConditionMix {
         clipped_sky: 15.0,
         indoor: 25.0,
         night: 15.0,
+        night_sky: 0.0,
     };
 
     /// Every frame under one condition.
@@ -150,6 +171,7 @@ impl ConditionMix {
             clipped_sky: 0.0,
             indoor: 0.0,
             night: 0.0,
+            night_sky: 0.0,
         };
         *mix.weight_mut(c) = 1.0;
         mix
@@ -162,6 +184,7 @@ impl ConditionMix {
             Condition::ClippedSky => self.clipped_sky,
             Condition::Indoor => self.indoor,
             Condition::Night => self.night,
+            Condition::NightSky => self.night_sky,
         }
     }
 
@@ -171,6 +194,7 @@ impl ConditionMix {
             Condition::ClippedSky => &mut self.clipped_sky,
             Condition::Indoor => &mut self.indoor,
             Condition::Night => &mut self.night,
+            Condition::NightSky => &mut self.night_sky,
         }
     }
 
@@ -183,7 +207,9 @@ impl ConditionMix {
             .map(|&c| n as f64 * self.weight(c) as f64 / total)
             .collect();
         let mut counts: Vec<usize> = quota.iter().map(|q| q.floor() as usize).collect();
-        let mut order: Vec<usize> = (0..4).collect();
+        // A condition of weight 0 has no remainder and sorts after every one that has, so it
+        // never gets a frame (and adding one to the list changed no existing mix's result).
+        let mut order: Vec<usize> = (0..Condition::ALL.len()).collect();
         order.sort_by(|&a, &b| {
             let (fa, fb) = (quota[a] - quota[a].floor(), quota[b] - quota[b].floor());
             fb.total_cmp(&fa).then(a.cmp(&b))
@@ -214,7 +240,8 @@ impl FromStr for ConditionMix {
             let bad = || SynthError::UnknownName {
                 what: "condition weight",
                 name: item.to_string(),
-                expected: "CONDITION=WEIGHT with CONDITION daylight, clipped_sky, indoor or night",
+                expected: "CONDITION=WEIGHT with CONDITION daylight, clipped_sky, indoor, night \
+                           or night_sky",
             };
             let (name, w) = item.split_once('=').ok_or_else(bad)?;
             let c: Condition = name.parse()?;
@@ -309,6 +336,53 @@ impl Default for SensorModel {
     }
 }
 
+/// How the camera turns raw mosaics into full colour.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Demosaic {
+    /// Malvar-He-Cutler (bilinear plus a Laplacian correction from the other colours), as
+    /// current cameras do.
+    #[default]
+    Malvar,
+    /// Bilinear interpolation of each colour from its own photosites alone, as older
+    /// cameras did: softer, with colour fringes (zipper) at edges and around defects.
+    Bilinear,
+}
+
+impl Demosaic {
+    fn is_malvar(&self) -> bool {
+        *self == Demosaic::Malvar
+    }
+}
+
+/// How a night-sky series (scene `sky`) and the night-sky views of a varied series are taken.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SkyOptions {
+    /// On a tracking mount: the camera turns with the sky, so the stars stay put (up to a
+    /// tracking error of a fraction of a photosite) and the foreground turns the other way,
+    /// smeared within each exposure. Otherwise the camera stands still on a tripod.
+    pub tracked: bool,
+    /// Drift per frame in photosites, drawn log-uniform per view: the RMS over the frame of
+    /// how far the sky (tripod) or the ground (tracking mount) moves from one frame's start
+    /// to the next one's, for a frame period of the exposure plus 2 s.
+    pub drift: [f32; 2],
+}
+
+impl Default for SkyOptions {
+    fn default() -> Self {
+        SkyOptions {
+            tracked: false,
+            drift: [1.0, 15.0],
+        }
+    }
+}
+
+impl SkyOptions {
+    fn is_default(&self) -> bool {
+        *self == SkyOptions::default()
+    }
+}
+
 /// The camera named in the EXIF of every frame.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Camera {
@@ -372,6 +446,31 @@ pub struct SeriesSpec {
     pub camera: Camera,
     /// The sensor's physics.
     pub sensor: SensorModel,
+    // The fields below came later; each is left out of `truth.json` at its default (today's
+    // behaviour), so earlier files read the same and earlier specs write the same bytes.
+    /// How night skies are taken (scene `sky`, and `night_sky` views of a varied series).
+    #[serde(default, skip_serializing_if = "SkyOptions::is_default")]
+    pub sky: SkyOptions,
+    /// Varied scenes: this many hand-held night bursts (0 = none) of 3 to 5 consecutive frames
+    /// of one night view, jittered by about a photosite, each frame with its own exposure time
+    /// and ISO (the photographer trying settings); apart from [`SeriesSpec::burst`].
+    #[serde(default, skip_serializing_if = "is_zero_usize")]
+    pub night_bursts: usize,
+    /// The world has fine texture at the scale of a few photosites over most of it (grass,
+    /// gravel, brick), not only smooth fields and shapes.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub fine_texture: bool,
+    /// How the camera demosaics.
+    #[serde(default, skip_serializing_if = "Demosaic::is_malvar")]
+    pub demosaic: Demosaic,
+}
+
+fn is_zero_usize(v: &usize) -> bool {
+    *v == 0
+}
+
+fn is_false(v: &bool) -> bool {
+    !*v
 }
 
 impl SeriesSpec {
@@ -398,6 +497,10 @@ impl SeriesSpec {
             sharpen: Self::DEFAULT_SHARPEN,
             camera: Camera::nikon_d80(),
             sensor: SensorModel::default(),
+            sky: SkyOptions::default(),
+            night_bursts: 0,
+            fine_texture: false,
+            demosaic: Demosaic::Malvar,
         }
     }
 
@@ -435,6 +538,28 @@ impl SeriesSpec {
                 "burst",
                 self.burst.to_string(),
                 "0 or 2..=frames, varied scenes only",
+            ));
+        }
+        if self.night_bursts > 0 && (self.scene != SceneMode::Varied || self.frames < 10) {
+            return Err(setting(
+                "night bursts",
+                self.night_bursts.to_string(),
+                "0, or 1..=frames/5 in a varied series of 10 frames or more",
+            ));
+        }
+        if self.night_bursts > self.frames / 5 {
+            return Err(setting(
+                "night bursts",
+                self.night_bursts.to_string(),
+                "at most frames/5 (each takes up to 5 frames, with room between them)",
+            ));
+        }
+        let [lo, hi] = self.sky.drift;
+        if !(lo.is_finite() && hi.is_finite() && 0.0 < lo && lo <= hi && hi <= 200.0) {
+            return Err(setting(
+                "sky drift range",
+                format!("{lo}..{hi}"),
+                "0 < low <= high <= 200 photosites a frame",
             ));
         }
         if let Some([lo, hi]) = self.iso {

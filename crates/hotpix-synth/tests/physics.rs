@@ -24,6 +24,7 @@ fn series_of(kind: KindCounts, seed: u64) -> (tempfile::TempDir, Truth, Renderer
         clipped_sky: 1.0,
         indoor: 1.0,
         night: 1.0,
+        night_sky: 0.0,
     };
     spec.defects.singles = kind;
     let dir = tempfile::tempdir().unwrap();

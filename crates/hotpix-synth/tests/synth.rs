@@ -126,6 +126,7 @@ fn ranges(c: Condition) -> ((f64, f64), (u32, u32)) {
         Condition::Daylight | Condition::ClippedSky => ((1.0 / 4000.0, 1.0 / 250.0), (100, 400)),
         Condition::Indoor => ((1.0 / 60.0, 1.0 / 8.0), (400, 3200)),
         Condition::Night => ((1.0, 30.0), (200, 1600)),
+        Condition::NightSky => ((10.0, 30.0), (100, 3200)),
     }
 }
 
@@ -302,7 +303,7 @@ fn presets_are_what_they_say() {
             Preset::Varied | Preset::Clean | Preset::WeakWarm => {
                 // 45/15/25/15 of 20 frames.
                 let got = Condition::ALL.map(count);
-                assert_eq!(got, [9, 3, 5, 3], "{preset}");
+                assert_eq!(got, [9, 3, 5, 3, 0], "{preset}");
             }
             Preset::NightHeavy => {
                 assert!(count(Condition::Night) + count(Condition::Indoor) >= 17);
@@ -322,6 +323,16 @@ fn presets_are_what_they_say() {
                 assert!(hi / lo >= 8.0, "bracket spans {lo}..{hi} s");
             }
             Preset::FiveBurst => {}
+            Preset::NightSky => {
+                assert_eq!(spec.scene, SceneMode::Sky);
+                let first = &shots[0];
+                assert!(shots.iter().all(|s| s.condition == Condition::NightSky
+                    && (s.iso, s.exposure) == (first.iso, first.exposure)
+                    && s.sky.as_ref().is_some_and(|k| !k.tracked)));
+                let hot = groups.iter().filter(|g| g.kind == DefectKind::Hot).count();
+                assert!(hot >= 25, "{hot} hot groups");
+                assert_eq!(spec.defects.ranges.hot_rate, synth::ASTRO_HOT_RATE);
+            }
         }
         if preset == Preset::WeakWarm {
             let warm: Vec<f32> = groups

@@ -6,10 +6,11 @@ use crate::Condition;
 
 /// White balance multipliers (R, G, B) a Nikon applies for each light. Under tungsten the red
 /// raw channel is relatively strong and the blue one weak, so red needs less gain than in
-/// daylight and blue much more; night scenes under street lights sit in between.
+/// daylight and blue much more; night scenes under street lights sit in between. Night skies
+/// are taken in daylight balance, as astrophotographers set it.
 pub fn white_balance(c: Condition) -> [f32; 3] {
     match c {
-        Condition::Daylight | Condition::ClippedSky => [2.0, 1.0, 1.5],
+        Condition::Daylight | Condition::ClippedSky | Condition::NightSky => [2.0, 1.0, 1.5],
         Condition::Indoor => [1.3, 1.0, 2.6],
         Condition::Night => [1.5, 1.0, 2.2],
     }

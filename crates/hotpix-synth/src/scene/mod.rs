@@ -7,7 +7,10 @@
 //! one-ulp difference would change the committed fixture bytes on another platform.
 
 mod fields;
+mod ground;
 mod shapes;
+mod sky;
+mod stars;
 mod view;
 
 use rayon::prelude::*;
@@ -16,6 +19,7 @@ use crate::develop::cam_from_srgb;
 use fields::Fields;
 use shapes::Shapes;
 
+pub(crate) use sky::{NightSky, SkyFrame, SkyPlan};
 pub(crate) use view::{Framing, ViewLight};
 
 /// The world as the sensor's three colour filters see it under neutral light, as 16-bit

@@ -5,6 +5,7 @@
 
 use rand_chacha::ChaCha8Rng;
 
+use super::NightSky;
 use crate::num::{log_uniform, uniform};
 use crate::{stream_rng, Condition, Stream};
 
@@ -53,11 +54,12 @@ pub(crate) struct Lamp {
     level: [f32; 3],
 }
 
-/// The sky and lamps of one view.
+/// The sky and lamps of one view, or its night sky (which lights the whole frame itself).
 #[derive(Default)]
 pub(crate) struct ViewLight {
     pub sky: Option<Sky>,
     pub lamps: Vec<Lamp>,
+    pub night: Option<Box<NightSky>>,
 }
 
 /// Lamp glow reaches this many core radii (plus 3 px) before it is cut off.
@@ -92,15 +94,19 @@ impl ViewLight {
                         level: [0.9 * l, l, 1.1 * l],
                         fade: row / framing.zoom,
                     }),
-                    lamps: Vec::new(),
+                    ..ViewLight::default()
                 }
             }
             Condition::Night => {
                 let n = 3 + (w * h / 150_000.0).round() as usize;
                 let lamps = (0..n).map(|_| lamp(&mut rng, framing, w, h)).collect();
-                ViewLight { sky: None, lamps }
+                ViewLight {
+                    lamps,
+                    ..ViewLight::default()
+                }
             }
-            Condition::Daylight | Condition::Indoor => ViewLight::default(),
+            // A night sky is planned with the view's exposure (`NightSky::plan`).
+            Condition::Daylight | Condition::Indoor | Condition::NightSky => ViewLight::default(),
         }
     }
 

@@ -95,6 +95,9 @@ pub(crate) struct Exposure<'a> {
     pub model: &'a SensorModel,
     pub shot: &'a Shot,
     pub light: &'a ViewLight,
+    /// The frame's light per photosite (FS before vignetting), where the view computes it
+    /// whole (a night sky) instead of the world being sampled.
+    pub map: Option<&'a [f32]>,
     pub faults: &'a [Fault],
 }
 
@@ -178,15 +181,21 @@ impl Readout<'_> {
             let colour = |x: usize| bayer_channel(x as u32, y as u32) as usize;
             e.light.overlay_row(y, framing, colour, &mut occ, &mut add);
         }
+        let map = e.map.map(|m| &m[y * out.len()..][..out.len()]);
         for (x, out) in out.iter_mut().enumerate() {
             let c = bayer_channel(x as u32, y as u32) as usize;
             let (x0, fx, vx) = self.cols[x];
-            let plane = &world.planes[c];
-            let top = &plane[y0 * world.width + x0..][..2];
-            let bottom = &plane[(y0 + 1) * world.width + x0..][..2];
-            let t = top[0] as f32 + (top[1] as f32 - top[0] as f32) * fx;
-            let b = bottom[0] as f32 + (bottom[1] as f32 - bottom[0] as f32) * fx;
-            let mut light = (t + (b - t) * fy) * self.gain[c];
+            let mut light = match map {
+                Some(m) => m[x],
+                None => {
+                    let plane = &world.planes[c];
+                    let top = &plane[y0 * world.width + x0..][..2];
+                    let bottom = &plane[(y0 + 1) * world.width + x0..][..2];
+                    let t = top[0] as f32 + (top[1] as f32 - top[0] as f32) * fx;
+                    let b = bottom[0] as f32 + (bottom[1] as f32 - bottom[0] as f32) * fx;
+                    (t + (b - t) * fy) * self.gain[c]
+                }
+            };
             if self.overlay {
                 light = light * occ[x] + add[x];
             }
