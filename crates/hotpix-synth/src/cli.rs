@@ -30,12 +30,13 @@ pub struct SeriesArgs {
     #[arg(long)]
     pub out: PathBuf,
     /// The series to start from: varied, five-burst, night-heavy, high-iso, q85-420,
-    /// weak-warm, tripod, clean, or night-sky (an untracked night sky from a tripod: stars
-    /// drifting and trailing over a static foreground; add --singles none --pairs none
-    /// --clusters none --edge none for one without defects).
+    /// weak-warm, tripod, clean, night-sky (an untracked night sky from a tripod: stars
+    /// drifting and trailing over a static foreground) or night-sky-tracked (the same on a
+    /// tracking mount: stars still, the foreground turning). --singles none --pairs none
+    /// --clusters none --edge none gives any preset without defects.
     #[arg(long, default_value = "varied", value_parser = Preset::from_str)]
     pub preset: Preset,
-    /// Number of frames [default: 20 for night-sky, 12 for the others].
+    /// Number of frames [default: 20 for night-sky and night-sky-tracked, 12 for the others].
     #[arg(long)]
     pub frames: Option<usize>,
     /// Frame width in pixels (a D80 writes 3872).

@@ -31,11 +31,14 @@ pub enum Preset {
     /// every frame, stars drifting 1..15 photosites a frame and trailing within each, a dark
     /// foreground with lamps; six times the hot photosites, with weak dark-current rates.
     NightSky,
+    /// `night-sky` on a tracking mount: the stars still (a tracking error of a fraction of a
+    /// photosite), the foreground turning the other way and smeared within each exposure.
+    NightSkyTracked,
 }
 
 impl Preset {
     /// Every preset.
-    pub const ALL: [Preset; 9] = [
+    pub const ALL: [Preset; 10] = [
         Preset::Varied,
         Preset::FiveBurst,
         Preset::NightHeavy,
@@ -45,6 +48,7 @@ impl Preset {
         Preset::Tripod,
         Preset::Clean,
         Preset::NightSky,
+        Preset::NightSkyTracked,
     ];
 
     /// The name used on the command line.
@@ -59,6 +63,7 @@ impl Preset {
             Preset::Tripod => "tripod",
             Preset::Clean => "clean",
             Preset::NightSky => "night-sky",
+            Preset::NightSkyTracked => "night-sky-tracked",
         }
     }
 
@@ -66,7 +71,7 @@ impl Preset {
     /// is modelled on had, or what the detector is usually run on.
     pub fn default_frames(self) -> usize {
         match self {
-            Preset::NightSky => 20,
+            Preset::NightSky | Preset::NightSkyTracked => 20,
             _ => 12,
         }
     }
@@ -89,7 +94,7 @@ impl FromStr for Preset {
                 what: "preset",
                 name: s.to_string(),
                 expected: "varied, five-burst, night-heavy, high-iso, q85-420, weak-warm, tripod, \
-                           clean, night-sky",
+                           clean, night-sky, night-sky-tracked",
             })
     }
 }
@@ -206,9 +211,10 @@ impl SeriesSpec {
                 spec.conditions = ConditionMix::only(Condition::Indoor);
             }
             Preset::Clean => spec.defects = DefectPlan::none(),
-            Preset::NightSky => {
+            Preset::NightSky | Preset::NightSkyTracked => {
                 spec.scene = SceneMode::Sky;
                 spec.conditions = ConditionMix::only(Condition::NightSky);
+                spec.sky.tracked = preset == Preset::NightSkyTracked;
                 astro_defects(&mut spec.defects, width, height);
             }
         }

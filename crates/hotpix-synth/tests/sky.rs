@@ -41,7 +41,8 @@ fn lumas(dir: &tempfile::TempDir, truth: &Truth) -> Vec<Vec<f64>> {
 }
 
 /// The integer shift (dx, dy) within +-`reach` that best maps the patch `rect` (x0, y0, x1,
-/// y1) of `a` onto `b` (b(x + dx, y + dy) ~ a(x, y)), by normalised cross-correlation.
+/// y1) of `a` onto `b` (b(x + dx, y + dy) ~ a(x, y)), by normalised cross-correlation over
+/// the pairs inside the frame.
 fn best_shift(
     a: &[f64],
     b: &[f64],
@@ -57,6 +58,9 @@ fn best_shift(
             for y in y0..y1 {
                 for x in x0..x1 {
                     let (u, v) = (x as i64 + dx, y as i64 + dy);
+                    if u < 0 || v < 0 || u >= w as i64 || v as usize * w >= b.len() {
+                        continue;
+                    }
                     let p = a[y * w + x];
                     let q = b[v as usize * w + u as usize];
                     sa += p;
@@ -288,5 +292,35 @@ fn a_night_sky_is_the_same_bytes_for_any_thread_count() {
             run(1) == run(3),
             "tracked {tracked}: 1 and 3 threads differ"
         );
+    }
+}
+
+/// Where the ground seen at (x, y) in shot `a` is seen in shot `b` on a tracking mount: the
+/// camera turned with the sky, so the ground turned the other way.
+fn ground_moves(a: &Shot, b: &Shot, (x, y): (f64, f64)) -> (f64, f64) {
+    let (sa, sb) = (a.sky.as_ref().unwrap(), b.sky.as_ref().unwrap());
+    let angle = -sa.rate * (sb.start - sa.start);
+    let (c, s) = (angle.cos(), angle.sin());
+    let (vx, vy) = (x - sa.pole.0, y - sa.pole.1);
+    let (rx, ry) = (c * vx + s * vy, c * vy - s * vx);
+    (sa.pole.0 + rx - x, sa.pole.1 + ry - y)
+}
+
+#[test]
+fn on_a_tracking_mount_the_ground_moves_against_the_sky_by_the_drift() {
+    for (seed, drift) in [(9, 5.0), (10, 9.0)] {
+        let mut spec = sky_spec(Preset::NightSkyTracked, 2, seed, drift);
+        noiseless(&mut spec);
+        let (dir, truth) = write(&spec);
+        assert!(truth.shots.iter().all(|s| s.sky.as_ref().unwrap().tracked));
+        let l = lumas(&dir, &truth);
+        let ground = (40, 226, 280, 238);
+        let (ex, ey) = ground_moves(&truth.shots[0], &truth.shots[1], (160.0, 232.0));
+        let (dx, dy) = best_shift(&l[0], &l[1], 320, ground, 16);
+        assert!(
+            (dx as f64 - ex).abs() <= 1.5 && (dy as f64 - ey).abs() <= 1.5,
+            "seed {seed}: ground moved ({dx}, {dy}), the truth says ({ex:.1}, {ey:.1})"
+        );
+        assert!(dx.abs().max(dy.abs()) >= 2, "the ground hardly moved");
     }
 }

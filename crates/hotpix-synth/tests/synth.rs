@@ -323,12 +323,13 @@ fn presets_are_what_they_say() {
                 assert!(hi / lo >= 8.0, "bracket spans {lo}..{hi} s");
             }
             Preset::FiveBurst => {}
-            Preset::NightSky => {
+            Preset::NightSky | Preset::NightSkyTracked => {
                 assert_eq!(spec.scene, SceneMode::Sky);
                 let first = &shots[0];
+                let tracked = preset == Preset::NightSkyTracked;
                 assert!(shots.iter().all(|s| s.condition == Condition::NightSky
                     && (s.iso, s.exposure) == (first.iso, first.exposure)
-                    && s.sky.as_ref().is_some_and(|k| !k.tracked)));
+                    && s.sky.as_ref().is_some_and(|k| k.tracked == tracked)));
                 let hot = groups.iter().filter(|g| g.kind == DefectKind::Hot).count();
                 assert!(hot >= 25, "{hot} hot groups");
                 assert_eq!(spec.defects.ranges.hot_rate, synth::ASTRO_HOT_RATE);

@@ -81,7 +81,17 @@ pub(crate) struct Ground {
     /// Glow at the horizon per CFA colour, and the height (rows) over which it halves twice.
     glow: [f32; 3],
     glow_height: f32,
+    /// The horizon every [`TABLE_STEP`] photosites from column `table_x0` (linear between),
+    /// and its highest point: a tracking mount's frames look it up a few dozen times a
+    /// photosite.
+    table: Vec<f32>,
+    table_x0: f32,
+    highest: f32,
 }
+
+/// Columns between the horizon table's entries: trees are straight-sided, so a table this
+/// fine draws them as the direct computation does.
+const TABLE_STEP: f32 = 0.25;
 
 impl Ground {
     /// The ground of a `width` x `height` view under a sky of `sky_rate` (green, FS/s at
@@ -145,6 +155,9 @@ impl Ground {
             gradient: (uniform(rng, [-0.15, 0.15]), uniform(rng, [0.0, 0.2])),
             glow,
             glow_height: height * uniform(rng, [0.1, 0.35]),
+            table: Vec::new(),
+            table_x0: 0.0,
+            highest: 0.0,
         };
         let lamps = 2 + (width * height / 60_000.0) as usize;
         for _ in 0..lamps {
@@ -156,7 +169,7 @@ impl Ground {
 
     fn lamp(&self, rng: &mut impl Rng) -> Lamp {
         let x = uniform(rng, [0.0, self.width]);
-        let top = self.horizon(x) + 2.0;
+        let top = self.horizon_at(x) + 2.0;
         let y = top + uniform(rng, [0.0, 1.0]) * (self.height - top).max(0.0);
         let round = rng.random_bool(0.5);
         let (hx, hy) = if round {
@@ -182,8 +195,34 @@ impl Ground {
         }
     }
 
+    /// Tabulates the horizon over columns `x0..x1` (and finds its highest point there);
+    /// outside them it is computed directly.
+    pub fn tabulate(&mut self, x0: f32, x1: f32) {
+        let n = ((x1 - x0) / TABLE_STEP).ceil().max(1.0) as usize + 2;
+        self.table = (0..n)
+            .map(|i| self.horizon_at(x0 + i as f32 * TABLE_STEP))
+            .collect();
+        self.table_x0 = x0;
+        self.highest = self.table.iter().fold(f32::MAX, |a, &b| a.min(b));
+    }
+
+    /// The highest row the tabulated ground reaches (smallest y).
+    pub fn highest(&self) -> f32 {
+        self.highest
+    }
+
     /// The row of the ground's top edge at column `x` (rows grow downwards).
     pub fn horizon(&self, x: f32) -> f32 {
+        let f = (x - self.table_x0) / TABLE_STEP;
+        if f >= 0.0 && f + 1.0 < self.table.len() as f32 {
+            let i = f as usize;
+            let t = f - i as f32;
+            return self.table[i] + (self.table[i + 1] - self.table[i]) * t;
+        }
+        self.horizon_at(x)
+    }
+
+    fn horizon_at(&self, x: f32) -> f32 {
         let land = |x: f32| self.base + self.hills[0].at(x) + self.hills[1].at(x);
         let mut top = land(x);
         if let Some(t) = &self.trees {

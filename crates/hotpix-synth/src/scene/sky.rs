@@ -134,14 +134,18 @@ impl NightSky {
                 colour: super::stars::star_colour(0.6, wb),
             });
         }
-        NightSky {
+        let mut sky = NightSky {
             pole,
             rate,
             drift,
             tracked: p.options.tracked,
             stars,
             ground,
-        }
+        };
+        // The columns of the ground any frame sees.
+        let reach = sky.ground_travel(p.width, p.height, p.span).min(w.max(h)) as f32 + 8.0;
+        sky.ground.tabulate(-reach, w as f32 + reach);
+        sky
     }
 
     /// Light of a white surface on the ground, green, FS/s at ISO 100.
@@ -207,6 +211,16 @@ impl NightSky {
         stars.par_chunks_mut(w).enumerate().for_each(|(y, row)| {
             for (x, out) in row.iter_mut().enumerate() {
                 let c = crate::bayer_channel(x as u32, y as u32) as usize;
+                // Sky all through the exposure (the path's ends are above the highest ground,
+                // and it bulges by hundredths of a photosite): its light is smooth, so one
+                // sample in the middle of the path will do.
+                let first = self.ground_point(turns[0], x, y).1;
+                let last = self.ground_point(turns[turns.len() - 1], x, y).1;
+                if first.max(last) + 2.0 < self.ground.highest() {
+                    let (qx, qy) = self.ground_point(turns[turns.len() / 2], x, y);
+                    *out += self.ground.sky(qx, qy, c) * scale;
+                    continue;
+                }
                 let (mut lit, mut open) = (0f32, 0f32);
                 for &t in &turns {
                     let (qx, qy) = self.ground_point(t, x, y);
