@@ -123,6 +123,7 @@ fn frame_exif(jpeg: &[u8]) -> anyhow::Result<FrameExif> {
         iso: uint(Tag::PhotographicSensitivity).unwrap_or(100),
         exposure,
         datetime: ascii(Tag::DateTimeOriginal).unwrap_or_else(|| "2007:06:02 09:00:00".into()),
+        f_number: None,
     })
 }
 

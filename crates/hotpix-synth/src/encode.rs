@@ -21,6 +21,8 @@ pub struct FrameExif {
     pub exposure: (u32, u32),
     /// DateTimeOriginal, "YYYY:MM:DD HH:MM:SS".
     pub datetime: String,
+    /// FNumber as numerator and denominator; `None` leaves the tag out.
+    pub f_number: Option<(u32, u32)>,
 }
 
 /// Written into EXIF Software so a synthetic frame is never mistaken for a photograph.
@@ -64,6 +66,12 @@ impl FrameExif {
             field(Tag::PixelXDimension, Value::Long(vec![width])),
             field(Tag::PixelYDimension, Value::Long(vec![height])),
         ];
+        if let Some((num, denom)) = self.f_number {
+            fields.push(field(
+                Tag::FNumber,
+                Value::Rational(vec![Rational { num, denom }]),
+            ));
+        }
         if let Some(serial) = &self.camera.serial {
             fields.push(field(Tag::BodySerialNumber, ascii(serial)));
         }

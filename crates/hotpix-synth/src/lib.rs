@@ -20,6 +20,7 @@
 //! keyed by (seed, stream, a, b), and per-pixel paths use only correctly rounded arithmetic.
 
 mod bad;
+mod bursts;
 mod defects;
 mod develop;
 mod encode;
@@ -93,6 +94,8 @@ pub(crate) enum Stream {
     View = 7,
     /// Night skies: where the pole is, the stars, the horizon, tracking errors.
     Sky = 8,
+    /// A collection's hand-held night bursts: where they are and each frame's settings.
+    Bursts = 9,
 }
 
 /// A generator for one stream of one series, keyed by up to two indices (frame, row...).

@@ -104,6 +104,9 @@ pub(crate) fn plan_sky_series(spec: &SeriesSpec) -> (Vec<Shot>, Vec<ViewLight>, 
                     tracked: night.tracked,
                     guide_error,
                 }),
+                aperture: None,
+                vignetting: None,
+                flicker: false,
             }
         })
         .collect();

@@ -34,11 +34,15 @@ pub enum Preset {
     /// `night-sky` on a tracking mount: the stars still (a tracking error of a fraction of a
     /// photosite), the foreground turning the other way and smeared within each exposure.
     NightSkyTracked,
+    /// A camera's collection heavy in night work: night street scenes and night skies (about
+    /// 60% of the frames with the bursts), some indoor and daylight, and 2 or 3 hand-held
+    /// night bursts of 3..5 frames, each frame at its own exposure time and ISO.
+    NightCollection,
 }
 
 impl Preset {
     /// Every preset.
-    pub const ALL: [Preset; 10] = [
+    pub const ALL: [Preset; 11] = [
         Preset::Varied,
         Preset::FiveBurst,
         Preset::NightHeavy,
@@ -49,6 +53,7 @@ impl Preset {
         Preset::Clean,
         Preset::NightSky,
         Preset::NightSkyTracked,
+        Preset::NightCollection,
     ];
 
     /// The name used on the command line.
@@ -64,6 +69,7 @@ impl Preset {
             Preset::Clean => "clean",
             Preset::NightSky => "night-sky",
             Preset::NightSkyTracked => "night-sky-tracked",
+            Preset::NightCollection => "night-collection",
         }
     }
 
@@ -72,6 +78,7 @@ impl Preset {
     pub fn default_frames(self) -> usize {
         match self {
             Preset::NightSky | Preset::NightSkyTracked => 20,
+            Preset::NightCollection => 24,
             _ => 12,
         }
     }
@@ -94,7 +101,7 @@ impl FromStr for Preset {
                 what: "preset",
                 name: s.to_string(),
                 expected: "varied, five-burst, night-heavy, high-iso, q85-420, weak-warm, tripod, \
-                           clean, night-sky, night-sky-tracked",
+                           clean, night-sky, night-sky-tracked, night-collection",
             })
     }
 }
@@ -216,6 +223,17 @@ impl SeriesSpec {
                 spec.conditions = ConditionMix::only(Condition::NightSky);
                 spec.sky.tracked = preset == Preset::NightSkyTracked;
                 astro_defects(&mut spec.defects, width, height);
+            }
+            Preset::NightCollection => {
+                // Over the views other than the bursts' (which are night scenes).
+                spec.conditions = ConditionMix {
+                    daylight: 20.0,
+                    clipped_sky: 5.0,
+                    indoor: 30.0,
+                    night: 15.0,
+                    night_sky: 30.0,
+                };
+                spec.night_bursts = (if frames >= 24 { 3 } else { 2 }).min(frames / 6);
             }
         }
         if spec.burst == 1 {

@@ -113,6 +113,11 @@ impl Renderer {
                     self.spec.height,
                 )
             });
+        let flicker = if shot.flicker {
+            light.flicker(self.spec.seed, index, shot.exposure_seconds)
+        } else {
+            Vec::new()
+        };
         let exposure = Exposure {
             seed: self.spec.seed,
             index,
@@ -122,6 +127,7 @@ impl Renderer {
             shot,
             light,
             map: map.as_deref(),
+            flicker: &flicker,
             faults: &faults,
         };
         let (raw, clean) = sensor::expose(&self.world, &exposure);
@@ -163,6 +169,7 @@ impl Renderer {
             iso: shot.iso,
             exposure: shot.exposure,
             datetime: shot.datetime.clone(),
+            f_number: shot.aperture,
         };
         encode_jpeg(
             rgb,

@@ -8,6 +8,7 @@ use rand::RngExt as _;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
+use crate::bursts::HandHeld;
 use crate::develop::white_balance;
 use crate::num::{uniform, unit};
 use crate::scene::{Framing, ViewLight, World};
@@ -51,6 +52,17 @@ pub struct Shot {
     /// A night sky: where its pole is and how it turns (absent for other conditions).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sky: Option<SkyShot>,
+    /// EXIF FNumber, as numerator and denominator, where the frame states one (the
+    /// hand-held night bursts' frames).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aperture: Option<(u32, u32)>,
+    /// The lens' vignetting at that aperture, in place of the sensor model's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vignetting: Option<f32>,
+    /// The lamps flicker with the mains and a short exposure catches them at a random phase
+    /// (the hand-held night bursts' frames; other frames see them steady).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub flicker: bool,
 }
 
 /// How the night sky of a frame lies: enough to say where every star of the view's first
@@ -210,13 +222,20 @@ struct View {
 pub(crate) fn plan_series(spec: &SeriesSpec, world: &World) -> (Vec<Shot>, Vec<ViewLight>) {
     let mut rng = stream_rng(spec.seed, Stream::Shot, u64::MAX, 0);
     let n = spec.frames;
-    let (view_of, burst_range) = assign_views(spec, &mut rng);
-    let views = view_of.iter().max().map_or(0, |v| v + 1);
-    let mut conditions = spec.conditions.apportion(views);
-    // Fisher-Yates: the order of the conditions over the series.
-    for i in (1..conditions.len()).rev() {
-        conditions.swap(i, rng.random_range(0..=i));
-    }
+    let (view_of, burst_range, conditions, hand) = if spec.night_bursts > 0 {
+        let h = HandHeld::plan(spec);
+        (h.view_of, 0..0, h.conditions, h.frames)
+    } else {
+        let (view_of, burst_range) = assign_views(spec, &mut rng);
+        let views = view_of.iter().max().map_or(0, |v| v + 1);
+        let mut conditions = spec.conditions.apportion(views);
+        // Fisher-Yates: the order of the conditions over the series.
+        for i in (1..conditions.len()).rev() {
+            conditions.swap(i, rng.random_range(0..=i));
+        }
+        (view_of, burst_range, conditions, vec![None; n])
+    };
+    let views = conditions.len();
 
     let mut plans = Vec::with_capacity(views);
     let mut lights = Vec::with_capacity(views);
@@ -243,18 +262,28 @@ pub(crate) fn plan_series(spec: &SeriesSpec, world: &World) -> (Vec<Shot>, Vec<V
         lights.push(light);
     }
 
-    let mut shots = Vec::with_capacity(n);
+    let mut shots: Vec<Shot> = Vec::with_capacity(n);
     let mut clock = FIRST_SHOT_EPOCH;
     for (i, &v) in view_of.iter().enumerate() {
         let view = &plans[v];
         let mut frng = stream_rng(spec.seed, Stream::Shot, i as u64, 1);
-        let in_burst = burst_range.contains(&i);
+        let hand_held = hand[i];
+        let in_burst = burst_range.contains(&i) || hand_held.is_some();
         let mut framing = view.framing;
-        let (mut shutter, mut scale) = (view.shutter, view.scale);
-        if in_burst && i > burst_range.start {
+        let (mut shutter, mut scale, mut iso) = (view.shutter, view.scale, view.iso);
+        let jittered = match hand_held {
+            Some(f) => !f.first,
+            None => in_burst && i > burst_range.start,
+        };
+        if jittered {
             // A hand-held burst: the camera moves by a photosite or so between frames.
             framing.offset.0 += uniform(&mut frng, [-1.5, 1.5]);
             framing.offset.1 += uniform(&mut frng, [-1.5, 1.5]);
+        }
+        if let Some(f) = hand_held {
+            // The photographer's own settings for this frame, the light as metered.
+            (shutter, iso) = (f.shutter, f.iso);
+            scale = crate::num::round_sig((f64::from(view.scale) * f.ratio) as f32, 5);
         }
         if spec.scene == SceneMode::Tripod {
             let step = BRACKET[i % BRACKET.len()];
@@ -264,7 +293,10 @@ pub(crate) fn plan_series(spec: &SeriesSpec, world: &World) -> (Vec<Shot>, Vec<V
                 / seconds(SHUTTER_STEPS[view.shutter])) as f32;
         }
         let exposure = SHUTTER_STEPS[shutter];
-        if i > 0 {
+        if i > 0 && jittered && hand_held.is_some() {
+            // Settings changed between hand-held frames: a second to four.
+            clock += shots[i - 1].exposure_seconds.ceil() as i64 + frng.random_range(1..=4i64);
+        } else if i > 0 {
             let previous: &Shot = &shots[i - 1];
             let burst_step = in_burst && i > burst_range.start;
             clock += pause(
@@ -278,7 +310,7 @@ pub(crate) fn plan_series(spec: &SeriesSpec, world: &World) -> (Vec<Shot>, Vec<V
         shots.push(Shot {
             file: frame_file_name(i),
             condition: view.condition,
-            iso: view.iso,
+            iso,
             exposure,
             exposure_seconds: seconds(exposure),
             datetime: encode::exif_datetime(clock),
@@ -292,6 +324,9 @@ pub(crate) fn plan_series(spec: &SeriesSpec, world: &World) -> (Vec<Shot>, Vec<V
             quality: spec.quality,
             subsampling: spec.subsampling,
             sky: view.sky.clone(),
+            aperture: hand_held.map(|f| f.f_number),
+            vignetting: hand_held.map(|f| f.vignetting),
+            flicker: hand_held.is_some(),
         });
     }
     (shots, lights)

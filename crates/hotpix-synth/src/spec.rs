@@ -540,18 +540,15 @@ impl SeriesSpec {
                 "0 or 2..=frames, varied scenes only",
             ));
         }
-        if self.night_bursts > 0 && (self.scene != SceneMode::Varied || self.frames < 10) {
+        if self.night_bursts > 0
+            && (self.scene != SceneMode::Varied
+                || self.burst > 0
+                || self.frames < 6 * self.night_bursts)
+        {
             return Err(setting(
                 "night bursts",
                 self.night_bursts.to_string(),
-                "0, or 1..=frames/5 in a varied series of 10 frames or more",
-            ));
-        }
-        if self.night_bursts > self.frames / 5 {
-            return Err(setting(
-                "night bursts",
-                self.night_bursts.to_string(),
-                "at most frames/5 (each takes up to 5 frames, with room between them)",
+                "0, or up to frames/6 in a varied series without --burst",
             ));
         }
         let [lo, hi] = self.sky.drift;

@@ -184,6 +184,7 @@ fn serial_can_be_left_out() {
         iso: 200,
         exposure: (1, 60),
         datetime: "2007:06:02 09:00:00".into(),
+        f_number: None,
     };
     let jpeg = synth::encode_jpeg(&rgb, 96, 64, 95, Subsampling::S422, Some(&exif)).unwrap();
     let exif = exif::Reader::new()
@@ -323,6 +324,13 @@ fn presets_are_what_they_say() {
                 assert!(hi / lo >= 8.0, "bracket spans {lo}..{hi} s");
             }
             Preset::FiveBurst => {}
+            Preset::NightCollection => {
+                assert_eq!(spec.night_bursts, 2);
+                let night = count(Condition::Night) + count(Condition::NightSky);
+                assert!((10..=15).contains(&night), "{night} night frames of 20");
+                let bursts = shots.iter().filter(|s| s.burst).count();
+                assert!((6..=10).contains(&bursts), "{bursts} frames in bursts");
+            }
             Preset::NightSky | Preset::NightSkyTracked => {
                 assert_eq!(spec.scene, SceneMode::Sky);
                 let first = &shots[0];

@@ -66,6 +66,26 @@ pub(crate) struct ViewLight {
 const GLOW_REACH: f32 = 6.0;
 /// Glow at the core's rim relative to the core: a lens' veiling glare around a bright light.
 const GLOW: f32 = 0.03;
+/// Mains lamps flicker at twice the 50 Hz supply, by up to 90% (sodium lamps on magnetic
+/// ballasts, LEDs on cheap drivers).
+const FLICKER_HZ: f64 = 100.0;
+const FLICKER_DEPTH: f64 = 0.9;
+
+impl ViewLight {
+    /// How bright each lamp comes out in frame `index` of exposure `seconds`: a short
+    /// exposure catches the flicker at a random phase; averaging over t seconds leaves about
+    /// 1 / (1 + pi f t) of its depth (1 for t -> 0, 1 / (pi f t) over many periods).
+    pub fn flicker(&self, seed: u64, index: usize, seconds: f64) -> Vec<f32> {
+        let keep = 1.0 / (1.0 + std::f64::consts::PI * FLICKER_HZ * seconds);
+        (0..self.lamps.len())
+            .map(|i| {
+                let h = crate::num::mix(seed ^ 0xF11C_4E55 ^ ((index as u64) << 20 | i as u64));
+                let phase = (h >> 11) as f64 / (1u64 << 53) as f64 * std::f64::consts::TAU;
+                (1.0 + FLICKER_DEPTH * keep * crate::num::cos_sin(phase).0) as f32
+            })
+            .collect()
+    }
+}
 
 impl ViewLight {
     /// The sky or lamps of `view` under `condition`, framed as `framing` shows a
@@ -119,12 +139,14 @@ impl ViewLight {
 
     /// Fills, for frame row `y`, how much of the world shows through (`occ`, 1 = all) and
     /// the light added on top (`add`, fractions of full scale before vignetting), each
-    /// photosite in its own CFA colour `colour(x)`.
+    /// photosite in its own CFA colour `colour(x)`; `flicker`, if not empty, scales each
+    /// lamp's light in this frame.
     pub fn overlay_row(
         &self,
         y: usize,
         framing: Framing,
         colour: impl Fn(usize) -> usize,
+        flicker: &[f32],
         occ: &mut [f32],
         add: &mut [f32],
     ) {
@@ -145,7 +167,7 @@ impl ViewLight {
             }
         }
         let fy = y as f32;
-        for lamp in &self.lamps {
+        for (i, lamp) in self.lamps.iter().enumerate() {
             // The lamp in frame coordinates.
             let (cx, cy, r) = (
                 (lamp.cx - framing.offset.0 + 0.5) * framing.zoom - 0.5,
@@ -165,7 +187,10 @@ impl ViewLight {
                 let d = d2.sqrt();
                 let core = (r + 0.5 - d).clamp(0.0, 1.0);
                 let glow = GLOW * r * r / (d2 + r * r);
-                *out += lamp.level[colour(x)] * (core + glow);
+                match flicker.get(i) {
+                    Some(&k) => *out += lamp.level[colour(x)] * k * (core + glow),
+                    None => *out += lamp.level[colour(x)] * (core + glow),
+                }
             }
         }
     }

@@ -98,6 +98,8 @@ pub(crate) struct Exposure<'a> {
     /// The frame's light per photosite (FS before vignetting), where the view computes it
     /// whole (a night sky) instead of the world being sampled.
     pub map: Option<&'a [f32]>,
+    /// Each lamp's brightness in this frame, if they flicker (empty: steady).
+    pub flicker: &'a [f32],
     pub faults: &'a [Fault],
 }
 
@@ -106,13 +108,14 @@ pub(crate) struct Exposure<'a> {
 pub(crate) fn expose(world: &World, e: &Exposure<'_>) -> (RawFrame, Vec<u16>) {
     let (w, h) = (e.width as usize, e.height as usize);
     let shot = e.shot;
+    let strength = shot.vignetting.unwrap_or(e.model.vignetting);
     // Where each column and row lands in the world (bilinear), and its vignetting.
     let place = |n: usize, offset: f32, limit: usize| -> Vec<(usize, f32, f32)> {
         (0..n)
             .map(|i| {
                 let p = offset + (i as f32 + 0.5) / shot.zoom - 0.5;
                 let p0 = p.floor().clamp(0.0, (limit - 2) as f32);
-                let v = vignette(e.model.vignetting, i as f32, n as u32);
+                let v = vignette(strength, i as f32, n as u32);
                 (p0 as usize, (p - p0).clamp(0.0, 1.0), v)
             })
             .collect()
@@ -179,7 +182,8 @@ impl Readout<'_> {
                 offset: e.shot.offset,
             };
             let colour = |x: usize| bayer_channel(x as u32, y as u32) as usize;
-            e.light.overlay_row(y, framing, colour, &mut occ, &mut add);
+            e.light
+                .overlay_row(y, framing, colour, e.flicker, &mut occ, &mut add);
         }
         let map = e.map.map(|m| &m[y * out.len()..][..out.len()]);
         for (x, out) in out.iter_mut().enumerate() {
