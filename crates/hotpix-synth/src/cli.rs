@@ -32,13 +32,14 @@ pub struct SeriesArgs {
     /// The series to start from: varied, five-burst, night-heavy, high-iso, q85-420,
     /// weak-warm, tripod, clean, night-sky (an untracked night sky from a tripod: stars
     /// drifting and trailing over a static foreground), night-sky-tracked (the same on a
-    /// tracking mount: stars still, the foreground turning) or night-collection (mostly night
-    /// frames and skies, with hand-held night bursts at their own settings). --singles none
+    /// tracking mount: stars still, the foreground turning), night-collection (mostly night
+    /// frames and skies, with hand-held night bursts at their own settings) or old-style (an
+    /// older camera: bilinear demosaic, strong sharpening, quality 78, 4:2:0). --singles none
     /// --pairs none --clusters none --edge none gives any preset without defects.
     #[arg(long, default_value = "varied", value_parser = Preset::from_str)]
     pub preset: Preset,
     /// Number of frames [default: 20 for night-sky and night-sky-tracked, 24 for
-    /// night-collection, 12 for the others].
+    /// night-collection, 60 for old-style, 12 for the others].
     #[arg(long)]
     pub frames: Option<usize>,
     /// Frame width in pixels (a D80 writes 3872).

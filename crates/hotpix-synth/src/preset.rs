@@ -4,7 +4,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use crate::defects::{DefectPlan, KindCounts};
-use crate::spec::{Condition, ConditionMix, SceneMode, SeriesSpec, Subsampling};
+use crate::spec::{Condition, ConditionMix, Demosaic, SceneMode, SeriesSpec, Subsampling};
 use crate::SynthError;
 
 /// A named series setting for [`SeriesSpec::preset`].
@@ -38,11 +38,14 @@ pub enum Preset {
     /// 60% of the frames with the bursts), some indoor and daylight, and 2 or 3 hand-held
     /// night bursts of 3..5 frames, each frame at its own exposure time and ISO.
     NightCollection,
+    /// The varied mix from an older camera: bilinear demosaic, strong sharpening (1.5), JPEG
+    /// quality 78 with 4:2:0 chroma (rings around every defect); a D70 in EXIF.
+    OldStyle,
 }
 
 impl Preset {
     /// Every preset.
-    pub const ALL: [Preset; 11] = [
+    pub const ALL: [Preset; 12] = [
         Preset::Varied,
         Preset::FiveBurst,
         Preset::NightHeavy,
@@ -54,6 +57,7 @@ impl Preset {
         Preset::NightSky,
         Preset::NightSkyTracked,
         Preset::NightCollection,
+        Preset::OldStyle,
     ];
 
     /// The name used on the command line.
@@ -70,6 +74,7 @@ impl Preset {
             Preset::NightSky => "night-sky",
             Preset::NightSkyTracked => "night-sky-tracked",
             Preset::NightCollection => "night-collection",
+            Preset::OldStyle => "old-style",
         }
     }
 
@@ -79,6 +84,7 @@ impl Preset {
         match self {
             Preset::NightSky | Preset::NightSkyTracked => 20,
             Preset::NightCollection => 24,
+            Preset::OldStyle => 60,
             _ => 12,
         }
     }
@@ -101,7 +107,7 @@ impl FromStr for Preset {
                 what: "preset",
                 name: s.to_string(),
                 expected: "varied, five-burst, night-heavy, high-iso, q85-420, weak-warm, tripod, \
-                           clean, night-sky, night-sky-tracked, night-collection",
+                           clean, night-sky, night-sky-tracked, night-collection, old-style",
             })
     }
 }
@@ -234,6 +240,14 @@ impl SeriesSpec {
                     night_sky: 30.0,
                 };
                 spec.night_bursts = (if frames >= 24 { 3 } else { 2 }).min(frames / 6);
+            }
+            Preset::OldStyle => {
+                spec.demosaic = Demosaic::Bilinear;
+                spec.sharpen = 1.5;
+                spec.quality = 78;
+                spec.subsampling = Subsampling::S420;
+                spec.camera.model = "NIKON D70".to_string();
+                spec.camera.serial = Some("2012345".to_string());
             }
         }
         if spec.burst == 1 {

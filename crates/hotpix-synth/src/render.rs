@@ -139,6 +139,7 @@ impl Renderer {
             white_balance: self.shots[index].white_balance,
             tone: &self.tone,
             sharpen: self.spec.sharpen,
+            demosaic: self.spec.demosaic,
         }
     }
 

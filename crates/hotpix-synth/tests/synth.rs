@@ -324,6 +324,11 @@ fn presets_are_what_they_say() {
                 assert!(hi / lo >= 8.0, "bracket spans {lo}..{hi} s");
             }
             Preset::FiveBurst => {}
+            Preset::OldStyle => {
+                assert_eq!((spec.quality, spec.subsampling), (78, Subsampling::S420));
+                assert_eq!(spec.demosaic, synth::Demosaic::Bilinear);
+                assert_eq!(count(Condition::Daylight), 9);
+            }
             Preset::NightCollection => {
                 assert_eq!(spec.night_bursts, 2);
                 let night = count(Condition::Night) + count(Condition::NightSky);

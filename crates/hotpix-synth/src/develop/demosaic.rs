@@ -2,6 +2,8 @@
 //! photosite's own colour (H. S. Malvar, L. He, R. Cutler, "High-quality linear interpolation
 //! for demosaicing of Bayer-patterned color images", ICASSP 2004). Its 5x5 kernels, in eighths,
 //! give a broken photosite the negative lobes and colour fringes a camera's JPEG shows.
+//! Older cameras interpolated each colour from its own photosites alone (bilinear): softer,
+//! with zipper fringes along edges and a broken photosite spread into a plus or an X.
 
 /// The five mosaic rows around the one being demosaiced, indexed so that `rows[2][i]` is the
 /// photosite itself.
@@ -10,6 +12,26 @@ pub(super) struct Window<'a> {
 }
 
 impl Window<'_> {
+    /// Camera RGB at index `i` of the middle row by bilinear interpolation: each missing
+    /// colour the mean of its nearest photosites (the cross or the diagonals for green and
+    /// the other colour at a red or blue site; left-right or above-below at a green one).
+    #[inline(always)]
+    pub fn bilinear(&self, i: usize, x_odd: bool, y_odd: bool) -> [f32; 3] {
+        let [_, r1, r2, r3, _] = self.rows;
+        let c = r2[i];
+        let cross = (r1[i] + r3[i] + r2[i - 1] + r2[i + 1]) * 0.25;
+        let diag = (r1[i - 1] + r1[i + 1] + r3[i - 1] + r3[i + 1]) * 0.25;
+        let across = (r2[i - 1] + r2[i + 1]) * 0.5;
+        let vertical = (r1[i] + r3[i]) * 0.5;
+        match (x_odd, y_odd) {
+            (false, false) => [c, cross, diag],
+            (true, true) => [diag, cross, c],
+            // Green on a red row: red left and right, blue above and below.
+            (true, false) => [across, c, vertical],
+            (false, true) => [vertical, c, across],
+        }
+    }
+
     /// Camera RGB at index `i` of the middle row; `x_odd`, `y_odd` give its place in the
     /// RGGB pattern.
     #[inline(always)]
@@ -51,6 +73,36 @@ impl Window<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Bilinear interpolation reproduces linear ramps exactly too, and a lone bright
+    /// photosite spreads only to its eight neighbours, in the other colours.
+    #[test]
+    fn bilinear_keeps_ramps_and_spreads_a_spike_over_its_neighbours() {
+        let ramp = |x: i64, y: i64| 0.2 + 0.01 * x as f32 + 0.004 * y as f32;
+        let rows: Vec<Vec<f32>> = (0..5)
+            .map(|y| (0..7).map(|x| ramp(x, y)).collect())
+            .collect();
+        let window = Window {
+            rows: std::array::from_fn(|k| rows[k].as_slice()),
+        };
+        for x in 2..5 {
+            for (xo, yo) in [(false, false), (true, false), (false, true), (true, true)] {
+                for v in window.bilinear(x, xo, yo) {
+                    assert!((v - ramp(x as i64, 2)).abs() < 1e-6);
+                }
+            }
+        }
+        let mut spike = vec![vec![0f32; 7]; 5];
+        spike[2][3] = 1.0;
+        let window = Window {
+            rows: std::array::from_fn(|k| spike[k].as_slice()),
+        };
+        // At the spike (a red site) red is 1; beside it green sees a quarter (cross) and
+        // the blue sites diagonal to it a quarter of red; two away, nothing.
+        assert_eq!(window.bilinear(3, false, false), [1.0, 0.0, 0.0]);
+        assert_eq!(window.bilinear(4, true, false)[0], 0.5);
+        assert_eq!(window.bilinear(5, false, false), [0.0, 0.0, 0.0]);
+    }
 
     /// Malvar's kernels are bilinear interpolation plus a Laplacian correction, so they
     /// reproduce any image whose three channels are (different) linear ramps exactly; a kernel

@@ -1,6 +1,6 @@
 //! In-camera development of a [`RawFrame`] into the 8-bit RGB the JPEG encoder takes, in a
-//! camera's order: white balance (clipping highlights), Malvar-He-Cutler demosaic
-//! (`demosaic.rs`), colour matrix and tone curve (`colour.rs`), then luma sharpening and
+//! camera's order: white balance (clipping highlights), Malvar-He-Cutler (or, for an older
+//! camera, bilinear) demosaic (`demosaic.rs`), colour matrix and tone curve (`colour.rs`), then luma sharpening and
 //! chroma noise reduction (`finish.rs`).
 //!
 //! Every step is local: an output pixel depends on the raw photosites within 4 of it (2 for
@@ -19,6 +19,7 @@ pub(crate) use colour::{cam_from_srgb, ToneCurve};
 pub use colour::{white_balance, SRGB_FROM_CAM};
 
 use crate::sensor::RawFrame;
+use crate::spec::Demosaic;
 use demosaic::Window;
 
 /// How far (in photosites) a raw value reaches into the developed image.
@@ -105,6 +106,7 @@ pub(crate) struct Develop<'a> {
     pub white_balance: [f32; 3],
     pub tone: &'a ToneCurve,
     pub sharpen: f32,
+    pub demosaic: Demosaic,
 }
 
 impl Develop<'_> {
@@ -187,7 +189,11 @@ impl Develop<'_> {
             let mrow0 = (rect.x0 - mosaic.rect.x0) as usize;
             for k in 0..rect.width() {
                 let x = rect.x0 + k as i64;
-                let [r, g, b] = window.rgb(mrow0 + k, x & 1 == 1, y & 1 == 1);
+                let (i, x_odd, y_odd) = (mrow0 + k, x & 1 == 1, y & 1 == 1);
+                let [r, g, b] = match self.demosaic {
+                    Demosaic::Malvar => window.rgb(i, x_odd, y_odd),
+                    Demosaic::Bilinear => window.bilinear(i, x_odd, y_odd),
+                };
                 let lin = m.map(|row| row[0] * r + row[1] * g + row[2] * b);
                 let [r, g, b] = lin.map(|v| self.tone.apply(v));
                 let luma = 0.299 * r + 0.587 * g + 0.114 * b;
@@ -247,6 +253,7 @@ mod tests {
             white_balance: [2.0, 1.0, 1.5],
             tone: &tone,
             sharpen: 0.8,
+            demosaic: Demosaic::Malvar,
         };
         let full = dev.frame(&raw);
         for (x0, y0, x1, y1) in [
@@ -285,6 +292,7 @@ mod tests {
             white_balance: [1.3, 1.0, 2.6],
             tone: &tone,
             sharpen: 1.0,
+            demosaic: Demosaic::Bilinear,
         };
         for (x, y) in [(1u32, 0u32), (0, 1), (22, 19), (10, 10)] {
             let mut changed = raw.clone();
