@@ -33,7 +33,8 @@ pub struct SeriesArgs {
     /// weak-warm, tripod, clean, night-sky (an untracked night sky from a tripod: stars
     /// drifting and trailing over a static foreground), night-sky-tracked (the same on a
     /// tracking mount: stars still, the foreground turning), night-collection (mostly night
-    /// frames and skies, with hand-held night bursts at their own settings) or old-style (an
+    /// frames and skies, with hand-held night bursts at their own settings), textured-warm
+    /// (weak-warm in a world of fine gravel, grass and brick texture) or old-style (an
     /// older camera: bilinear demosaic, strong sharpening, quality 78, 4:2:0). --singles none
     /// --pairs none --clusters none --edge none gives any preset without defects.
     #[arg(long, default_value = "varied", value_parser = Preset::from_str)]

@@ -38,6 +38,9 @@ pub enum Preset {
     /// 60% of the frames with the bursts), some indoor and daylight, and 2 or 3 hand-held
     /// night bursts of 3..5 frames, each frame at its own exposure time and ISO.
     NightCollection,
+    /// `weak-warm`'s offsets (2..5% of full scale, three times the warm photosites) in a world
+    /// with fine texture (gravel, grass, brick) a few photosites across over all of it.
+    TexturedWarm,
     /// The varied mix from an older camera: bilinear demosaic, strong sharpening (1.5), JPEG
     /// quality 78 with 4:2:0 chroma (rings around every defect); a D70 in EXIF.
     OldStyle,
@@ -45,7 +48,7 @@ pub enum Preset {
 
 impl Preset {
     /// Every preset.
-    pub const ALL: [Preset; 12] = [
+    pub const ALL: [Preset; 13] = [
         Preset::Varied,
         Preset::FiveBurst,
         Preset::NightHeavy,
@@ -57,6 +60,7 @@ impl Preset {
         Preset::NightSky,
         Preset::NightSkyTracked,
         Preset::NightCollection,
+        Preset::TexturedWarm,
         Preset::OldStyle,
     ];
 
@@ -74,6 +78,7 @@ impl Preset {
             Preset::NightSky => "night-sky",
             Preset::NightSkyTracked => "night-sky-tracked",
             Preset::NightCollection => "night-collection",
+            Preset::TexturedWarm => "textured-warm",
             Preset::OldStyle => "old-style",
         }
     }
@@ -107,7 +112,8 @@ impl FromStr for Preset {
                 what: "preset",
                 name: s.to_string(),
                 expected: "varied, five-burst, night-heavy, high-iso, q85-420, weak-warm, tripod, \
-                           clean, night-sky, night-sky-tracked, night-collection, old-style",
+                           clean, night-sky, night-sky-tracked, night-collection, textured-warm, \
+                           old-style",
             })
     }
 }
@@ -211,7 +217,8 @@ impl SeriesSpec {
                 spec.quality = 85;
                 spec.subsampling = Subsampling::S420;
             }
-            Preset::WeakWarm => {
+            Preset::WeakWarm | Preset::TexturedWarm => {
+                spec.fine_texture = preset == Preset::TexturedWarm;
                 let d = &mut spec.defects;
                 d.ranges.warm_offset = [0.02, 0.05];
                 d.singles.warm *= 3;

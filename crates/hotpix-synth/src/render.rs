@@ -42,7 +42,12 @@ impl Renderer {
         if spec.scene == SceneMode::Sky {
             // Planned first: a tracking mount's turning ground needs world around the frame.
             let (shots, lights, margin) = plan_sky_series(spec);
-            let world = World::build(spec.seed, w + 2 * margin + 2, h + 2 * margin + 2);
+            let world = World::build(
+                spec.seed,
+                w + 2 * margin + 2,
+                h + 2 * margin + 2,
+                spec.fine_texture,
+            );
             return Renderer {
                 spec: spec.clone(),
                 world,
@@ -53,8 +58,12 @@ impl Renderer {
         }
         let world = match spec.scene {
             // Larger than the frame so crops can move and zoom.
-            SceneMode::Varied => World::build(spec.seed, w * 3 / 2 + 8, h * 3 / 2 + 8),
-            SceneMode::Tripod | SceneMode::Sky => World::build(spec.seed, w + 2, h + 2),
+            SceneMode::Varied => {
+                World::build(spec.seed, w * 3 / 2 + 8, h * 3 / 2 + 8, spec.fine_texture)
+            }
+            SceneMode::Tripod | SceneMode::Sky => {
+                World::build(spec.seed, w + 2, h + 2, spec.fine_texture)
+            }
             SceneMode::Flat => World::flat(w + 2, h + 2),
         };
         let (shots, lights) = plan_series(spec, &world);

@@ -301,7 +301,7 @@ fn presets_are_what_they_say() {
             }
         }
         match preset {
-            Preset::Varied | Preset::Clean | Preset::WeakWarm => {
+            Preset::Varied | Preset::Clean | Preset::WeakWarm | Preset::TexturedWarm => {
                 // 45/15/25/15 of 20 frames.
                 let got = Condition::ALL.map(count);
                 assert_eq!(got, [9, 3, 5, 3, 0], "{preset}");
@@ -348,7 +348,12 @@ fn presets_are_what_they_say() {
                 assert_eq!(spec.defects.ranges.hot_rate, synth::ASTRO_HOT_RATE);
             }
         }
-        if preset == Preset::WeakWarm {
+        assert_eq!(
+            spec.fine_texture,
+            preset == Preset::TexturedWarm,
+            "{preset}"
+        );
+        if matches!(preset, Preset::WeakWarm | Preset::TexturedWarm) {
             let warm: Vec<f32> = groups
                 .iter()
                 .filter(|g| g.kind == DefectKind::Warm)

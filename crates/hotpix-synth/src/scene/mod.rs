@@ -11,6 +11,7 @@ mod ground;
 mod shapes;
 mod sky;
 mod stars;
+mod texture;
 mod view;
 
 use rayon::prelude::*;
@@ -18,6 +19,7 @@ use rayon::prelude::*;
 use crate::develop::cam_from_srgb;
 use fields::Fields;
 use shapes::Shapes;
+use texture::Texture;
 
 pub(crate) use sky::{NightSky, SkyFrame, SkyPlan};
 pub(crate) use view::{Framing, ViewLight};
@@ -36,9 +38,12 @@ impl World {
     /// Colours are chosen in linear sRGB and turned into the camera's colour space with the
     /// inverse of the development's colour matrix: the filters' overlapping passbands make raw
     /// colours paler than the scene's, and the matrix restores them.
-    pub fn build(seed: u64, width: usize, height: usize) -> World {
+    /// With `fine_texture`, every world pixel is also multiplied by gravel, grass or brick
+    /// texture a few pixels fine (`texture.rs`).
+    pub fn build(seed: u64, width: usize, height: usize, fine_texture: bool) -> World {
         let shapes = Shapes::generate(seed, width, height);
         let fields = Fields::new(seed, width, height);
+        let texture = fine_texture.then(|| Texture::new(seed, width, height));
         let m = cam_from_srgb();
         let mut planes = [
             vec![0u16; width * height],
@@ -54,6 +59,9 @@ impl World {
                 let mut rows = [vec![0f32; width], vec![0f32; width], vec![0f32; width]];
                 fields.paint_row(y, &mut rows);
                 shapes.paint_row(y, &mut rows);
+                if let Some(t) = &texture {
+                    t.apply_row(y, &mut rows);
+                }
                 let [sr, sg, sb] = &rows;
                 for (c, plane) in [r, g, b].into_iter().enumerate() {
                     let k = m[c];
