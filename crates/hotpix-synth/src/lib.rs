@@ -27,6 +27,7 @@ mod encode;
 mod error;
 mod night;
 mod num;
+mod options;
 mod preset;
 mod render;
 mod scene;

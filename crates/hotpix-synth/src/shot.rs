@@ -8,7 +8,7 @@ use rand::RngExt as _;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::bursts::HandHeld;
+use crate::bursts::{HandFrame, HandHeld};
 use crate::develop::white_balance;
 use crate::num::{uniform, unit};
 use crate::scene::{Framing, ViewLight, World};
@@ -220,47 +220,9 @@ struct View {
 
 /// Plans every frame of the series: its shot, and the sky and lamps of every view.
 pub(crate) fn plan_series(spec: &SeriesSpec, world: &World) -> (Vec<Shot>, Vec<ViewLight>) {
-    let mut rng = stream_rng(spec.seed, Stream::Shot, u64::MAX, 0);
     let n = spec.frames;
-    let (view_of, burst_range, conditions, hand) = if spec.night_bursts > 0 {
-        let h = HandHeld::plan(spec);
-        (h.view_of, 0..0, h.conditions, h.frames)
-    } else {
-        let (view_of, burst_range) = assign_views(spec, &mut rng);
-        let views = view_of.iter().max().map_or(0, |v| v + 1);
-        let mut conditions = spec.conditions.apportion(views);
-        // Fisher-Yates: the order of the conditions over the series.
-        for i in (1..conditions.len()).rev() {
-            conditions.swap(i, rng.random_range(0..=i));
-        }
-        (view_of, burst_range, conditions, vec![None; n])
-    };
-    let views = conditions.len();
-
-    let mut plans = Vec::with_capacity(views);
-    let mut lights = Vec::with_capacity(views);
-    for (v, &condition) in conditions.iter().enumerate() {
-        let mut vrng = stream_rng(spec.seed, Stream::Shot, v as u64, 0);
-        let framing = frame_view(spec, world, &mut vrng);
-        let mut light = ViewLight::plan(spec.seed, v, condition, framing, spec.width, spec.height);
-        if condition == Condition::NightSky {
-            let (shutter, iso, scale, sky) = crate::night::sky_view(spec, v, &mut light);
-            plans.push(View {
-                condition,
-                framing,
-                cast: [1.0; 3],
-                shutter,
-                iso,
-                scale,
-                sky: Some(sky),
-            });
-        } else {
-            plans.push(expose_view(
-                spec, world, &mut vrng, condition, framing, &light,
-            ));
-        }
-        lights.push(light);
-    }
+    let (view_of, burst_range, conditions, hand) = assign_conditions(spec);
+    let (plans, lights) = plan_views(spec, world, &conditions);
 
     let mut shots: Vec<Shot> = Vec::with_capacity(n);
     let mut clock = FIRST_SHOT_EPOCH;
@@ -330,6 +292,65 @@ pub(crate) fn plan_series(spec: &SeriesSpec, world: &World) -> (Vec<Shot>, Vec<V
         });
     }
     (shots, lights)
+}
+
+/// Which view each frame shows, the burst (if any), each view's condition, and the
+/// hand-held night bursts' frames (if the spec has them).
+#[allow(clippy::type_complexity)]
+fn assign_conditions(
+    spec: &SeriesSpec,
+) -> (
+    Vec<usize>,
+    Range<usize>,
+    Vec<Condition>,
+    Vec<Option<HandFrame>>,
+) {
+    if spec.night_bursts > 0 {
+        let h = HandHeld::plan(spec);
+        return (h.view_of, 0..0, h.conditions, h.frames);
+    }
+    let mut rng = stream_rng(spec.seed, Stream::Shot, u64::MAX, 0);
+    let (view_of, burst_range) = assign_views(spec, &mut rng);
+    let views = view_of.iter().max().map_or(0, |v| v + 1);
+    let mut conditions = spec.conditions.apportion(views);
+    // Fisher-Yates: the order of the conditions over the series.
+    for i in (1..conditions.len()).rev() {
+        conditions.swap(i, rng.random_range(0..=i));
+    }
+    (view_of, burst_range, conditions, vec![None; spec.frames])
+}
+
+/// Frames each view (a crop of the world), plans its light and exposes it.
+fn plan_views(
+    spec: &SeriesSpec,
+    world: &World,
+    conditions: &[Condition],
+) -> (Vec<View>, Vec<ViewLight>) {
+    let mut plans = Vec::with_capacity(conditions.len());
+    let mut lights = Vec::with_capacity(conditions.len());
+    for (v, &condition) in conditions.iter().enumerate() {
+        let mut vrng = stream_rng(spec.seed, Stream::Shot, v as u64, 0);
+        let framing = frame_view(spec, world, &mut vrng);
+        let mut light = ViewLight::plan(spec.seed, v, condition, framing, spec.width, spec.height);
+        if condition == Condition::NightSky {
+            let (shutter, iso, scale, sky) = crate::night::sky_view(spec, v, &mut light);
+            plans.push(View {
+                condition,
+                framing,
+                cast: [1.0; 3],
+                shutter,
+                iso,
+                scale,
+                sky: Some(sky),
+            });
+        } else {
+            plans.push(expose_view(
+                spec, world, &mut vrng, condition, framing, &light,
+            ));
+        }
+        lights.push(light);
+    }
+    (plans, lights)
 }
 
 /// Which view each frame shows, and which frames are the burst: a tripod has one view, a

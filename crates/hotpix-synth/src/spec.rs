@@ -7,6 +7,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use crate::defects::DefectPlan;
+pub use crate::options::{Demosaic, SkyOptions};
 use crate::shot::{ISO_STEPS, SHUTTER_STEPS};
 use crate::SynthError;
 
@@ -336,53 +337,6 @@ impl Default for SensorModel {
     }
 }
 
-/// How the camera turns raw mosaics into full colour.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Demosaic {
-    /// Malvar-He-Cutler (bilinear plus a Laplacian correction from the other colours), as
-    /// current cameras do.
-    #[default]
-    Malvar,
-    /// Bilinear interpolation of each colour from its own photosites alone, as older
-    /// cameras did: softer, with colour fringes (zipper) at edges and around defects.
-    Bilinear,
-}
-
-impl Demosaic {
-    fn is_malvar(&self) -> bool {
-        *self == Demosaic::Malvar
-    }
-}
-
-/// How a night-sky series (scene `sky`) and the night-sky views of a varied series are taken.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-pub struct SkyOptions {
-    /// On a tracking mount: the camera turns with the sky, so the stars stay put (up to a
-    /// tracking error of a fraction of a photosite) and the foreground turns the other way,
-    /// smeared within each exposure. Otherwise the camera stands still on a tripod.
-    pub tracked: bool,
-    /// Drift per frame in photosites, drawn log-uniform per view: the RMS over the frame of
-    /// how far the sky (tripod) or the ground (tracking mount) moves from one frame's start
-    /// to the next one's, for a frame period of the exposure plus 2 s.
-    pub drift: [f32; 2],
-}
-
-impl Default for SkyOptions {
-    fn default() -> Self {
-        SkyOptions {
-            tracked: false,
-            drift: [1.0, 15.0],
-        }
-    }
-}
-
-impl SkyOptions {
-    fn is_default(&self) -> bool {
-        *self == SkyOptions::default()
-    }
-}
-
 /// The camera named in the EXIF of every frame.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Camera {
@@ -540,25 +494,7 @@ impl SeriesSpec {
                 "0 or 2..=frames, varied scenes only",
             ));
         }
-        if self.night_bursts > 0
-            && (self.scene != SceneMode::Varied
-                || self.burst > 0
-                || self.frames < 6 * self.night_bursts)
-        {
-            return Err(setting(
-                "night bursts",
-                self.night_bursts.to_string(),
-                "0, or up to frames/6 in a varied series without --burst",
-            ));
-        }
-        let [lo, hi] = self.sky.drift;
-        if !(lo.is_finite() && hi.is_finite() && 0.0 < lo && lo <= hi && hi <= 200.0) {
-            return Err(setting(
-                "sky drift range",
-                format!("{lo}..{hi}"),
-                "0 < low <= high <= 200 photosites a frame",
-            ));
-        }
+        self.validate_later_fields()?;
         if let Some([lo, hi]) = self.iso {
             if lo > hi || !ISO_STEPS.iter().any(|&s| (lo..=hi).contains(&s)) {
                 return Err(setting(
@@ -601,6 +537,33 @@ impl SeriesSpec {
             && (0.0..0.9).contains(&s.vignetting);
         if !physical {
             return Err(setting("sensor model", format!("{s:?}"), "physical values"));
+        }
+        Ok(())
+    }
+}
+
+impl SeriesSpec {
+    /// Checks the fields added after the first release (night bursts, sky drift).
+    fn validate_later_fields(&self) -> Result<(), SynthError> {
+        let setting = |name, value: String, range| SynthError::Setting { name, value, range };
+        if self.night_bursts > 0
+            && (self.scene != SceneMode::Varied
+                || self.burst > 0
+                || self.frames < 6 * self.night_bursts)
+        {
+            return Err(setting(
+                "night bursts",
+                self.night_bursts.to_string(),
+                "0, or up to frames/6 in a varied series without --burst",
+            ));
+        }
+        let [lo, hi] = self.sky.drift;
+        if !(lo.is_finite() && hi.is_finite() && 0.0 < lo && lo <= hi && hi <= 200.0) {
+            return Err(setting(
+                "sky drift range",
+                format!("{lo}..{hi}"),
+                "0 < low <= high <= 200 photosites a frame",
+            ));
         }
         Ok(())
     }

@@ -131,66 +131,12 @@ impl Stars {
     /// Adds the stars' light in one frame (FS, each photosite in its own RGGB colour) to the
     /// `width` x `height` mosaic `out`.
     pub fn render(&self, m: &Motion, width: usize, height: usize, out: &mut [f32]) {
-        let (c0, s0) = cos_sin(m.turn.0);
-        let (c1, s1) = cos_sin(m.turn.1);
-        let sweep = m.turn.1 - m.turn.0;
-        let a2 = self.a * self.a;
-        // Peak of a unit flux: (beta - 1) / (pi a^2).
-        let norm = 3.0 / (std::f64::consts::PI * a2);
-        let (w, h) = (width as f64, height as f64);
+        let turns = (cos_sin(m.turn.0), cos_sin(m.turn.1));
+        let size = (width as f64, height as f64);
         let trails: Vec<Option<Trail>> = self
             .list
             .par_iter()
-            .map(|s| {
-                let (vx, vy) = (s.x - m.pole.0, s.y - m.pole.1);
-                let start = rotate((c0, s0), (vx, vy));
-                let end = rotate((c1, s1), (vx, vy));
-                let r = (vx * vx + vy * vy).sqrt();
-                let arc = r * sweep.abs();
-                let points = if arc < 1e-3 {
-                    1
-                } else {
-                    (arc / TRAIL_STEP).ceil() as usize + 1
-                };
-                let step = if points > 1 {
-                    cos_sin(sweep / (points - 1) as f64)
-                } else {
-                    (1.0, 0.0)
-                };
-                let total = f64::from(s.flux) * m.scale;
-                let peak = total * norm * f64::from(s.colour.iter().fold(1f32, |a, &b| a.max(b)));
-                let reach = if peak <= CUT {
-                    1.5
-                } else {
-                    (a2 * ((peak / CUT).sqrt().sqrt() - 1.0))
-                        .sqrt()
-                        .clamp(1.5, MAX_REACH)
-                };
-                // The arc bulges from its chord by at most r sweep^2 / 8.
-                let bulge = r * sweep * sweep / 8.0 + reach + 1.0;
-                let (ox, oy) = (m.pole.0 + m.shift.0, m.pole.1 + m.shift.1);
-                let xs = (
-                    ox + start.0.min(end.0) - bulge,
-                    ox + start.0.max(end.0) + bulge,
-                );
-                let ys = (
-                    oy + start.1.min(end.1) - bulge,
-                    oy + start.1.max(end.1) + bulge,
-                );
-                if xs.1 < 0.0 || ys.1 < 0.0 || xs.0 > w - 1.0 || ys.0 > h - 1.0 {
-                    return None;
-                }
-                Some(Trail {
-                    origin: (ox, oy),
-                    start,
-                    step,
-                    points,
-                    amp: (total * norm / points as f64) as f32,
-                    reach,
-                    rows: (ys.0.max(0.0) as usize, (ys.1.min(h - 1.0)) as usize),
-                    colour: s.colour,
-                })
-            })
+            .map(|s| Trail::plan(s, m, turns, self.a, size))
             .collect();
         let mut bands: Vec<Vec<u32>> = vec![Vec::new(); height.div_ceil(BAND)];
         for (i, t) in trails.iter().enumerate() {
@@ -235,6 +181,69 @@ struct Trail {
 }
 
 impl Trail {
+    /// Star `s`'s path in the frame of motion `m` (`turns`: the rotations at the exposure's
+    /// start and end), seen through a Moffat of `a`; `None` if it misses the frame `size`.
+    fn plan(
+        s: &Star,
+        m: &Motion,
+        turns: ((f64, f64), (f64, f64)),
+        a: f64,
+        (w, h): (f64, f64),
+    ) -> Option<Trail> {
+        let sweep = m.turn.1 - m.turn.0;
+        let a2 = a * a;
+        // Peak of a unit flux: (beta - 1) / (pi a^2).
+        let norm = 3.0 / (std::f64::consts::PI * a2);
+        let (vx, vy) = (s.x - m.pole.0, s.y - m.pole.1);
+        let start = rotate(turns.0, (vx, vy));
+        let end = rotate(turns.1, (vx, vy));
+        let r = (vx * vx + vy * vy).sqrt();
+        let arc = r * sweep.abs();
+        let points = if arc < 1e-3 {
+            1
+        } else {
+            (arc / TRAIL_STEP).ceil() as usize + 1
+        };
+        let step = if points > 1 {
+            cos_sin(sweep / (points - 1) as f64)
+        } else {
+            (1.0, 0.0)
+        };
+        let total = f64::from(s.flux) * m.scale;
+        let peak = total * norm * f64::from(s.colour.iter().fold(1f32, |a, &b| a.max(b)));
+        let reach = if peak <= CUT {
+            1.5
+        } else {
+            (a2 * ((peak / CUT).sqrt().sqrt() - 1.0))
+                .sqrt()
+                .clamp(1.5, MAX_REACH)
+        };
+        // The arc bulges from its chord by at most r sweep^2 / 8.
+        let bulge = r * sweep * sweep / 8.0 + reach + 1.0;
+        let (ox, oy) = (m.pole.0 + m.shift.0, m.pole.1 + m.shift.1);
+        let xs = (
+            ox + start.0.min(end.0) - bulge,
+            ox + start.0.max(end.0) + bulge,
+        );
+        let ys = (
+            oy + start.1.min(end.1) - bulge,
+            oy + start.1.max(end.1) + bulge,
+        );
+        if xs.1 < 0.0 || ys.1 < 0.0 || xs.0 > w - 1.0 || ys.0 > h - 1.0 {
+            return None;
+        }
+        Some(Trail {
+            origin: (ox, oy),
+            start,
+            step,
+            points,
+            amp: (total * norm / points as f64) as f32,
+            reach,
+            rows: (ys.0.max(0.0) as usize, (ys.1.min(h - 1.0)) as usize),
+            colour: s.colour,
+        })
+    }
+
     /// Adds the trail's light to rows `y0..y1` (held in `out`, `width` wide).
     fn draw(&self, a: f64, width: usize, (y0, y1): (usize, usize), out: &mut [f32]) {
         let inv_a2 = (1.0 / (a * a)) as f32;
