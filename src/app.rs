@@ -100,7 +100,7 @@ fn find(config: Config) -> anyhow::Result<Exit> {
         progress: &progress,
     };
     let outcome = hotpix::engine::find_selected(
-        &config.paths,
+        &config.inputs,
         &config.options,
         &config.selection,
         base,
@@ -445,8 +445,7 @@ fn man(args: ManArgs) -> anyhow::Result<Exit> {
     let mut cli = Cli::command().disable_help_subcommand(true);
     cli.build();
     let Some(dir) = args.dir else {
-        let mut page = Vec::new();
-        clap_mangen::Man::new(cli).render(&mut page)?;
+        let page = crate::man::whole(&cli)?;
         emit(&Destination::Stdout, &mut Written::default(), |w| {
             w.write_all(&page)
         })?;
@@ -456,12 +455,15 @@ fn man(args: ManArgs) -> anyhow::Result<Exit> {
         anyhow::bail!("man --dir '{}' is not a directory", dir.display());
     }
     let mut written = Written::default();
-    let commands = std::iter::once(cli.clone()).chain(cli.get_subcommands().cloned());
-    for command in commands {
-        let page = clap_mangen::Man::new(command);
-        let path = dir.join(page.get_filename());
-        let mut bytes = Vec::new();
-        page.render(&mut bytes)?;
+    let mut pages = vec![(format!("{}.1", cli.get_name()), crate::man::whole(&cli)?)];
+    for sub in crate::man::commands(&cli) {
+        pages.push((
+            format!("{}-{}.1", cli.get_name(), sub.get_name()),
+            crate::man::one(&cli, sub)?,
+        ));
+    }
+    for (name, bytes) in pages {
+        let path = dir.join(name);
         write_file(&path, |w| w.write_all(&bytes))?;
         written.file(&path);
     }

@@ -2,6 +2,7 @@
 
 mod app;
 mod cli;
+mod man;
 mod ui;
 
 use clap::Parser;

@@ -1115,9 +1115,33 @@ fn completions_and_man_pages_come_from_the_definitions() {
     }
     let find = std::fs::read_to_string(tmp.path().join("hotpix-find.1")).unwrap();
     assert!(
-        find.contains("recursive") && find.contains("Examples"),
+        find.contains("recursive") && find.contains("EXAMPLES"),
         "{find}"
     );
+    // As man shows the one page on 80 columns (issue 19, item 5): every
+    // command's options, the list of inputs, an example whole on its line.
+    let page = tmp.path().join("hotpix.1");
+    let shown = std::process::Command::new("man")
+        .args(["-l", page.to_str().unwrap()])
+        .env("MANWIDTH", "80")
+        .env("MANPAGER", "cat")
+        .env("PAGER", "cat")
+        .output();
+    match shown {
+        Ok(out) if out.status.success() => {
+            let text = String::from_utf8_lossy(&out.stdout).replace(['\u{2010}', '\u{2212}'], "-");
+            for needle in [
+                "hotpix find [OPTIONS] <INPUT>...",
+                "--recursive",
+                "HOTPIX REPORT",
+                "--mixed-cameras",
+                "hotpix find --format json -o report.json --save d80.npz DSC_*.JPG\n",
+            ] {
+                assert!(text.contains(needle), "man shows no {needle:?}:\n{text}");
+            }
+        }
+        _ => eprintln!("skipping the rendered check: `man -l` is absent"),
+    }
 }
 
 /// `NO_COLOR` wins over anything that would colour the output (here
@@ -1203,6 +1227,21 @@ fn has_long_rate(text: &str) -> bool {
     })
 }
 
+/// Five frames of a Canon EOS 40D of `canon_size` in `d/canon`, three of a
+/// Nikon D80 of `nikon_size` in `d/nikon`.
+fn two_cameras(d: &std::path::Path, canon_size: (u32, u32), nikon_size: (u32, u32), seed: u64) {
+    let mut canon = SeriesSpec::new(canon_size.0, canon_size.1, 5, seed);
+    canon.camera = synth::Camera {
+        make: "Canon".into(),
+        model: "Canon EOS 40D".into(),
+        serial: None,
+    };
+    synth::write_series(&canon, &d.join("canon")).unwrap();
+    let mut nikon = SeriesSpec::new(nikon_size.0, nikon_size.1, 3, seed + 1);
+    nikon.camera = synth::Camera::nikon_d80();
+    synth::write_series(&nikon, &d.join("nikon")).unwrap();
+}
+
 /// `--camera BODY` analyses one body out of a mixed folder (of one frame
 /// size, so that the size does not decide), and the mixed-bodies error
 /// lists a few files of each body, not only counts.
@@ -1210,16 +1249,7 @@ fn has_long_rate(text: &str) -> bool {
 fn camera_picks_one_body_out_of_a_mixed_folder() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
-    let mut canon = SeriesSpec::new(64, 48, 5, 21);
-    canon.camera = synth::Camera {
-        make: "Canon".into(),
-        model: "Canon EOS 40D".into(),
-        serial: None,
-    };
-    synth::write_series(&canon, &d.join("canon")).unwrap();
-    let mut nikon = SeriesSpec::new(64, 48, 3, 22);
-    nikon.camera = synth::Camera::nikon_d80();
-    synth::write_series(&nikon, &d.join("nikon")).unwrap();
+    two_cameras(d, (64, 48), (64, 48), 21);
     let r = run_in(d, &["find", "canon", "nikon"]);
     assert_eq!(r.code, 2);
     assert!(
@@ -1274,4 +1304,126 @@ fn camera_picks_one_body_out_of_a_mixed_folder() {
             "{summary}"
         );
     }
+}
+
+/// Regression guard (issue 19, item 1): `hotpix find photos/*` stopped at
+/// the first folder among the inputs that held no photo. Every such folder
+/// is now named and skipped like a bad file; the run fails only when no
+/// input gives a photo.
+#[test]
+fn folders_without_photos_among_the_inputs_are_skipped_and_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let photos = d.join("photos");
+    std::fs::create_dir_all(photos.join("FAKE.JPG")).unwrap();
+    std::fs::create_dir_all(photos.join("empty")).unwrap();
+    std::fs::create_dir_all(photos.join("days/monday")).unwrap();
+    copy_series(&photos);
+    // What the shell makes of `photos/*`.
+    let mut names: Vec<String> = std::fs::read_dir(&photos)
+        .unwrap()
+        .map(|e| format!("photos/{}", e.unwrap().file_name().to_str().unwrap()))
+        .collect();
+    names.sort();
+    let mut args = vec!["find", "--format", "json"];
+    args.extend(names.iter().map(String::as_str));
+    let r = run_in(d, &args);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for (folder, note) in [
+        ("photos/FAKE.JPG", ""),
+        ("photos/empty", ""),
+        (
+            "photos/days",
+            "; its subfolder is not searched without --recursive",
+        ),
+    ] {
+        let line = format!("hotpix: skipped {folder}: has no .jpg or .jpeg files{note}\n");
+        assert!(r.stderr.contains(&line), "{line:?} not in\n{}", r.stderr);
+    }
+    let summary = &r.json()["summary"];
+    assert_eq!(summary["frames_used"], 12);
+    assert_eq!(summary["frames_skipped"], 3);
+    assert_eq!(
+        skipped_paths(summary),
+        ["photos/FAKE.JPG", "photos/days", "photos/empty"]
+    );
+    // No input gives a photo: an error that names every folder.
+    let r = run_in(
+        d,
+        &["find", "photos/FAKE.JPG", "photos/empty", "photos/days"],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    for folder in ["photos/FAKE.JPG", "photos/empty", "photos/days"] {
+        assert!(
+            r.stderr
+                .contains(&format!("'{folder}' has no .jpg or .jpeg files")),
+            "{}",
+            r.stderr
+        );
+    }
+    assert!(r.stderr.contains("no input gives a photo"), "{}", r.stderr);
+}
+
+/// Regression guard (issue 19, item 7): `find -print0 | hotpix find -`
+/// (without -0) printed raw NUL bytes and "only 0 usable frames of 1
+/// input". A list line holding NUL bytes now gets a hint to use -0, with
+/// the bytes escaped.
+#[test]
+fn a_nul_separated_list_without_dash_0_gets_a_hint() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    copy_series(d);
+    let list = "DSC_0001.JPG\0DSC_0002.JPG\0DSC_0003.JPG\0";
+    let r = run_with_stdin(d, &["find", "-"], list);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(!r.stderr.contains('\0'), "raw NUL bytes: {:?}", r.stderr);
+    assert!(r.stderr.contains("give -0"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains(
+            r#"line 1 of the list on standard input holds NUL bytes ("DSC_0001.JPG\0DSC_0002.JPG\0"#
+        ),
+        "{}",
+        r.stderr
+    );
+    let r = run_with_stdin(d, &["find", "-0", "-o", "/dev/null", "-"], list);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}
+
+/// Regression guard (issue 19, item 9): two cameras of different frame
+/// sizes gave the larger group's result and "frame is 80x60, the series is
+/// 64x48" for the other camera's frames. Bodies are checked before sizes.
+#[test]
+fn two_cameras_of_different_sizes_are_mixed_cameras() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    two_cameras(d, (64, 48), (80, 60), 31);
+    let r = run_in(d, &["find", "canon", "nikon"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("frames come from more than one camera body"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("Canon EOS 40D: 5 frames"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("NIKON D80 #3001234: 3 frames"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("the series is"), "{}", r.stderr);
+    // Choosing one body still works, whatever the other's size.
+    let r = run_in(
+        d,
+        &[
+            "find",
+            "--camera",
+            "D80",
+            "-o",
+            "/dev/null",
+            "canon",
+            "nikon",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
 }
