@@ -227,9 +227,21 @@ pub struct ExtrasArgs {
     #[arg(long, value_name = "DIR")]
     pub rawtherapee: Option<PathBuf>,
 
-    /// Add DX,DY (signed integers) to every position in the --dcraw and
-    /// --rawtherapee lists, for the border a raw frame has and the JPEG lacks;
-    /// positions that become negative are dropped with a warning [default: 0,0]
+    /// Write the defects as Siril's cosmetic-correction list (`cosme FILE`
+    /// in Siril): `P x y H` a photosite, `C` for a dark one, rows from the top
+    #[arg(long, value_name = "FILE")]
+    pub siril: Option<PathBuf>,
+
+    /// Write blocks of pixels covering each defect for jpegpixi, which mends
+    /// JPEGs (`jpegpixi -f FILE photo.jpg mended.jpg`): `x,y,width,height` a
+    /// line, in JPEG pixels
+    #[arg(long, value_name = "FILE")]
+    pub jpegpixi: Option<PathBuf>,
+
+    /// Add DX,DY (signed integers) to every position in the --dcraw,
+    /// --rawtherapee and --siril lists, for the border a raw frame has and the
+    /// JPEG lacks; positions that become negative are dropped with a warning
+    /// [default: 0,0]
     #[arg(long, value_name = "DX,DY", allow_hyphen_values = true, value_parser = parse_offset)]
     pub raw_offset: Option<Offset>,
 
@@ -259,6 +271,8 @@ impl ExtrasArgs {
             ("--map", &self.map),
             ("--crops", &self.crops),
             ("--dcraw", &self.dcraw),
+            ("--siril", &self.siril),
+            ("--jpegpixi", &self.jpegpixi),
         ] {
             if let Some(p) = path {
                 check_output_file(what, p)?;
@@ -269,15 +283,22 @@ impl ExtrasArgs {
                 bail!("--rawtherapee '{}' is not a directory", dir.display());
             }
         }
-        if self.raw_offset.is_some() && self.dcraw.is_none() && self.rawtherapee.is_none() {
-            bail!("--raw-offset applies to the --dcraw and --rawtherapee lists; give one of them");
+        let raw_lists = self.dcraw.is_some() || self.rawtherapee.is_some() || self.siril.is_some();
+        if self.raw_offset.is_some() && !raw_lists {
+            bail!(
+                "--raw-offset applies to the --dcraw, --rawtherapee and --siril lists; give one \
+                 of them (jpegpixi's blocks are JPEG pixels)"
+            );
         }
         Ok(Extras {
             map: self.map,
             crops: self.crops,
             max_crops: self.max_crops as usize,
             dcraw: self.dcraw,
+            siril: self.siril,
+            jpegpixi: self.jpegpixi,
             rawtherapee: self.rawtherapee,
+            raw_offset_given: self.raw_offset.is_some(),
             raw_offset: self.raw_offset.unwrap_or_default(),
             camera_name: self.make.zip(self.model),
         })
@@ -449,9 +470,14 @@ pub struct Extras {
     pub crops: Option<PathBuf>,
     pub max_crops: usize,
     pub dcraw: Option<PathBuf>,
+    pub siril: Option<PathBuf>,
+    pub jpegpixi: Option<PathBuf>,
     /// The folder the RawTherapee list goes into.
     pub rawtherapee: Option<PathBuf>,
     pub raw_offset: Offset,
+    /// Whether `--raw-offset` was given (without it, the lists for raw files
+    /// come with a note that JPEG positions usually need one).
+    pub raw_offset_given: bool,
     /// (make, model) for frames whose EXIF names no camera.
     pub camera_name: Option<(String, String)>,
 }
@@ -521,6 +547,8 @@ impl Extras {
             ("--map", &self.map),
             ("--crops", &self.crops),
             ("--dcraw", &self.dcraw),
+            ("--siril", &self.siril),
+            ("--jpegpixi", &self.jpegpixi),
         ]
         .into_iter()
         .filter_map(|(what, p)| p.as_deref().map(|p| (what, p)))

@@ -90,6 +90,16 @@ impl Progress {
         }
     }
 
+    /// Runs `f` with the bar or spinner cleared from its line (and drawn
+    /// again after): for output that shares the terminal, such as the
+    /// report on stdout.
+    pub fn suspend<R>(&self, f: impl FnOnce() -> R) -> R {
+        match &self.bar {
+            Some(bar) => bar.suspend(f),
+            None => f(),
+        }
+    }
+
     /// Clears the bar or spinner, before the closing lines.
     pub fn finish(&self) {
         if let Some(bar) = &self.bar {

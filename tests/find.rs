@@ -1167,11 +1167,10 @@ fn no_color_is_honoured() {
     assert!(!plain.contains('\x1b'), "{plain:?}");
 }
 
-/// Regression guard (issue 12): the rate showed as "4.7068/s", and after the
-/// bar cleared the detection and drawing passed with nothing shown. On a
-/// terminal (`script` gives one) each phase is named; elsewhere nothing.
-#[test]
-fn progress_names_each_phase_on_a_terminal_only() {
+/// What a terminal shows when `command` (a shell command line) runs in
+/// one, with its exit code; `None` (said on stderr) when util-linux
+/// `script`, which gives the terminal, is absent.
+fn on_terminal(command: &str) -> Option<String> {
     use std::process::Command;
     let has_script = Command::new("script")
         .args(["-qec", "true", "/dev/null"])
@@ -1179,8 +1178,22 @@ fn progress_names_each_phase_on_a_terminal_only() {
         .is_ok_and(|o| o.status.success());
     if !has_script {
         eprintln!("skipping: util-linux `script` is absent, no terminal to test on");
-        return;
+        return None;
     }
+    let out = Command::new("script")
+        .args(["-qec", command, "/dev/null"])
+        .env_remove("NO_COLOR")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{command}");
+    Some(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Regression guard (issue 12): the rate showed as "4.7068/s", and after the
+/// bar cleared the detection and drawing passed with nothing shown. On a
+/// terminal (`script` gives one) each phase is named; elsewhere nothing.
+#[test]
+fn progress_names_each_phase_on_a_terminal_only() {
     let tmp = tempfile::tempdir().unwrap();
     let map = tmp.path().join("map.png");
     let command = format!(
@@ -1189,13 +1202,9 @@ fn progress_names_each_phase_on_a_terminal_only() {
         map.display(),
         fixture("series").display()
     );
-    let out = Command::new("script")
-        .args(["-qec", &command, "/dev/null"])
-        .env_remove("NO_COLOR")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0));
-    let screen = String::from_utf8_lossy(&out.stdout);
+    let Some(screen) = on_terminal(&command) else {
+        return;
+    };
     assert!(screen.contains("/12 frames"), "{screen}");
     assert!(screen.contains("detecting defects..."), "{screen}");
     assert!(screen.contains("drawing the map..."), "{screen}");
@@ -1426,4 +1435,167 @@ fn two_cameras_of_different_sizes_are_mixed_cameras() {
         ],
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
+}
+
+/// Regression guard (issue 19, item 11): `> /dev/full` said "No space left
+/// on device" without naming stdout.
+#[test]
+fn a_full_stdout_is_named() {
+    let full = std::fs::OpenOptions::new().write(true).open("/dev/full");
+    let Ok(full) = full else {
+        eprintln!("skipping: /dev/full is absent");
+        return;
+    };
+    let out = std::process::Command::new(bin())
+        .args(["find", &series()])
+        .stdout(full)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("cannot write to stdout: No space left on device"),
+        "{stderr}"
+    );
+}
+
+/// Regression guard (issue 19, item 11): the closing line's time stopped
+/// before the pictures were drawn and the files written. Here a list goes
+/// to a FIFO that is read a second and a half after the report is
+/// written: that wait must be in the closing line's time.
+#[cfg(unix)]
+#[test]
+fn the_closing_time_includes_every_file_written() {
+    use std::io::Read;
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let fifo = d.join("list.fifo");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    if !made.is_ok_and(|s| s.success()) {
+        eprintln!("skipping: mkfifo is absent");
+        return;
+    }
+    let child = std::process::Command::new(bin())
+        .args([
+            "find",
+            "--format",
+            "json",
+            "-o",
+            "r.json",
+            "--dcraw",
+            "list.fifo",
+        ])
+        .arg(series())
+        .current_dir(d)
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let report = d.join("r.json");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while !report.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no report after 2 minutes"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let mut list = String::new();
+    std::fs::File::open(&fifo)
+        .unwrap()
+        .read_to_string(&mut list)
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(list.contains(" 0\t# 1 "), "{list}");
+    let closing = stderr
+        .lines()
+        .find(|l| l.contains(" used, "))
+        .unwrap_or_else(|| panic!("no closing line: {stderr}"));
+    let shown: f64 = closing
+        .rsplit(", ")
+        .next()
+        .and_then(|t| t.strip_suffix(" s"))
+        .and_then(|t| t.parse().ok())
+        .unwrap_or_else(|| panic!("no time in {closing:?}"));
+    let text = std::fs::read_to_string(&report).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let analysed = json["summary"]["elapsed_s"].as_f64().unwrap();
+    assert!(
+        shown >= analysed + 1.4,
+        "closing line {shown} s, report {analysed} s: the wait for the list is not counted"
+    );
+}
+
+/// Text as a terminal shows it, line by line: a carriage return goes back
+/// to the start of the line, `ESC [ K` and `ESC [ 2 K` erase it (what
+/// indicatif draws and clears with), other escape sequences show nothing.
+fn screen_lines(raw: &str) -> Vec<String> {
+    let mut lines = Vec::new();
+    for row in raw.split('\n') {
+        let mut line: Vec<char> = Vec::new();
+        let mut col = 0;
+        let mut chars = row.chars().peekable();
+        while let Some(c) = chars.next() {
+            match c {
+                '\r' => col = 0,
+                '\x1b' => {
+                    let mut seq = String::new();
+                    if chars.peek() == Some(&'[') {
+                        chars.next();
+                        while let Some(&n) = chars.peek() {
+                            chars.next();
+                            seq.push(n);
+                            if n.is_ascii_alphabetic() {
+                                break;
+                            }
+                        }
+                    }
+                    match seq.as_str() {
+                        "K" | "0K" => line.truncate(col),
+                        "2K" => line.iter_mut().for_each(|c| *c = ' '),
+                        _ => {}
+                    }
+                }
+                c => {
+                    if col < line.len() {
+                        line[col] = c;
+                    } else {
+                        line.push(c);
+                    }
+                    col += 1;
+                }
+            }
+        }
+        lines.push(line.into_iter().collect::<String>().trim_end().to_string());
+    }
+    lines
+}
+
+/// Regression guard (issue 19, item 3): on a terminal the report's first
+/// line followed the spinner on its line ("⠄ detecting defects...   hotpix
+/// 0.1.0"). The spinner's line is cleared before the report is written.
+#[test]
+fn the_report_on_a_terminal_starts_on_a_clean_line() {
+    let command = format!("'{}' find -j 1 '{}'", bin(), series());
+    let Some(raw) = on_terminal(&command) else {
+        return;
+    };
+    assert!(raw.contains("detecting defects..."), "{raw}");
+    let lines = screen_lines(&raw);
+    let first = lines
+        .iter()
+        .find(|l| {
+            l.contains("hotpix 0.1.0")
+                || l.contains(&format!("hotpix {}", env!("CARGO_PKG_VERSION")))
+        })
+        .unwrap_or_else(|| panic!("no report on the screen: {lines:#?}"));
+    assert_eq!(
+        first.trim_start(),
+        first.as_str(),
+        "the report starts after something else: {first:?}"
+    );
+    assert!(first.starts_with("hotpix "), "{first:?}");
 }
