@@ -55,6 +55,7 @@ pub fn exit_for(err: &anyhow::Error) -> Exit {
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<Exit> {
+    crate::interrupt::install();
     match cli.command {
         Command::Find(args) => find(args.into_config()?),
         Command::Report(args) => report_state(args.into_config()?),
@@ -92,8 +93,9 @@ impl Written {
 }
 
 /// The files a command will write, reserved before any work (see
-/// [`Output`]): a folder that cannot take one fails at once, naming the
-/// file, with exit 3, not after all the decoding.
+/// [`Output`]), in the order they are written: a folder that cannot take
+/// one fails at once, naming the file, with exit 3, not after all the
+/// decoding.
 #[derive(Default)]
 struct Reserved {
     report: Option<Output>,
@@ -119,17 +121,20 @@ impl Reserved {
         Ok(Reserved {
             report: match destination {
                 Destination::File(p) => Some(reserve("--output", p)?),
-                Destination::Stdout => None,
+                Destination::Stdout => {
+                    crate::interrupt::expect_stdout();
+                    None
+                }
             },
             map: file("--map", &extras.map)?,
             crops: file("--crops", &extras.crops)?,
-            dcraw: file("--dcraw", &extras.dcraw)?,
-            siril: file("--siril", &extras.siril)?,
             jpegpixi: file("--jpegpixi", &extras.jpegpixi)?,
+            dcraw: file("--dcraw", &extras.dcraw)?,
             rawtherapee: extras
                 .rawtherapee
                 .as_deref()
                 .map(|dir| {
+                    crate::interrupt::expect_in("--rawtherapee", dir);
                     Output::reserve_in(dir).map_err(|e| {
                         std::io::Error::new(
                             e.kind(),
@@ -142,6 +147,7 @@ impl Reserved {
                     })
                 })
                 .transpose()?,
+            siril: file("--siril", &extras.siril)?,
             save: save.map(|p| reserve("--save", p)).transpose()?,
         })
     }
@@ -149,6 +155,7 @@ impl Reserved {
 
 /// Reserves the output `path` of the flag `what`, naming both in an error.
 fn reserve(what: &str, path: &Path) -> std::io::Result<Output> {
+    crate::interrupt::expect_file(what, path);
     Output::reserve(path).map_err(|e| {
         std::io::Error::new(
             e.kind(),
@@ -449,6 +456,7 @@ fn emit(
             let mut out = std::io::BufWriter::new(stdout.lock());
             fill(&mut out)
                 .and_then(|()| out.flush())
+                .map(|()| crate::interrupt::stdout_done())
                 .map_err(|e| std::io::Error::new(e.kind(), format!("cannot write to stdout: {e}")))
         }
         Some(output) => {

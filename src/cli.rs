@@ -24,9 +24,10 @@ use hotpix::{FindOptions, Format, Selection};
                   fewer than 2 usable frames, mixed cameras, a damaged or incompatible state \
                   file, states or reports of two cameras for `diff`); 3 the work failed: the \
                   report, a picture, a list or a state file could not be written, memory for the \
-                  statistics could not be allocated, or drawing threads could not start. A closed \
-                  stdout or stderr (`| head`) does not change the exit code: the messages are \
-                  lost, not the files."
+                  statistics could not be allocated, or drawing threads could not start; 130 or 143 \
+                  interrupted by SIGINT (Ctrl-C) or SIGTERM (temporary files removed, stderr says \
+                  what was written). A closed stdout or stderr (`| head`) does not change the \
+                  exit code: the messages are lost, not the files."
 )]
 pub struct Cli {
     #[command(subcommand)]

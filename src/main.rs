@@ -2,6 +2,7 @@
 
 mod app;
 mod cli;
+mod interrupt;
 mod man;
 mod ui;
 

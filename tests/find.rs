@@ -1470,13 +1470,13 @@ fn the_closing_time_includes_every_file_written() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
     let fifo = d.join("list.fifo");
-    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
-    if !made.is_ok_and(|s| s.success()) {
-        eprintln!("skipping: mkfifo is absent");
+    if !make_fifo(&fifo) {
         return;
     }
-    let child = std::process::Command::new(bin())
-        .args([
+    let series = series();
+    let child = spawn_in(
+        d,
+        &[
             "find",
             "--format",
             "json",
@@ -1484,22 +1484,11 @@ fn the_closing_time_includes_every_file_written() {
             "r.json",
             "--dcraw",
             "list.fifo",
-        ])
-        .arg(series())
-        .current_dir(d)
-        .stdin(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+            &series,
+        ],
+    );
     let report = d.join("r.json");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
-    while !report.exists() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no report after 2 minutes"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    wait_until("the report", || report.exists());
     std::thread::sleep(std::time::Duration::from_millis(1500));
     let mut list = String::new();
     std::fs::File::open(&fifo)
@@ -1598,4 +1587,134 @@ fn the_report_on_a_terminal_starts_on_a_clean_line() {
         "the report starts after something else: {first:?}"
     );
     assert!(first.starts_with("hotpix "), "{first:?}");
+}
+
+/// Starts `hotpix ARGS` in `dir`, no stdin, stderr kept for the test.
+fn spawn_in(dir: &std::path::Path, args: &[&str]) -> std::process::Child {
+    std::process::Command::new(bin())
+        .args(args)
+        .current_dir(dir)
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Makes a FIFO at `path`; false (said on stderr) where mkfifo is absent.
+fn make_fifo(path: &std::path::Path) -> bool {
+    let made = std::process::Command::new("mkfifo").arg(path).status();
+    let ok = made.is_ok_and(|s| s.success());
+    if !ok {
+        eprintln!("skipping: mkfifo is absent");
+    }
+    ok
+}
+
+/// Waits (at most two minutes, for a slow shared machine) until `ready`.
+fn wait_until(what: &str, ready: impl Fn() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while !ready() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what}: not after 2 minutes"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// hotpix's temporary files in `dir`.
+fn temporaries(dir: &std::path::Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".hotpix-"))
+        .collect()
+}
+
+/// Sends `signal` (as `kill` names it) to `child` and returns its exit
+/// code and stderr.
+fn signal(child: std::process::Child, signal: &str) -> (Option<i32>, String) {
+    let sent = std::process::Command::new("kill")
+        .args([&format!("-{signal}"), &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let out = child.wait_with_output().unwrap();
+    (out.status.code(), String::from_utf8(out.stderr).unwrap())
+}
+
+/// Regression guard (issue 19, item 6): Ctrl-C after the report was written
+/// left the report and nothing else, without a word. SIGINT now removes the
+/// temporary files, says what was written and what not, and exits 130. The
+/// run is caught after the report and the map are written: the jpegpixi
+/// list goes to a FIFO nobody reads, so hotpix waits there.
+#[cfg(unix)]
+#[test]
+fn sigint_after_the_report_says_what_was_written_and_removes_temporaries() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    copy_series(d);
+    if !make_fifo(&d.join("blocks.fifo")) {
+        return;
+    }
+    let child = spawn_in(
+        d,
+        &[
+            "find",
+            "-o",
+            "r.txt",
+            "--map",
+            "map.png",
+            "--jpegpixi",
+            "blocks.fifo",
+            "--save",
+            "s.npz",
+            ".",
+        ],
+    );
+    wait_until("the map", || d.join("map.png").exists());
+    assert_eq!(
+        temporaries(d).len(),
+        1,
+        "--save's, reserved: {:?}",
+        temporaries(d)
+    );
+    let (code, stderr) = signal(child, "INT");
+    assert_eq!(code, Some(130), "{stderr}");
+    assert!(
+        stderr.contains(
+            "hotpix: interrupted by SIGINT; wrote 'r.txt', 'map.png'; not written: \
+             'blocks.fifo' (--jpegpixi), 's.npz' (--save); no temporary file is left"
+        ),
+        "{stderr}"
+    );
+    assert!(!d.join("s.npz").exists());
+    assert!(temporaries(d).is_empty(), "{:?}", temporaries(d));
+}
+
+/// SIGTERM while the photos are read (one of them is a FIFO, which hotpix
+/// waits on): nothing written, nothing left, exit 143.
+#[cfg(unix)]
+#[test]
+fn sigterm_while_reading_photos_leaves_nothing_and_exits_143() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    copy_series(d);
+    if !make_fifo(&d.join("waiting.JPG")) {
+        return;
+    }
+    let child = spawn_in(d, &["find", "-o", "r.txt", "--save", "s.npz", "."]);
+    // The outputs are reserved before the photos are read: the run started.
+    wait_until("the reserved outputs", || temporaries(d).len() == 2);
+    let (code, stderr) = signal(child, "TERM");
+    assert_eq!(code, Some(143), "{stderr}");
+    assert!(
+        stderr.contains(
+            "hotpix: interrupted by SIGTERM; not written: 'r.txt' (--output), 's.npz' (--save); \
+             no temporary file is left"
+        ),
+        "{stderr}"
+    );
+    assert!(!d.join("r.txt").exists() && !d.join("s.npz").exists());
+    assert!(temporaries(d).is_empty(), "{:?}", temporaries(d));
 }
