@@ -3,7 +3,8 @@
 //! writes the report, and chooses the exit code.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use clap::CommandFactory;
 
@@ -14,7 +15,8 @@ use crate::cli::{
 use crate::ui::{self, Progress};
 use hotpix::detect::Context;
 use hotpix::error::mebibytes;
-use hotpix::export::{self, dcraw, rawtherapee};
+use hotpix::export::{self, dcraw, jpegpixi, rawtherapee, siril};
+use hotpix::output::Output;
 use hotpix::plural::plural;
 use hotpix::state::{State, StateError};
 use hotpix::visual::{self, crops, map};
@@ -53,6 +55,7 @@ pub fn exit_for(err: &anyhow::Error) -> Exit {
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<Exit> {
+    crate::interrupt::install();
     match cli.command {
         Command::Find(args) => find(args.into_config()?),
         Command::Report(args) => report_state(args.into_config()?),
@@ -89,7 +92,103 @@ impl Written {
     }
 }
 
+/// The files a command will write, reserved before any work (see
+/// [`Output`]), in the order they are written: a folder that cannot take
+/// one fails at once, naming the file, with exit 3, not after all the
+/// decoding.
+#[derive(Default)]
+struct Reserved {
+    report: Option<Output>,
+    map: Option<Output>,
+    crops: Option<Output>,
+    dcraw: Option<Output>,
+    siril: Option<Output>,
+    jpegpixi: Option<Output>,
+    /// In the RawTherapee folder; the list's name comes from the frames.
+    rawtherapee: Option<Output>,
+    save: Option<Output>,
+}
+
+impl Reserved {
+    fn new(
+        destination: &Destination,
+        extras: &Extras,
+        save: Option<&Path>,
+    ) -> std::io::Result<Reserved> {
+        let file = |what: &str, path: &Option<PathBuf>| {
+            path.as_deref().map(|p| reserve(what, p)).transpose()
+        };
+        Ok(Reserved {
+            report: match destination {
+                Destination::File(p) => Some(reserve("--output", p)?),
+                Destination::Stdout => {
+                    crate::interrupt::expect_stdout();
+                    None
+                }
+            },
+            map: file("--map", &extras.map)?,
+            crops: file("--crops", &extras.crops)?,
+            jpegpixi: file("--jpegpixi", &extras.jpegpixi)?,
+            dcraw: file("--dcraw", &extras.dcraw)?,
+            rawtherapee: extras
+                .rawtherapee
+                .as_deref()
+                .map(|dir| {
+                    crate::interrupt::expect_in("--rawtherapee", dir);
+                    Output::reserve_in(dir).map_err(|e| {
+                        std::io::Error::new(
+                            e.kind(),
+                            format!(
+                                "cannot write into the --rawtherapee folder '{}': {}",
+                                dir.display(),
+                                cause(&e)
+                            ),
+                        )
+                    })
+                })
+                .transpose()?,
+            siril: file("--siril", &extras.siril)?,
+            save: save.map(|p| reserve("--save", p)).transpose()?,
+        })
+    }
+}
+
+/// Reserves the output `path` of the flag `what`, naming both in an error.
+fn reserve(what: &str, path: &Path) -> std::io::Result<Output> {
+    crate::interrupt::expect_file(what, path);
+    Output::reserve(path).map_err(|e| {
+        std::io::Error::new(
+            e.kind(),
+            format!("cannot write {what} '{}': {}", path.display(), cause(&e)),
+        )
+    })
+}
+
+/// The system's words for an error, without the temporary file's name that
+/// `tempfile` appends (` at path "..."`, tempfile's error.rs; its source is
+/// not kept): the user named another file, which the message names.
+fn cause(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    match text.split_once(" at path \"") {
+        Some((words, _)) => words.to_string(),
+        None => text,
+    }
+}
+
+/// Writes a reserved output, naming it in any error.
+fn write_to(
+    output: Output,
+    fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let path = output.target().to_path_buf();
+    output.write(fill).map_err(|e| {
+        std::io::Error::new(e.kind(), format!("cannot write '{}': {e}", path.display()))
+    })
+}
+
 fn find(config: Config) -> anyhow::Result<Exit> {
+    let started = Instant::now();
+    let mut reserved = Reserved::new(&config.destination, &config.extras, config.save.as_deref())?;
     let base = match &config.resume {
         Some(path) => Some(resumable(path)?.into_base()),
         None => None,
@@ -100,20 +199,24 @@ fn find(config: Config) -> anyhow::Result<Exit> {
         progress: &progress,
     };
     let outcome = hotpix::engine::find_selected(
-        &config.paths,
+        &config.inputs,
         &config.options,
         &config.selection,
         base,
         &|e| events.event(e),
     )?;
     let mut written = Written::default();
-    // A reader that left stdout early (`| head`) is no reason to skip the
-    // pictures, lists and state the user also asked for.
-    emit(&config.destination, &mut written, |w| {
-        report::write(&outcome.report, config.format, w)
+    // The spinner's line is cleared first: on a terminal the report would
+    // start on it. A reader that left stdout early (`| head`) is no reason
+    // to skip the pictures, lists and state the user also asked for.
+    progress.suspend(|| {
+        emit(reserved.report.take(), &mut written, |w| {
+            report::write(&outcome.report, config.format, w)
+        })
     })?;
     write_extras(
         &config.extras,
+        &mut reserved,
         config.options.jobs,
         config.verbosity,
         &progress,
@@ -125,10 +228,12 @@ fn find(config: Config) -> anyhow::Result<Exit> {
         &mut written,
     )?;
     let report = outcome.report.clone();
-    if let Some(path) = &config.save {
+    if let Some(output) = reserved.save.take() {
         progress.phase("saving the state");
-        State::from_outcome(outcome).save(path)?;
-        written.file(path);
+        let path = output.target().to_path_buf();
+        let state = State::from_outcome(outcome);
+        write_to(output, |w| state.write_to(w))?;
+        written.file(&path);
     }
     progress.finish();
     if config.verbosity != Verbosity::Quiet {
@@ -136,6 +241,8 @@ fn find(config: Config) -> anyhow::Result<Exit> {
         for w in &s.warnings {
             ui::say(&format!("hotpix: warning: {w}"));
         }
+        // The whole run: reading, detection, drawing and every file written
+        // (the report's own elapsed_s stops before it is written).
         ui::say(&format!(
             "hotpix: {}; {} used, {} skipped, {}x{}, {}, {:.2} s",
             plural(report.defects.len() as u64, "defect"),
@@ -144,7 +251,7 @@ fn find(config: Config) -> anyhow::Result<Exit> {
             s.width,
             s.height,
             plural(s.workers as u64, "worker"),
-            s.elapsed_s
+            started.elapsed().as_secs_f64()
         ));
         written.say(&progress);
     }
@@ -174,6 +281,7 @@ struct Analysis<'a> {
 /// The pictures and bad-pixel lists, after the report; for `find` and `report`.
 fn write_extras(
     extras: &Extras,
+    reserved: &mut Reserved,
     jobs: usize,
     verbosity: Verbosity,
     progress: &Progress,
@@ -181,70 +289,108 @@ fn write_extras(
     written: &mut Written,
 ) -> anyhow::Result<()> {
     let Analysis { stats, ctx, report } = *analysis;
-    let Extras {
-        map: map_path,
-        crops: crops_path,
-        max_crops,
-        dcraw: dcraw_path,
-        rawtherapee: rawtherapee_dir,
-        raw_offset,
-        camera_name: _,
-    } = extras;
     // Checked first: nothing is drawn for a list that cannot be named.
-    let rawtherapee_path = match rawtherapee_dir {
-        Some(dir) => Some(dir.join(rawtherapee::file_name(&report.summary)?)),
+    let rawtherapee = match reserved.rawtherapee.take() {
+        Some(output) => {
+            let name = rawtherapee::file_name(&report.summary)?;
+            let path = output.target().join(name);
+            Some(output.retarget(path))
+        }
         None => None,
     };
-    if map_path.is_some() || crops_path.is_some() {
+    if reserved.map.is_some() || reserved.crops.is_some() {
         // Drawing computes scores again, on the run's compute threads.
         // A failure of the machine, not of the command line: exit 3.
         let pool = hotpix::engine::compute_pool(jobs)?;
-        if let Some(path) = map_path {
+        if let Some(output) = reserved.map.take() {
             progress.phase("drawing the map");
             let image = pool.install(|| map::render(stats, ctx, report));
-            write_file(path, |w| visual::write_png(&image, w))?;
-            written.file(path);
+            let path = output.target().to_path_buf();
+            write_to(output, |w| visual::write_png(&image, w))?;
+            written.file(&path);
         }
-        if let Some(path) = crops_path {
+        if let Some(output) = reserved.crops.take() {
             progress.phase("drawing the close-ups");
-            let image = pool.install(|| crops::render(stats, ctx, report, *max_crops));
-            write_file(path, |w| visual::write_png(&image, w))?;
-            written.file(path);
+            let image = pool.install(|| crops::render(stats, ctx, report, extras.max_crops));
+            let path = output.target().to_path_buf();
+            write_to(output, |w| visual::write_png(&image, w))?;
+            written.file(&path);
         }
     }
-    if dcraw_path.is_none() && rawtherapee_path.is_none() {
+    if let Some(output) = reserved.jpegpixi.take() {
+        let blocks = jpegpixi::blocks(report);
+        let path = output.target().to_path_buf();
+        write_to(output, |w| jpegpixi::write(report, &blocks, w))?;
+        written.file(&path);
+    }
+    if reserved.dcraw.is_none() && rawtherapee.is_none() && reserved.siril.is_none() {
         return Ok(());
     }
-    let positions = export::positions(report, *raw_offset);
+    let offset = extras.raw_offset;
+    let positions = export::positions(report, offset);
     if verbosity != Verbosity::Quiet {
         for (number, x, y) in &positions.dropped {
             progress.say(&format!(
                 "hotpix: warning: defect {number} is at ({x},{y}) after the raw offset \
                  {},{}: left out of the bad-pixel lists",
-                raw_offset.dx, raw_offset.dy
+                offset.dx, offset.dy
             ));
         }
+        if !extras.raw_offset_given {
+            progress.say(&raw_offset_note(extras));
+        }
     }
-    if let Some(path) = dcraw_path {
-        write_file(path, |w| dcraw::write(report, *raw_offset, &positions, w))?;
-        written.file(path);
+    if let Some(output) = reserved.dcraw.take() {
+        let path = output.target().to_path_buf();
+        write_to(output, |w| dcraw::write(report, offset, &positions, w))?;
+        written.file(&path);
     }
-    if let Some(path) = rawtherapee_path {
-        write_rawtherapee(&path, report, *raw_offset, &positions, written)?;
+    if let Some(output) = rawtherapee {
+        write_rawtherapee(output, report, offset, &positions, written)?;
+    }
+    if let Some(output) = reserved.siril.take() {
+        let path = output.target().to_path_buf();
+        write_to(output, |w| siril::write(report, offset, &positions, w))?;
+        written.file(&path);
     }
     Ok(())
+}
+
+/// Lists for raw files made from JPEGs without `--raw-offset`: the
+/// positions are the JPEG's, and a raw frame usually has a border the
+/// JPEG lacks. (Lists made from raw files will need no such note.)
+fn raw_offset_note(extras: &Extras) -> String {
+    let lists: Vec<&str> = [
+        ("--dcraw", extras.dcraw.is_some()),
+        ("--rawtherapee", extras.rawtherapee.is_some()),
+        ("--siril", extras.siril.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(flag, asked)| asked.then_some(flag))
+    .collect();
+    format!(
+        "hotpix: note: the {} {} the JPEG's pixel positions; a raw file usually has a border \
+         the JPEG lacks, so for raw files give --raw-offset DX,DY (README: \"The offset\")",
+        lists.join(" and "),
+        if lists.len() == 1 {
+            "list gives"
+        } else {
+            "lists give"
+        }
+    )
 }
 
 /// The RawTherapee list: a new file, or merged into the one already there
 /// (a list kept by hand keeps every line; only missing positions are added).
 fn write_rawtherapee(
-    path: &Path,
+    output: Output,
     report: &Report,
     offset: export::Offset,
     positions: &export::Positions,
     written: &mut Written,
 ) -> anyhow::Result<()> {
-    let existing = match std::fs::read(path) {
+    let path = output.target().to_path_buf();
+    let existing = match std::fs::read(&path) {
         Ok(bytes) => Some(bytes),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => {
@@ -256,8 +402,8 @@ fn write_rawtherapee(
         }
     };
     let Some(existing) = existing else {
-        write_file(path, |w| rawtherapee::write(report, offset, positions, w))?;
-        written.file(path);
+        write_to(output, |w| rawtherapee::write(report, offset, positions, w))?;
+        written.file(&path);
         return Ok(());
     };
     let merged = rawtherapee::merge_into(&existing, report, offset, positions)?;
@@ -268,7 +414,7 @@ fn write_rawtherapee(
         ));
         return Ok(());
     }
-    write_file(path, |w| w.write_all(&merged.bytes))?;
+    write_to(output, |w| w.write_all(&merged.bytes))?;
     written.note(format!(
         "'{}' ({} added to the existing list{})",
         path.display(),
@@ -296,20 +442,27 @@ fn resumable(path: &std::path::Path) -> anyhow::Result<State> {
     Ok(state)
 }
 
-/// Writes output to its destination. A reader of stdout that stopped early
-/// (`| head`) is not a failure.
+/// Writes output to a reserved file, or to stdout when there is none. A
+/// reader of stdout that stopped early (`| head`) is not a failure; any
+/// other error on stdout is named as such (`> /dev/full`).
 fn emit(
-    destination: &Destination,
+    file: Option<Output>,
     written: &mut Written,
     fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> anyhow::Result<()> {
-    let result = match destination {
-        Destination::Stdout => {
+    let result = match file {
+        None => {
             let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::new(stdout.lock());
-            fill(&mut out).and_then(|()| out.flush())
+            fill(&mut out)
+                .and_then(|()| out.flush())
+                .map(|()| crate::interrupt::stdout_done())
+                .map_err(|e| std::io::Error::new(e.kind(), format!("cannot write to stdout: {e}")))
         }
-        Destination::File(path) => write_file(path, fill).map(|()| written.file(path)),
+        Some(output) => {
+            let path = output.target().to_path_buf();
+            write_to(output, fill).map(|()| written.file(&path))
+        }
     };
     match result {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
@@ -318,6 +471,7 @@ fn emit(
 }
 
 fn report_state(config: ReportConfig) -> anyhow::Result<Exit> {
+    let mut reserved = Reserved::new(&config.destination, &config.extras, None)?;
     let mut state = State::load(&config.state)?;
     if state.stats.frames < 2 {
         return Err(hotpix::Error::TooFewFrames {
@@ -341,8 +495,10 @@ fn report_state(config: ReportConfig) -> anyhow::Result<Exit> {
     }
     let progress = Progress::new(config.progress);
     let mut written = Written::default();
-    emit(&config.destination, &mut written, |w| {
-        report::write(&report, config.format, w)
+    progress.suspend(|| {
+        emit(reserved.report.take(), &mut written, |w| {
+            report::write(&report, config.format, w)
+        })
     })?;
     let verbosity = if config.quiet {
         Verbosity::Quiet
@@ -351,6 +507,7 @@ fn report_state(config: ReportConfig) -> anyhow::Result<Exit> {
     };
     write_extras(
         &config.extras,
+        &mut reserved,
         config.jobs,
         verbosity,
         &progress,
@@ -383,13 +540,14 @@ fn report_state(config: ReportConfig) -> anyhow::Result<Exit> {
 }
 
 fn merge(args: MergeArgs) -> anyhow::Result<Exit> {
+    let output = reserve("--output", &args.output)?;
     let states = args
         .states
         .iter()
         .map(|p| Ok((p.clone(), State::load(p)?)))
         .collect::<Result<Vec<_>, StateError>>()?;
     let merged = hotpix::state::merge(states, args.mixed_cameras)?;
-    merged.state.save(&args.output)?;
+    write_to(output, |w| merged.state.write_to(w))?;
     if !args.quiet {
         for p in &merged.contained {
             ui::say(&format!(
@@ -407,13 +565,18 @@ fn merge(args: MergeArgs) -> anyhow::Result<Exit> {
 }
 
 fn diff(config: DiffConfig) -> anyhow::Result<Exit> {
+    let quiet_stdout = config.quiet && config.destination == Destination::Stdout;
+    let file = match &config.destination {
+        Destination::File(p) => Some(reserve("--output", p)?),
+        Destination::Stdout => None,
+    };
     let old = hotpix::diff::load(&config.old, config.threshold)?;
     let new = hotpix::diff::load(&config.new, config.threshold)?;
     hotpix::diff::check_related((&config.old, &old), (&config.new, &new))?;
     let d = hotpix::diff::diff(&old.spots, &new.spots);
     let mut written = Written::default();
-    if !(config.quiet && config.destination == Destination::Stdout) {
-        emit(&config.destination, &mut written, |w| match config.format {
+    if !quiet_stdout {
+        emit(file, &mut written, |w| match config.format {
             DiffFormatArg::Table => hotpix::diff::write_table(&d, w),
             DiffFormatArg::Json => {
                 serde_json::to_writer_pretty(&mut *w, &d)?;
@@ -435,9 +598,7 @@ fn diff(config: DiffConfig) -> anyhow::Result<Exit> {
 fn completions(args: CompletionsArgs) -> anyhow::Result<Exit> {
     let mut script = Vec::new();
     clap_complete::generate(args.shell, &mut Cli::command(), "hotpix", &mut script);
-    emit(&Destination::Stdout, &mut Written::default(), |w| {
-        w.write_all(&script)
-    })?;
+    emit(None, &mut Written::default(), |w| w.write_all(&script))?;
     Ok(Exit::Success)
 }
 
@@ -445,23 +606,23 @@ fn man(args: ManArgs) -> anyhow::Result<Exit> {
     let mut cli = Cli::command().disable_help_subcommand(true);
     cli.build();
     let Some(dir) = args.dir else {
-        let mut page = Vec::new();
-        clap_mangen::Man::new(cli).render(&mut page)?;
-        emit(&Destination::Stdout, &mut Written::default(), |w| {
-            w.write_all(&page)
-        })?;
+        let page = crate::man::whole(&cli)?;
+        emit(None, &mut Written::default(), |w| w.write_all(&page))?;
         return Ok(Exit::Success);
     };
     if !dir.is_dir() {
         anyhow::bail!("man --dir '{}' is not a directory", dir.display());
     }
     let mut written = Written::default();
-    let commands = std::iter::once(cli.clone()).chain(cli.get_subcommands().cloned());
-    for command in commands {
-        let page = clap_mangen::Man::new(command);
-        let path = dir.join(page.get_filename());
-        let mut bytes = Vec::new();
-        page.render(&mut bytes)?;
+    let mut pages = vec![(format!("{}.1", cli.get_name()), crate::man::whole(&cli)?)];
+    for sub in crate::man::commands(&cli) {
+        pages.push((
+            format!("{}-{}.1", cli.get_name(), sub.get_name()),
+            crate::man::one(&cli, sub)?,
+        ));
+    }
+    for (name, bytes) in pages {
+        let path = dir.join(name);
         write_file(&path, |w| w.write_all(&bytes))?;
         written.file(&path);
     }

@@ -24,9 +24,10 @@ use hotpix::{FindOptions, Format, Selection};
                   fewer than 2 usable frames, mixed cameras, a damaged or incompatible state \
                   file, states or reports of two cameras for `diff`); 3 the work failed: the \
                   report, a picture, a list or a state file could not be written, memory for the \
-                  statistics could not be allocated, or drawing threads could not start. A closed \
-                  stdout or stderr (`| head`) does not change the exit code: the messages are \
-                  lost, not the files."
+                  statistics could not be allocated, or drawing threads could not start; 130 or 143 \
+                  interrupted by SIGINT (Ctrl-C) or SIGTERM (temporary files removed, stderr says \
+                  what was written). A closed stdout or stderr (`| head`) does not change the \
+                  exit code: the messages are lost, not the files."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -36,6 +37,12 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Analyse a series of photos from one camera and report its suspect subpixels
+    ///
+    /// The photos are 8-bit JPEGs, colour or greyscale (as monochrome cameras
+    /// write them: one channel, named L in the report). A series is of one
+    /// kind, whichever most of its frames are; frames of the other kind are
+    /// skipped, as are frames of another size, damaged files and folders
+    /// without photos, each named on stderr and listed in the report.
     Find(FindArgs),
     /// Report on a saved state (from `find --save`) without decoding any photo
     Report(ReportArgs),
@@ -64,13 +71,24 @@ pub struct ManArgs {
     pub dir: Option<PathBuf>,
 }
 
+/// Each example is a command, then what it does, so that no line is
+/// longer than a manual page's 80 columns allow.
 const FIND_EXAMPLES: &str = "Examples:
-  hotpix find '*.JPG'                          the photos of this folder (quoted: hotpix expands it)
-  hotpix find -r ~/photos/d80/                 a folder and all its subfolders
-  hotpix find -r --camera 'NIKON D80' ~/photos one body out of a mixed collection
+  hotpix find '*.JPG'
+      the photos of this folder (quoted: hotpix expands the pattern)
+  hotpix find -r ~/photos/d80/
+      a folder and all its subfolders
+  hotpix find -r --camera 'NIKON D80' ~/photos
+      one body out of a mixed collection
   find /photos -name '*.JPG' -print0 | hotpix find -0 -
+      the paths find lists, NUL-separated
   hotpix find --format json -o report.json --save d80.npz DSC_*.JPG
-  hotpix find --map map.png --rawtherapee ~/darkframes DSC_*.JPG";
+      a JSON report, and the statistics kept for --resume and merge
+  hotpix find --map map.png --rawtherapee ~/darkframes DSC_*.JPG
+      a map of the defects, and RawTherapee's bad-pixel list
+  hotpix find --siril hotpix.lst --jpegpixi blocks.txt DSC_*.JPG
+      lists for Siril (cosme hotpix.lst) and for jpegpixi
+      (jpegpixi -f blocks.txt photo.jpg mended.jpg)";
 
 #[derive(Debug, Args)]
 #[command(after_help = FIND_EXAMPLES)]
@@ -210,9 +228,21 @@ pub struct ExtrasArgs {
     #[arg(long, value_name = "DIR")]
     pub rawtherapee: Option<PathBuf>,
 
-    /// Add DX,DY (signed integers) to every position in the --dcraw and
-    /// --rawtherapee lists, for the border a raw frame has and the JPEG lacks;
-    /// positions that become negative are dropped with a warning [default: 0,0]
+    /// Write the defects as Siril's cosmetic-correction list (`cosme FILE`
+    /// in Siril): `P x y H` a photosite, `C` for a dark one, rows from the top
+    #[arg(long, value_name = "FILE")]
+    pub siril: Option<PathBuf>,
+
+    /// Write blocks of pixels covering each defect for jpegpixi, which mends
+    /// JPEGs (`jpegpixi -f FILE photo.jpg mended.jpg`): `x,y,width,height` a
+    /// line, in JPEG pixels
+    #[arg(long, value_name = "FILE")]
+    pub jpegpixi: Option<PathBuf>,
+
+    /// Add DX,DY (signed integers) to every position in the --dcraw,
+    /// --rawtherapee and --siril lists, for the border a raw frame has and the
+    /// JPEG lacks; positions that become negative are dropped with a warning
+    /// [default: 0,0]
     #[arg(long, value_name = "DX,DY", allow_hyphen_values = true, value_parser = parse_offset)]
     pub raw_offset: Option<Offset>,
 
@@ -242,6 +272,8 @@ impl ExtrasArgs {
             ("--map", &self.map),
             ("--crops", &self.crops),
             ("--dcraw", &self.dcraw),
+            ("--siril", &self.siril),
+            ("--jpegpixi", &self.jpegpixi),
         ] {
             if let Some(p) = path {
                 check_output_file(what, p)?;
@@ -252,15 +284,22 @@ impl ExtrasArgs {
                 bail!("--rawtherapee '{}' is not a directory", dir.display());
             }
         }
-        if self.raw_offset.is_some() && self.dcraw.is_none() && self.rawtherapee.is_none() {
-            bail!("--raw-offset applies to the --dcraw and --rawtherapee lists; give one of them");
+        let raw_lists = self.dcraw.is_some() || self.rawtherapee.is_some() || self.siril.is_some();
+        if self.raw_offset.is_some() && !raw_lists {
+            bail!(
+                "--raw-offset applies to the --dcraw, --rawtherapee and --siril lists; give one \
+                 of them (jpegpixi's blocks are JPEG pixels)"
+            );
         }
         Ok(Extras {
             map: self.map,
             crops: self.crops,
             max_crops: self.max_crops as usize,
             dcraw: self.dcraw,
+            siril: self.siril,
+            jpegpixi: self.jpegpixi,
             rawtherapee: self.rawtherapee,
+            raw_offset_given: self.raw_offset.is_some(),
             raw_offset: self.raw_offset.unwrap_or_default(),
             camera_name: self.make.zip(self.model),
         })
@@ -410,7 +449,7 @@ pub enum Verbosity {
 /// A validated `find` invocation.
 #[derive(Debug)]
 pub struct Config {
-    pub paths: Vec<PathBuf>,
+    pub inputs: hotpix::inputs::Inputs,
     pub options: FindOptions,
     pub selection: Selection,
     pub format: Format,
@@ -432,9 +471,14 @@ pub struct Extras {
     pub crops: Option<PathBuf>,
     pub max_crops: usize,
     pub dcraw: Option<PathBuf>,
+    pub siril: Option<PathBuf>,
+    pub jpegpixi: Option<PathBuf>,
     /// The folder the RawTherapee list goes into.
     pub rawtherapee: Option<PathBuf>,
     pub raw_offset: Offset,
+    /// Whether `--raw-offset` was given (without it, the lists for raw files
+    /// come with a note that JPEG positions usually need one).
+    pub raw_offset_given: bool,
     /// (make, model) for frames whose EXIF names no camera.
     pub camera_name: Option<(String, String)>,
 }
@@ -504,6 +548,8 @@ impl Extras {
             ("--map", &self.map),
             ("--crops", &self.crops),
             ("--dcraw", &self.dcraw),
+            ("--siril", &self.siril),
+            ("--jpegpixi", &self.jpegpixi),
         ]
         .into_iter()
         .filter_map(|(what, p)| p.as_deref().map(|p| (what, p)))
@@ -668,8 +714,9 @@ impl FindArgs {
             recursive: self.recursive,
             exclude: self.exclude,
         };
-        let paths = inputs::expand_with(&self.inputs, &mut std::io::stdin().lock(), &expand)
+        let given = inputs::expand_with(&self.inputs, &mut std::io::stdin().lock(), &expand)
             .context("cannot use the inputs")?;
+        let paths = &given.paths;
         // --save may name the --resume state (that is how a state grows);
         // nothing else may name an input.
         let mut outputs: Vec<_> = destination
@@ -697,7 +744,7 @@ impl FindArgs {
             need_make_and_model: extras.rawtherapee.is_some(),
         };
         Ok(Config {
-            paths,
+            inputs: given,
             selection,
             options: FindOptions {
                 jobs,
@@ -751,6 +798,65 @@ mod tests {
             );
         }
         assert!(missing.is_empty(), "README lacks {missing:?}");
+    }
+
+    /// Regression guard (issue 19, item 5): `hotpix man > hotpix.1` was the
+    /// overview alone, its examples ran together, and its synopsis read
+    /// `<INPUT>`. The one page carries every command and flag, the list of
+    /// inputs, and the examples one a line within a page's width.
+    #[test]
+    fn manual_page_carries_every_command_and_flag() {
+        let mut cli = Cli::command().disable_help_subcommand(true);
+        cli.build();
+        let page = String::from_utf8(crate::man::whole(&cli).unwrap())
+            .unwrap()
+            .replace("\\-", "-");
+        let mut missing = Vec::new();
+        for command in crate::man::commands(&cli) {
+            let heading = format!("HOTPIX {}", command.get_name().to_uppercase());
+            assert!(page.contains(&heading), "the page lacks {heading}");
+            for arg in command.get_arguments() {
+                if let Some(long) = arg.get_long() {
+                    if !page.contains(&format!("--{long}")) {
+                        missing.push(format!("{} --{long}", command.get_name()));
+                    }
+                }
+            }
+        }
+        assert!(missing.is_empty(), "the page lacks {missing:?}");
+        assert!(page.contains("[OPTIONS] <INPUT>..."), "{page}");
+        let examples = page
+            .split_once(".SS Examples\n.nf\n")
+            .and_then(|(_, rest)| rest.split_once(".fi"))
+            .map(|(block, _)| block)
+            .expect("an Examples block in no-fill mode");
+        assert!(
+            examples.contains("hotpix find -r ~/photos/d80/\n"),
+            "{examples}"
+        );
+        for line in examples.lines().filter(|l| !l.starts_with('.')) {
+            // 80 columns less the page's indent (7) and the block's (4).
+            assert!(line.chars().count() <= 69, "too wide for a page: {line:?}");
+        }
+    }
+
+    /// Regression guard (issue 19, item 2): the README said greyscale JPEGs
+    /// were refused, and neither --help nor the manual named them.
+    #[test]
+    fn greyscale_jpegs_are_documented_as_read() {
+        let readme = include_str!("../README.md");
+        assert!(
+            !readme.contains("not supported yet"),
+            "README still refuses greyscale"
+        );
+        assert!(readme.contains("one channel, `L`"));
+        let mut cli = Cli::command();
+        let find = cli.find_subcommand_mut("find").unwrap();
+        let help = find.render_long_help().to_string();
+        assert!(
+            help.contains("greyscale") && help.contains("named L"),
+            "{help}"
+        );
     }
 
     #[test]

@@ -43,6 +43,15 @@ pub enum SkipReason {
     Decode(String),
     #[error("same content as {0}, which is already counted")]
     AlreadyCounted(String),
+    #[error("has no .jpg or .jpeg files{}{}",
+            subfolder_note(*subfolders, *recursive), excluded_note(*excluded))]
+    NoPhotos {
+        /// Sub-directories not searched (0 when `recursive`).
+        subfolders: usize,
+        recursive: bool,
+        /// Photos left out by the exclusion patterns.
+        excluded: usize,
+    },
     #[error("{}", match .0 {
         Some(camera) => format!("taken by {camera}, not the camera asked for (--camera)"),
         None => "its EXIF names no camera, and --camera asks for one".to_string(),
@@ -92,6 +101,13 @@ pub enum Error {
         /// Photos left out by the exclusion patterns.
         excluded: usize,
     },
+    #[error("no input gives a photo:\n  {}", .0.join("\n  "))]
+    NoPhotosAnywhere(Vec<String>),
+    #[error(
+        "line {line} of the list on standard input holds NUL bytes (\"{shown}\"); no file name \
+         does, so the list is NUL-separated (find -print0, fd -0): give -0"
+    )]
+    NulInList { line: usize, shown: String },
     #[error("input '{0}' does not exist")]
     Missing(PathBuf),
     #[error("cannot read the list of paths on standard input: {0}")]

@@ -14,7 +14,7 @@ use std::path::{Component, Path, PathBuf};
 
 use globset::{GlobBuilder, GlobMatcher};
 
-use crate::error::Error;
+use crate::error::{Error, SkipReason, Skipped};
 
 /// File extensions treated as photos when a directory is listed.
 const PHOTO_EXTENSIONS: [&str; 2] = ["jpg", "jpeg"];
@@ -35,27 +35,60 @@ pub struct ExpandOptions {
     pub exclude: Vec<String>,
 }
 
+/// What the inputs gave: the paths to probe, and the folders that gave no
+/// photo, each skipped like a bad file (named, counted, listed).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Inputs {
+    /// Sorted and de-duplicated.
+    pub paths: Vec<PathBuf>,
+    /// Folders without photos, in the order given.
+    pub skipped: Vec<Skipped>,
+}
+
+impl Inputs {
+    /// Paths with nothing skipped (for callers that list files themselves).
+    pub fn of_paths(paths: &[PathBuf]) -> Inputs {
+        Inputs {
+            paths: paths.to_vec(),
+            skipped: Vec::new(),
+        }
+    }
+
+    /// Every input: the paths and the skipped folders.
+    pub fn len(&self) -> usize {
+        self.paths.len() + self.skipped.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
 /// Expands `inputs` into paths, sorted and de-duplicated (two spellings of
 /// one file count once). `stdin` is read only when an input is `-`.
 pub fn expand<S: AsRef<OsStr>>(
     inputs: &[S],
     stdin: &mut dyn BufRead,
 ) -> Result<Vec<PathBuf>, Error> {
-    expand_with(inputs, stdin, &ExpandOptions::default())
+    expand_with(inputs, stdin, &ExpandOptions::default()).map(|i| i.paths)
 }
 
 /// [`expand`] with options: NUL-separated stdin lists, recursive
-/// directories, excluded patterns.
+/// directories, excluded patterns. A folder that gives no photo is skipped
+/// (the shell cannot tell `photos/*` holds an empty folder, and hotpix cannot
+/// tell a folder the shell expanded from one typed); the inputs are an error
+/// only when none of them gives a photo.
 pub fn expand_with<S: AsRef<OsStr>>(
     inputs: &[S],
     stdin: &mut dyn BufRead,
     opts: &ExpandOptions,
-) -> Result<Vec<PathBuf>, Error> {
+) -> Result<Inputs, Error> {
     if inputs.is_empty() {
         return Err(Error::NoInputs);
     }
     let exclude = Exclude::new(&opts.exclude)?;
     let mut found = Vec::new();
+    let mut empty_folders = Vec::new();
     let mut stdin_read = false;
     for input in inputs {
         let input = input.as_ref();
@@ -72,7 +105,11 @@ pub fn expand_with<S: AsRef<OsStr>>(
         }
         let path = Path::new(input);
         if path.is_dir() {
-            found.extend(list_dir(path, opts.recursive, &exclude)?);
+            match list_dir(path, opts.recursive, &exclude) {
+                Ok(paths) => found.extend(paths),
+                Err(e @ Error::NoPhotos { .. }) => empty_folders.push(e),
+                Err(e) => return Err(e),
+            }
         } else if path.exists() || path.is_symlink() {
             found.push(path.to_path_buf());
         } else if has_glob_chars(input) {
@@ -87,7 +124,35 @@ pub fn expand_with<S: AsRef<OsStr>>(
             return Err(Error::Missing(path.to_path_buf()));
         }
     }
-    Ok(sort_dedup(found))
+    if found.is_empty() && !empty_folders.is_empty() {
+        return Err(match empty_folders.len() {
+            1 => empty_folders.remove(0),
+            _ => Error::NoPhotosAnywhere(empty_folders.iter().map(ToString::to_string).collect()),
+        });
+    }
+    let skipped = empty_folders
+        .into_iter()
+        .filter_map(|e| match e {
+            Error::NoPhotos {
+                path,
+                subfolders,
+                recursive,
+                excluded,
+            } => Some(Skipped {
+                path,
+                reason: SkipReason::NoPhotos {
+                    subfolders,
+                    recursive,
+                    excluded,
+                },
+            }),
+            _ => None,
+        })
+        .collect();
+    Ok(Inputs {
+        paths: sort_dedup(found),
+        skipped,
+    })
 }
 
 /// Paths listed one per line, or separated by NUL bytes. Listed paths are
@@ -97,7 +162,9 @@ fn read_list(stdin: &mut dyn BufRead, null_separated: bool) -> Result<Vec<PathBu
     let mut paths = Vec::new();
     let mut entry = Vec::new();
     let separator = if null_separated { b'\0' } else { b'\n' };
+    let mut line = 0;
     loop {
+        line += 1;
         entry.clear();
         if stdin
             .read_until(separator, &mut entry)
@@ -120,11 +187,46 @@ fn read_list(stdin: &mut dyn BufRead, null_separated: bool) -> Result<Vec<PathBu
         {
             bytes = rest;
         }
+        // No file name holds a NUL byte: the list is NUL-separated
+        // (`find -print0`) and -0 was forgotten.
+        if bytes.contains(&0) {
+            return Err(Error::NulInList {
+                line,
+                shown: escaped(bytes, 60),
+            });
+        }
         if !bytes.iter().all(u8::is_ascii_whitespace) {
             paths.push(path_from_bytes(bytes));
         }
     }
     Ok(paths)
+}
+
+/// `bytes` as text a terminal shows safely: NUL as `\0`, a backslash as
+/// `\\`, other control characters and bytes that are not UTF-8 as `\xNN`;
+/// after `max` characters shown, the rest is `...`.
+pub fn escaped(bytes: &[u8], max: usize) -> String {
+    let mut pieces = Vec::new();
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            pieces.push(match c {
+                '\0' => "\\0".to_string(),
+                '\\' => "\\\\".to_string(),
+                c if c.is_control() => format!("\\x{:02x}", c as u32),
+                c => c.to_string(),
+            });
+        }
+        pieces.extend(chunk.invalid().iter().map(|b| format!("\\x{b:02x}")));
+    }
+    let mut out = String::new();
+    for (i, piece) in pieces.iter().enumerate() {
+        if i == max {
+            out.push_str("...");
+            break;
+        }
+        out.push_str(piece);
+    }
+    out
 }
 
 /// File names are bytes on Unix, not always UTF-8: take them as they are
@@ -434,6 +536,16 @@ mod tests {
     }
 
     #[test]
+    fn escaped_bytes_show_no_control_characters() {
+        assert_eq!(escaped(b"a.jpg\0b.jpg\0", 60), "a.jpg\\0b.jpg\\0");
+        assert_eq!(escaped(b"\x1b[2J\xff\\", 60), "\\x1b[2J\\xff\\\\");
+        assert_eq!(escaped("é\0x".as_bytes(), 2), "é\\0...");
+        let mut line = &b"a.jpg\0b.jpg\0\n"[..];
+        let err = read_list(&mut line, false).unwrap_err().to_string();
+        assert!(err.contains("line 1") && err.contains("-0"), "{err}");
+    }
+
+    #[test]
     fn nul_separated_list_keeps_names_exactly() {
         let mut input = &b"a.jpg\0line\nbreak.jpg\0 spaced .jpg\0\0"[..];
         let paths = read_list(&mut input, true).unwrap();
@@ -529,6 +641,7 @@ mod tests {
         let names = |opts: &ExpandOptions| -> Vec<String> {
             expand_with(&[dir.path()], &mut &b""[..], opts)
                 .unwrap()
+                .paths
                 .iter()
                 .map(|p| p.strip_prefix(dir.path()).unwrap().display().to_string())
                 .collect()

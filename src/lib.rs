@@ -8,7 +8,8 @@
 //! [`camera`], pixels) -> [`stats`] (per-worker exact sums, merged to Welford
 //! form) -> [`rank`] -> [`report`] (one value, written as table, JSON or CSV).
 //! [`visual`] draws the defects as PNG pictures and [`export`] lists them
-//! for raw converters, both from the finished report.
+//! for the programs that mend them (raw converters, Siril, jpegpixi), both
+//! from the finished report. [`output`] writes every file atomically.
 //! [`engine::find`] runs the whole path; it takes plain options and knows
 //! nothing of the command line.
 

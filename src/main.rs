@@ -2,6 +2,8 @@
 
 mod app;
 mod cli;
+mod interrupt;
+mod man;
 mod ui;
 
 use clap::Parser;

@@ -7,6 +7,7 @@
 //! leaves it out when `NO_COLOR` is set or stderr is not a terminal.
 
 use std::io::Write;
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
@@ -39,12 +40,26 @@ pub struct Progress {
     bar: Option<ProgressBar>,
 }
 
+/// The bar on screen, if any, for an interruption to clear
+/// ([`abandon_progress`]) before it says what was written.
+static SHOWN: Mutex<Option<ProgressBar>> = Mutex::new(None);
+
+/// Clears the bar or spinner for good, from any thread.
+pub fn abandon_progress() {
+    let shown = SHOWN.lock().unwrap_or_else(PoisonError::into_inner).take();
+    if let Some(bar) = shown {
+        bar.finish_and_clear();
+    }
+}
+
 impl Progress {
     /// Shown only when `show` (stderr is a terminal and not `-q`).
     pub fn new(show: bool) -> Self {
-        Progress {
-            bar: show.then(|| ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr())),
+        let bar = show.then(|| ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr()));
+        if let Some(bar) = &bar {
+            *SHOWN.lock().unwrap_or_else(PoisonError::into_inner) = Some(bar.clone());
         }
+        Progress { bar }
     }
 
     /// A bar over `frames` frames.
@@ -87,6 +102,16 @@ impl Progress {
         match &self.bar {
             Some(bar) => bar.suspend(|| say(line)),
             None => say(line),
+        }
+    }
+
+    /// Runs `f` with the bar or spinner cleared from its line (and drawn
+    /// again after): for output that shares the terminal, such as the
+    /// report on stdout.
+    pub fn suspend<R>(&self, f: impl FnOnce() -> R) -> R {
+        match &self.bar {
+            Some(bar) => bar.suspend(f),
+            None => f(),
         }
     }
 

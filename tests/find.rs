@@ -1115,9 +1115,33 @@ fn completions_and_man_pages_come_from_the_definitions() {
     }
     let find = std::fs::read_to_string(tmp.path().join("hotpix-find.1")).unwrap();
     assert!(
-        find.contains("recursive") && find.contains("Examples"),
+        find.contains("recursive") && find.contains("EXAMPLES"),
         "{find}"
     );
+    // As man shows the one page on 80 columns (issue 19, item 5): every
+    // command's options, the list of inputs, an example whole on its line.
+    let page = tmp.path().join("hotpix.1");
+    let shown = std::process::Command::new("man")
+        .args(["-l", page.to_str().unwrap()])
+        .env("MANWIDTH", "80")
+        .env("MANPAGER", "cat")
+        .env("PAGER", "cat")
+        .output();
+    match shown {
+        Ok(out) if out.status.success() => {
+            let text = String::from_utf8_lossy(&out.stdout).replace(['\u{2010}', '\u{2212}'], "-");
+            for needle in [
+                "hotpix find [OPTIONS] <INPUT>...",
+                "--recursive",
+                "HOTPIX REPORT",
+                "--mixed-cameras",
+                "hotpix find --format json -o report.json --save d80.npz DSC_*.JPG\n",
+            ] {
+                assert!(text.contains(needle), "man shows no {needle:?}:\n{text}");
+            }
+        }
+        _ => eprintln!("skipping the rendered check: `man -l` is absent"),
+    }
 }
 
 /// `NO_COLOR` wins over anything that would colour the output (here
@@ -1143,11 +1167,10 @@ fn no_color_is_honoured() {
     assert!(!plain.contains('\x1b'), "{plain:?}");
 }
 
-/// Regression guard (issue 12): the rate showed as "4.7068/s", and after the
-/// bar cleared the detection and drawing passed with nothing shown. On a
-/// terminal (`script` gives one) each phase is named; elsewhere nothing.
-#[test]
-fn progress_names_each_phase_on_a_terminal_only() {
+/// What a terminal shows when `command` (a shell command line) runs in
+/// one, with its exit code; `None` (said on stderr) when util-linux
+/// `script`, which gives the terminal, is absent.
+fn on_terminal(command: &str) -> Option<String> {
     use std::process::Command;
     let has_script = Command::new("script")
         .args(["-qec", "true", "/dev/null"])
@@ -1155,8 +1178,22 @@ fn progress_names_each_phase_on_a_terminal_only() {
         .is_ok_and(|o| o.status.success());
     if !has_script {
         eprintln!("skipping: util-linux `script` is absent, no terminal to test on");
-        return;
+        return None;
     }
+    let out = Command::new("script")
+        .args(["-qec", command, "/dev/null"])
+        .env_remove("NO_COLOR")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{command}");
+    Some(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Regression guard (issue 12): the rate showed as "4.7068/s", and after the
+/// bar cleared the detection and drawing passed with nothing shown. On a
+/// terminal (`script` gives one) each phase is named; elsewhere nothing.
+#[test]
+fn progress_names_each_phase_on_a_terminal_only() {
     let tmp = tempfile::tempdir().unwrap();
     let map = tmp.path().join("map.png");
     let command = format!(
@@ -1165,13 +1202,9 @@ fn progress_names_each_phase_on_a_terminal_only() {
         map.display(),
         fixture("series").display()
     );
-    let out = Command::new("script")
-        .args(["-qec", &command, "/dev/null"])
-        .env_remove("NO_COLOR")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0));
-    let screen = String::from_utf8_lossy(&out.stdout);
+    let Some(screen) = on_terminal(&command) else {
+        return;
+    };
     assert!(screen.contains("/12 frames"), "{screen}");
     assert!(screen.contains("detecting defects..."), "{screen}");
     assert!(screen.contains("drawing the map..."), "{screen}");
@@ -1203,6 +1236,21 @@ fn has_long_rate(text: &str) -> bool {
     })
 }
 
+/// Five frames of a Canon EOS 40D of `canon_size` in `d/canon`, three of a
+/// Nikon D80 of `nikon_size` in `d/nikon`.
+fn two_cameras(d: &std::path::Path, canon_size: (u32, u32), nikon_size: (u32, u32), seed: u64) {
+    let mut canon = SeriesSpec::new(canon_size.0, canon_size.1, 5, seed);
+    canon.camera = synth::Camera {
+        make: "Canon".into(),
+        model: "Canon EOS 40D".into(),
+        serial: None,
+    };
+    synth::write_series(&canon, &d.join("canon")).unwrap();
+    let mut nikon = SeriesSpec::new(nikon_size.0, nikon_size.1, 3, seed + 1);
+    nikon.camera = synth::Camera::nikon_d80();
+    synth::write_series(&nikon, &d.join("nikon")).unwrap();
+}
+
 /// `--camera BODY` analyses one body out of a mixed folder (of one frame
 /// size, so that the size does not decide), and the mixed-bodies error
 /// lists a few files of each body, not only counts.
@@ -1210,16 +1258,7 @@ fn has_long_rate(text: &str) -> bool {
 fn camera_picks_one_body_out_of_a_mixed_folder() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
-    let mut canon = SeriesSpec::new(64, 48, 5, 21);
-    canon.camera = synth::Camera {
-        make: "Canon".into(),
-        model: "Canon EOS 40D".into(),
-        serial: None,
-    };
-    synth::write_series(&canon, &d.join("canon")).unwrap();
-    let mut nikon = SeriesSpec::new(64, 48, 3, 22);
-    nikon.camera = synth::Camera::nikon_d80();
-    synth::write_series(&nikon, &d.join("nikon")).unwrap();
+    two_cameras(d, (64, 48), (64, 48), 21);
     let r = run_in(d, &["find", "canon", "nikon"]);
     assert_eq!(r.code, 2);
     assert!(
@@ -1274,4 +1313,408 @@ fn camera_picks_one_body_out_of_a_mixed_folder() {
             "{summary}"
         );
     }
+}
+
+/// Regression guard (issue 19, item 1): `hotpix find photos/*` stopped at
+/// the first folder among the inputs that held no photo. Every such folder
+/// is now named and skipped like a bad file; the run fails only when no
+/// input gives a photo.
+#[test]
+fn folders_without_photos_among_the_inputs_are_skipped_and_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let photos = d.join("photos");
+    std::fs::create_dir_all(photos.join("FAKE.JPG")).unwrap();
+    std::fs::create_dir_all(photos.join("empty")).unwrap();
+    std::fs::create_dir_all(photos.join("days/monday")).unwrap();
+    copy_series(&photos);
+    // What the shell makes of `photos/*`.
+    let mut names: Vec<String> = std::fs::read_dir(&photos)
+        .unwrap()
+        .map(|e| format!("photos/{}", e.unwrap().file_name().to_str().unwrap()))
+        .collect();
+    names.sort();
+    let mut args = vec!["find", "--format", "json"];
+    args.extend(names.iter().map(String::as_str));
+    let r = run_in(d, &args);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for (folder, note) in [
+        ("photos/FAKE.JPG", ""),
+        ("photos/empty", ""),
+        (
+            "photos/days",
+            "; its subfolder is not searched without --recursive",
+        ),
+    ] {
+        let line = format!("hotpix: skipped {folder}: has no .jpg or .jpeg files{note}\n");
+        assert!(r.stderr.contains(&line), "{line:?} not in\n{}", r.stderr);
+    }
+    let summary = &r.json()["summary"];
+    assert_eq!(summary["frames_used"], 12);
+    assert_eq!(summary["frames_skipped"], 3);
+    assert_eq!(
+        skipped_paths(summary),
+        ["photos/FAKE.JPG", "photos/days", "photos/empty"]
+    );
+    // No input gives a photo: an error that names every folder.
+    let r = run_in(
+        d,
+        &["find", "photos/FAKE.JPG", "photos/empty", "photos/days"],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    for folder in ["photos/FAKE.JPG", "photos/empty", "photos/days"] {
+        assert!(
+            r.stderr
+                .contains(&format!("'{folder}' has no .jpg or .jpeg files")),
+            "{}",
+            r.stderr
+        );
+    }
+    assert!(r.stderr.contains("no input gives a photo"), "{}", r.stderr);
+}
+
+/// Regression guard (issue 19, item 7): `find -print0 | hotpix find -`
+/// (without -0) printed raw NUL bytes and "only 0 usable frames of 1
+/// input". A list line holding NUL bytes now gets a hint to use -0, with
+/// the bytes escaped.
+#[test]
+fn a_nul_separated_list_without_dash_0_gets_a_hint() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    copy_series(d);
+    let list = "DSC_0001.JPG\0DSC_0002.JPG\0DSC_0003.JPG\0";
+    let r = run_with_stdin(d, &["find", "-"], list);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(!r.stderr.contains('\0'), "raw NUL bytes: {:?}", r.stderr);
+    assert!(r.stderr.contains("give -0"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains(
+            r#"line 1 of the list on standard input holds NUL bytes ("DSC_0001.JPG\0DSC_0002.JPG\0"#
+        ),
+        "{}",
+        r.stderr
+    );
+    let r = run_with_stdin(d, &["find", "-0", "-o", "/dev/null", "-"], list);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}
+
+/// Regression guard (issue 19, item 9): two cameras of different frame
+/// sizes gave the larger group's result and "frame is 80x60, the series is
+/// 64x48" for the other camera's frames. Bodies are checked before sizes.
+#[test]
+fn two_cameras_of_different_sizes_are_mixed_cameras() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    two_cameras(d, (64, 48), (80, 60), 31);
+    let r = run_in(d, &["find", "canon", "nikon"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("frames come from more than one camera body"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("Canon EOS 40D: 5 frames"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("NIKON D80 #3001234: 3 frames"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("the series is"), "{}", r.stderr);
+    // Choosing one body still works, whatever the other's size.
+    let r = run_in(
+        d,
+        &[
+            "find",
+            "--camera",
+            "D80",
+            "-o",
+            "/dev/null",
+            "canon",
+            "nikon",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}
+
+/// Regression guard (issue 19, item 11): `> /dev/full` said "No space left
+/// on device" without naming stdout.
+#[test]
+fn a_full_stdout_is_named() {
+    let full = std::fs::OpenOptions::new().write(true).open("/dev/full");
+    let Ok(full) = full else {
+        eprintln!("skipping: /dev/full is absent");
+        return;
+    };
+    let out = std::process::Command::new(bin())
+        .args(["find", &series()])
+        .stdout(full)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("cannot write to stdout: No space left on device"),
+        "{stderr}"
+    );
+}
+
+/// Regression guard (issue 19, item 11): the closing line's time stopped
+/// before the pictures were drawn and the files written. Here a list goes
+/// to a FIFO that is read a second and a half after the report is
+/// written: that wait must be in the closing line's time.
+#[cfg(unix)]
+#[test]
+fn the_closing_time_includes_every_file_written() {
+    use std::io::Read;
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let fifo = d.join("list.fifo");
+    if !make_fifo(&fifo) {
+        return;
+    }
+    let series = series();
+    let child = spawn_in(
+        d,
+        &[
+            "find",
+            "--format",
+            "json",
+            "-o",
+            "r.json",
+            "--dcraw",
+            "list.fifo",
+            &series,
+        ],
+    );
+    let report = d.join("r.json");
+    wait_until("the report", || report.exists());
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let mut list = String::new();
+    std::fs::File::open(&fifo)
+        .unwrap()
+        .read_to_string(&mut list)
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(list.contains(" 0\t# 1 "), "{list}");
+    let closing = stderr
+        .lines()
+        .find(|l| l.contains(" used, "))
+        .unwrap_or_else(|| panic!("no closing line: {stderr}"));
+    let shown: f64 = closing
+        .rsplit(", ")
+        .next()
+        .and_then(|t| t.strip_suffix(" s"))
+        .and_then(|t| t.parse().ok())
+        .unwrap_or_else(|| panic!("no time in {closing:?}"));
+    let text = std::fs::read_to_string(&report).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let analysed = json["summary"]["elapsed_s"].as_f64().unwrap();
+    assert!(
+        shown >= analysed + 1.4,
+        "closing line {shown} s, report {analysed} s: the wait for the list is not counted"
+    );
+}
+
+/// Text as a terminal shows it, line by line: a carriage return goes back
+/// to the start of the line, `ESC [ K` and `ESC [ 2 K` erase it (what
+/// indicatif draws and clears with), other escape sequences show nothing.
+fn screen_lines(raw: &str) -> Vec<String> {
+    let mut lines = Vec::new();
+    for row in raw.split('\n') {
+        let mut line: Vec<char> = Vec::new();
+        let mut col = 0;
+        let mut chars = row.chars().peekable();
+        while let Some(c) = chars.next() {
+            match c {
+                '\r' => col = 0,
+                '\x1b' => {
+                    let mut seq = String::new();
+                    if chars.peek() == Some(&'[') {
+                        chars.next();
+                        while let Some(&n) = chars.peek() {
+                            chars.next();
+                            seq.push(n);
+                            if n.is_ascii_alphabetic() {
+                                break;
+                            }
+                        }
+                    }
+                    match seq.as_str() {
+                        "K" | "0K" => line.truncate(col),
+                        "2K" => line.iter_mut().for_each(|c| *c = ' '),
+                        _ => {}
+                    }
+                }
+                c => {
+                    if col < line.len() {
+                        line[col] = c;
+                    } else {
+                        line.push(c);
+                    }
+                    col += 1;
+                }
+            }
+        }
+        lines.push(line.into_iter().collect::<String>().trim_end().to_string());
+    }
+    lines
+}
+
+/// Regression guard (issue 19, item 3): on a terminal the report's first
+/// line followed the spinner on its line ("⠄ detecting defects...   hotpix
+/// 0.1.0"). The spinner's line is cleared before the report is written.
+#[test]
+fn the_report_on_a_terminal_starts_on_a_clean_line() {
+    let command = format!("'{}' find -j 1 '{}'", bin(), series());
+    let Some(raw) = on_terminal(&command) else {
+        return;
+    };
+    assert!(raw.contains("detecting defects..."), "{raw}");
+    let lines = screen_lines(&raw);
+    let first = lines
+        .iter()
+        .find(|l| {
+            l.contains("hotpix 0.1.0")
+                || l.contains(&format!("hotpix {}", env!("CARGO_PKG_VERSION")))
+        })
+        .unwrap_or_else(|| panic!("no report on the screen: {lines:#?}"));
+    assert_eq!(
+        first.trim_start(),
+        first.as_str(),
+        "the report starts after something else: {first:?}"
+    );
+    assert!(first.starts_with("hotpix "), "{first:?}");
+}
+
+/// Starts `hotpix ARGS` in `dir`, no stdin, stderr kept for the test.
+fn spawn_in(dir: &std::path::Path, args: &[&str]) -> std::process::Child {
+    std::process::Command::new(bin())
+        .args(args)
+        .current_dir(dir)
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Makes a FIFO at `path`; false (said on stderr) where mkfifo is absent.
+fn make_fifo(path: &std::path::Path) -> bool {
+    let made = std::process::Command::new("mkfifo").arg(path).status();
+    let ok = made.is_ok_and(|s| s.success());
+    if !ok {
+        eprintln!("skipping: mkfifo is absent");
+    }
+    ok
+}
+
+/// Waits (at most two minutes, for a slow shared machine) until `ready`.
+fn wait_until(what: &str, ready: impl Fn() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while !ready() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what}: not after 2 minutes"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// hotpix's temporary files in `dir`.
+fn temporaries(dir: &std::path::Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".hotpix-"))
+        .collect()
+}
+
+/// Sends `signal` (as `kill` names it) to `child` and returns its exit
+/// code and stderr.
+fn signal(child: std::process::Child, signal: &str) -> (Option<i32>, String) {
+    let sent = std::process::Command::new("kill")
+        .args([&format!("-{signal}"), &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let out = child.wait_with_output().unwrap();
+    (out.status.code(), String::from_utf8(out.stderr).unwrap())
+}
+
+/// Regression guard (issue 19, item 6): Ctrl-C after the report was written
+/// left the report and nothing else, without a word. SIGINT now removes the
+/// temporary files, says what was written and what not, and exits 130. The
+/// run is caught after the report and the map are written: the jpegpixi
+/// list goes to a FIFO nobody reads, so hotpix waits there.
+#[cfg(unix)]
+#[test]
+fn sigint_after_the_report_says_what_was_written_and_removes_temporaries() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    copy_series(d);
+    if !make_fifo(&d.join("blocks.fifo")) {
+        return;
+    }
+    let child = spawn_in(
+        d,
+        &[
+            "find",
+            "-o",
+            "r.txt",
+            "--map",
+            "map.png",
+            "--jpegpixi",
+            "blocks.fifo",
+            "--save",
+            "s.npz",
+            ".",
+        ],
+    );
+    wait_until("the map", || d.join("map.png").exists());
+    assert_eq!(
+        temporaries(d).len(),
+        1,
+        "--save's, reserved: {:?}",
+        temporaries(d)
+    );
+    let (code, stderr) = signal(child, "INT");
+    assert_eq!(code, Some(130), "{stderr}");
+    assert!(
+        stderr.contains(
+            "hotpix: interrupted by SIGINT; wrote 'r.txt', 'map.png'; not written: \
+             'blocks.fifo' (--jpegpixi), 's.npz' (--save); no temporary file is left"
+        ),
+        "{stderr}"
+    );
+    assert!(!d.join("s.npz").exists());
+    assert!(temporaries(d).is_empty(), "{:?}", temporaries(d));
+}
+
+/// SIGTERM while the photos are read (one of them is a FIFO, which hotpix
+/// waits on): nothing written, nothing left, exit 143.
+#[cfg(unix)]
+#[test]
+fn sigterm_while_reading_photos_leaves_nothing_and_exits_143() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    copy_series(d);
+    if !make_fifo(&d.join("waiting.JPG")) {
+        return;
+    }
+    let child = spawn_in(d, &["find", "-o", "r.txt", "--save", "s.npz", "."]);
+    // The outputs are reserved before the photos are read: the run started.
+    wait_until("the reserved outputs", || temporaries(d).len() == 2);
+    let (code, stderr) = signal(child, "TERM");
+    assert_eq!(code, Some(143), "{stderr}");
+    assert!(
+        stderr.contains(
+            "hotpix: interrupted by SIGTERM; not written: 'r.txt' (--output), 's.npz' (--save); \
+             no temporary file is left"
+        ),
+        "{stderr}"
+    );
+    assert!(!d.join("r.txt").exists() && !d.join("s.npz").exists());
+    assert!(temporaries(d).is_empty(), "{:?}", temporaries(d));
 }

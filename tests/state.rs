@@ -596,3 +596,86 @@ fn resume_refuses_another_cameras_photos_before_writing() {
     );
     assert!(!d.join("r.txt").exists());
 }
+
+/// The README's scale-out recipe (issue 19, item 12), run as written on one
+/// host: GNU parallel without `-S` (the ssh hosts are the user's), the
+/// fixture series for /photos/d80 and 4 parts of 3 frames for 16. The
+/// merged report equals one run over all the photos, byte for byte apart
+/// from `workers` and `elapsed_s`. Skips (with a message) where GNU parallel
+/// is absent: `.ci/run` installs it where the package manager allows.
+#[test]
+fn the_readme_parallel_recipe_merges_to_one_runs_report() {
+    use std::process::Command;
+    if !Command::new("parallel")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+    {
+        eprintln!("skipping: GNU parallel is absent (apt-get install parallel)");
+        return;
+    }
+    let readme = include_str!("../README.md");
+    let block = readme
+        .split("```sh\n")
+        .filter_map(|b| b.split_once("```").map(|(code, _)| code))
+        .find(|code| code.contains("parallel -S"))
+        .expect("the README's GNU parallel recipe");
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let photos = d.join("photos");
+    std::fs::create_dir(&photos).unwrap();
+    common::copy_series(&photos);
+    let mut script = String::from("set -eu\n");
+    for from in ["/photos/d80", "l/16", "-S host1,host2,host3 "] {
+        assert!(
+            block.contains(from),
+            "the recipe no longer says {from:?}:\n{block}"
+        );
+    }
+    let recipe = block
+        .replace("/photos/d80", photos.to_str().unwrap())
+        .replace("l/16", "l/4")
+        .replace("-S host1,host2,host3 ", "");
+    // Its last line shows the report; the test compares it as JSON below.
+    let (steps, last) = recipe.trim_end().rsplit_once('\n').unwrap();
+    assert_eq!(last.trim(), "hotpix report d80.npz", "{recipe}");
+    script.push_str(steps);
+    let bin_dir = Path::new(bin()).parent().unwrap();
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = Command::new("bash")
+        .args(["-c", &script])
+        .current_dir(d)
+        .env("PATH", path)
+        .env("PARALLEL_HOME", d.join(".parallel"))
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "the recipe failed:\n{script}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let parts: Vec<_> = (0..4).map(|i| d.join(format!("part-0{i}.npz"))).collect();
+    assert!(parts.iter().all(|p| p.exists()), "four part states");
+    let merged = ok(hotpix(d, &["report", "--format", "json", "d80.npz"], &[]));
+    let one = ok(hotpix(
+        d,
+        &["find", "-q", "--format", "json", photos.to_str().unwrap()],
+        &[],
+    ));
+    let apart_from_run_fields = |json: &str| -> String {
+        json.lines()
+            .filter(|l| !l.contains("\"workers\":") && !l.contains("\"elapsed_s\":"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_eq!(
+        apart_from_run_fields(&merged.stdout),
+        apart_from_run_fields(&one.stdout)
+    );
+    assert_eq!(merged.json()["summary"]["frames_used"], 12);
+}

@@ -1,7 +1,7 @@
 //! The pictures (`--map`, `--crops`) and the bad-pixel lists (`--dcraw`,
-//! `--rawtherapee`, `--raw-offset`) made from the committed fixture series,
-//! checked by decoding the PNGs and by parsing the lists the way dcraw and
-//! RawTherapee read them.
+//! `--rawtherapee`, `--siril`, `--jpegpixi`, `--raw-offset`) made from the
+//! committed fixture series, checked by decoding the PNGs and by parsing
+//! the lists the way dcraw, RawTherapee, Siril and jpegpixi read them.
 
 mod common;
 use common::*;
@@ -24,6 +24,8 @@ struct Found {
     channel: usize,
     /// (x, y) of every photosite, the peak first.
     photosites: Vec<(u32, u32)>,
+    /// A dark defect (kind `dead`).
+    dark: bool,
 }
 
 /// Runs `find --format json` on the series in `dir` with `extra` flags;
@@ -54,6 +56,7 @@ fn find_in(dir: &Path, extra: &[&str]) -> (Run, Vec<Found>) {
                 .position(|c| d["channel"] == *c)
                 .unwrap(),
             photosites: d["photosites"].as_array().unwrap().iter().map(at).collect(),
+            dark: d["kind"] == "dead",
         })
         .collect();
     assert!(!defects.is_empty(), "the fixture series has defects");
@@ -421,6 +424,107 @@ fn output_locations_are_checked_before_any_photo_is_decoded() {
     }
 }
 
+/// A folder that cannot take a file: a read-only one, or, for root (whom
+/// permissions do not stop), /sys.
+fn unwritable_folder(tmp: &Path) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tmp.join("read-only");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o555)).unwrap();
+    if std::fs::write(dir.join("probe"), b"").is_ok() {
+        return std::path::PathBuf::from("/sys");
+    }
+    dir
+}
+
+/// Regression guard (issue 19, item 4): `-o ro/r.txt` in a read-only folder
+/// decoded the whole series, then failed on its temporary file. Every
+/// output's temporary file is made before anything is read: the run stops
+/// at once (exit 3) naming the file, and no photo is even probed (the
+/// non-JPEG among the inputs is never named).
+#[cfg(unix)]
+#[test]
+fn an_unwritable_output_fails_before_any_photo_is_read() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ro = unwritable_folder(tmp.path());
+    copy_series(tmp.path());
+    std::fs::write(tmp.path().join("junk.JPG"), b"not a photo").unwrap();
+    let file = |name: &str| ro.join(name).display().to_string();
+    for (flag, target) in [
+        ("-o", file("r.txt")),
+        ("--save", file("s.npz")),
+        ("--map", file("m.png")),
+        ("--crops", file("c.png")),
+        ("--dcraw", file("d.txt")),
+        ("--siril", file("h.lst")),
+        ("--jpegpixi", file("b.txt")),
+        ("--rawtherapee", ro.display().to_string()),
+    ] {
+        let r = run_in(tmp.path(), &["find", flag, &target, "."]);
+        assert_eq!(r.code, 3, "{flag}: {}", r.stderr);
+        assert!(
+            r.stderr.contains(&format!("'{target}'")),
+            "{flag}: {}",
+            r.stderr
+        );
+        assert!(
+            !r.stderr.contains("junk.JPG"),
+            "{flag}: photos were read: {}",
+            r.stderr
+        );
+        assert!(r.stdout.is_empty(), "{flag}: a report was written");
+    }
+    let leftovers: Vec<_> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .filter(|n| n.to_string_lossy().starts_with(".hotpix-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+/// Regression guard (issue 19, item 11): the lists for raw files made from
+/// JPEGs said nothing of the border a raw frame has; without --raw-offset
+/// a note says the positions are the JPEG's.
+#[test]
+fn lists_for_raw_files_without_an_offset_get_a_note() {
+    let tmp = tempfile::tempdir().unwrap();
+    let series = series();
+    for (list, file) in [("--dcraw", "d.txt"), ("--siril", "h.lst")] {
+        let r = run_in(
+            tmp.path(),
+            &["find", "-o", "/dev/null", list, file, &series],
+        );
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert!(
+            r.stderr.contains(&format!(
+                "hotpix: note: the {list} list gives the JPEG's pixel positions"
+            )) && r.stderr.contains("--raw-offset"),
+            "{}",
+            r.stderr
+        );
+        let r = run_in(
+            tmp.path(),
+            &[
+                "find",
+                "-o",
+                "/dev/null",
+                list,
+                file,
+                "--raw-offset",
+                "0,0",
+                &series,
+            ],
+        );
+        assert!(!r.stderr.contains("note:"), "{}", r.stderr);
+    }
+    // jpegpixi's blocks are JPEG pixels: no note.
+    let r = run_in(
+        tmp.path(),
+        &["find", "-o", "/dev/null", "--jpegpixi", "b.txt", &series],
+    );
+    assert!(!r.stderr.contains("note:"), "{}", r.stderr);
+}
+
 /// Regression guard (issue 12): the make/model check ran after all decoding
 /// (and after the report was written); it runs on the headers now, and
 /// --make/--model name a camera the EXIF does not.
@@ -542,4 +646,188 @@ fn rawtherapee_list_merges_into_a_hand_kept_one() {
         "{}",
         r.stderr
     );
+}
+
+/// The lines of a cosme list as Siril reads them (`apply_cosme_to_image`,
+/// filters/cosmetic_correction.c; `process_cosme` in core/command.c before
+/// 1.2, which read with `fgets(line, 63, f)`, so a longer line goes on as
+/// another): a `#` in the first column is a comment; `P` is a pixel, from
+/// the third character on `sscanf("%lf %lf %c")`, which needs two numbers,
+/// the type hot when it is `H` or absent, cold otherwise; `L` and `C` are
+/// rows and columns; any other line (a blank one too) is a format error.
+/// Returns each pixel as (x, JPEG row, hot) and the count of errors. Siril
+/// turns the row into `ry - y - 1` of its bottom-up image, which holds a
+/// JPEG's row `r` at `ry - 1 - r` (`readjpg` then `mirrorx`).
+fn parse_siril(text: &str, height: i64) -> (Vec<(i64, i64, bool)>, usize) {
+    // sscanf's "%lf": leading white space, then a number.
+    fn number(s: &str) -> Option<(f64, &str)> {
+        let s = s.trim_start();
+        let end = s
+            .char_indices()
+            .take_while(|&(i, c)| c.is_ascii_digit() || c == '.' || (i == 0 && "+-".contains(c)))
+            .count();
+        s[..end].parse().ok().map(|v| (v, &s[end..]))
+    }
+    let mut pixels = Vec::new();
+    let mut errors = 0;
+    let mut lines = Vec::new();
+    for line in text.split_inclusive('\n') {
+        let bytes = line.as_bytes();
+        lines.extend(
+            bytes
+                .chunks(62)
+                .map(|c| String::from_utf8_lossy(c).into_owned()),
+        );
+    }
+    for line in &lines {
+        let line = line.trim_end_matches('\n');
+        match line.chars().next() {
+            Some('#') => {}
+            Some('P') => {
+                let rest = line.get(2..).unwrap_or("");
+                let Some((x, rest)) = number(rest) else {
+                    errors += 1;
+                    continue;
+                };
+                let Some((y, rest)) = number(rest) else {
+                    errors += 1;
+                    continue;
+                };
+                let hot = rest.trim_start().chars().next().is_none_or(|t| t == 'H');
+                let siril_row = height - y as i64 - 1;
+                let jpeg_row = height - 1 - siril_row;
+                pixels.push((x as i64, jpeg_row, hot));
+            }
+            Some('L' | 'C') => {}
+            _ => errors += 1,
+        }
+    }
+    (pixels, errors)
+}
+
+/// (x, y, width, height) of every block of a jpegpixi block file, read as
+/// `jpegpixi -f` reads it (jpegpixi.c): `read_line` drops NUL bytes and
+/// everything from `#` to the end of the line and passes over lines of
+/// white space; `parse_struct_point_dimdir_s` takes an optional direction
+/// (`h`, `v`, or `2` followed by `:`), then `X,Y[,S]` or `X,Y,SX,SY`, the
+/// separators `,`, `/` or `;`, white space around them, nothing after.
+/// A line it cannot parse panics here (jpegpixi ignores it with a warning).
+fn parse_jpegpixi(text: &str) -> Vec<(u32, u32, u32, u32)> {
+    let mut blocks = Vec::new();
+    for (n, raw) in text.lines().enumerate() {
+        let line: String = raw.split('#').next().unwrap().replace('\0', "");
+        if line.trim().is_empty() {
+            continue;
+        }
+        let mut s = line.trim_start();
+        if let Some(rest) = s.strip_prefix(['h', 'H', 'v', 'V']) {
+            s = rest
+                .trim_start()
+                .strip_prefix(':')
+                .expect("a direction and ':'");
+        } else if let Some(rest) = s.strip_prefix('2') {
+            let next = rest.chars().next();
+            if !next.is_some_and(|c| c.is_ascii_digit() || ".%,/;".contains(c)) {
+                s = rest.trim_start().strip_prefix(':').expect("'2:'");
+            }
+        }
+        let numbers: Vec<u32> = s
+            .split([',', '/', ';'])
+            .map(|t| {
+                t.trim()
+                    .parse()
+                    .unwrap_or_else(|_| panic!("line {}: jpegpixi ignores {raw:?}", n + 1))
+            })
+            .collect();
+        let block = match numbers[..] {
+            [x, y] => (x, y, 1, 1),
+            [x, y, size] => (x, y, size, size),
+            [x, y, w, h] => (x, y, w, h),
+            _ => panic!("line {}: jpegpixi ignores {raw:?}", n + 1),
+        };
+        assert!(block.2 > 0 && block.3 > 0, "a block of size 0: {raw:?}");
+        blocks.push(block);
+    }
+    blocks
+}
+
+/// The Siril list names every photosite of every defect, shifted by the
+/// offset, hot or cold by the defect's sign, on lines Siril reads without
+/// an error; the command to run is in its comments.
+#[test]
+fn siril_list_reads_back_as_siril_reads_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (_, defects) = find_in(
+        tmp.path(),
+        &["--siril", "hotpix.lst", "--raw-offset", "2,-1"],
+    );
+    let text = std::fs::read_to_string(tmp.path().join("hotpix.lst")).unwrap();
+    assert!(text.contains("cosme"), "{text}");
+    let (pixels, errors) = parse_siril(&text, 240);
+    assert_eq!(errors, 0, "Siril would report format errors:\n{text}");
+    let (expected, _) = shifted(&defects, 2, -1);
+    let positions: Vec<(i64, i64)> = pixels.iter().map(|&(x, y, _)| (x, y)).collect();
+    assert_eq!(positions, expected);
+    // Hot for a bright defect, cold for a dark one; the offset (2,-1) drops
+    // the photosites of row 0.
+    let types: Vec<bool> = defects
+        .iter()
+        .flat_map(|d| d.photosites.iter().map(move |&(_, y)| (d.dark, y)))
+        .filter(|&(_, y)| y >= 1)
+        .map(|(dark, _)| !dark)
+        .collect();
+    assert_eq!(pixels.iter().map(|p| p.2).collect::<Vec<_>>(), types);
+    assert!(defects.iter().any(|d| d.dark) && defects.iter().any(|d| !d.dark));
+}
+
+/// The jpegpixi blocks cover every photosite of every defect in JPEG
+/// pixels (no raw offset), lie within the frame, and never overlap (jpegpixi
+/// would drop the second of two overlapping blocks).
+#[test]
+fn jpegpixi_blocks_read_back_as_jpegpixi_reads_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (_, defects) = find_in(tmp.path(), &["--jpegpixi", "blocks.txt"]);
+    let text = std::fs::read_to_string(tmp.path().join("blocks.txt")).unwrap();
+    assert!(text.contains("jpegpixi -f"), "{text}");
+    let blocks = parse_jpegpixi(&text);
+    assert!(!blocks.is_empty() && blocks.len() <= defects.len());
+    for (i, a) in blocks.iter().enumerate() {
+        assert!(
+            a.0 + a.2 <= 320 && a.1 + a.3 <= 240,
+            "{a:?} leaves the frame"
+        );
+        for b in &blocks[i + 1..] {
+            let apart =
+                a.0 + a.2 <= b.0 || b.0 + b.2 <= a.0 || a.1 + a.3 <= b.1 || b.1 + b.3 <= a.1;
+            assert!(
+                apart,
+                "{a:?} and {b:?} overlap: jpegpixi ignores the second"
+            );
+        }
+    }
+    for d in &defects {
+        for &(x, y) in &d.photosites {
+            assert!(
+                blocks
+                    .iter()
+                    .any(|b| (b.0..b.0 + b.2).contains(&x) && (b.1..b.1 + b.3).contains(&y)),
+                "({x},{y}) is in no block"
+            );
+        }
+    }
+    // The raw offset is for raw files; jpegpixi mends the JPEG itself.
+    let series = series();
+    let r = run_in(
+        tmp.path(),
+        &[
+            "find",
+            "--jpegpixi",
+            "b.txt",
+            "--raw-offset",
+            "1,1",
+            &series,
+        ],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("--raw-offset applies to"), "{}", r.stderr);
 }

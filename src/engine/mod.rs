@@ -24,6 +24,7 @@ use crate::similarity::TOO_ALIKE;
 use crate::stats::Stats;
 
 use crate::evidence::{dark_weight, Layout};
+use crate::inputs::Inputs;
 use accumulate::{accumulate, Accumulated, Used, Work};
 use content::{plan_by_content, Plan};
 use series::{body_name, count_bodies, majority_size, probe_one, the_body, Candidate};
@@ -149,7 +150,13 @@ pub fn find_more(
     base: Option<Base>,
     on: &(dyn Fn(Event) + Sync),
 ) -> Result<Outcome, Error> {
-    find_selected(paths, opts, &Selection::default(), base, on)
+    find_selected(
+        &Inputs::of_paths(paths),
+        opts,
+        &Selection::default(),
+        base,
+        on,
+    )
 }
 
 /// Threads for the work that only computes (reading headers, checking
@@ -175,10 +182,11 @@ pub fn compute_pool(jobs: usize) -> Result<rayon::ThreadPool, Error> {
         })
 }
 
-/// Runs `hotpix find` on the frames of `paths` that `selection` keeps,
-/// adding to `base` when given.
+/// Runs `hotpix find` on the frames of `inputs` that `selection` keeps,
+/// adding to `base` when given. The inputs already skipped (folders without
+/// photos) are announced first and listed with the frames skipped later.
 pub fn find_selected(
-    paths: &[PathBuf],
+    inputs: &Inputs,
     opts: &FindOptions,
     selection: &Selection,
     base: Option<Base>,
@@ -186,8 +194,14 @@ pub fn find_selected(
 ) -> Result<Outcome, Error> {
     let started = Instant::now();
     let pool = compute_pool(opts.jobs)?;
+    let paths = &inputs.paths;
+    let total = inputs.len();
 
     let mut skipped = Vec::new();
+    for s in &inputs.skipped {
+        on(Event::Skipped(s));
+        skipped.push(s.clone());
+    }
     let probed: Vec<Result<Candidate, Skipped>> = pool.install(|| {
         paths
             .par_iter()
@@ -206,9 +220,10 @@ pub fn find_selected(
     }
     let base_frames = base.as_ref().map_or(&[][..], |b| &b.frames[..]);
     let candidates = select(candidates, base_frames, selection, &mut skipped, on)?;
-    if base.is_some() && !opts.mixed_cameras {
-        // Photos of another body are refused whatever their size: skipped
-        // as "another size", they would enter the state's list for good.
+    if !opts.mixed_cameras {
+        // Bodies are checked before sizes: two cameras of different frame
+        // sizes are mixed cameras, not one camera and frames of "another
+        // size" (which, with --resume, would enter the state's list for good).
         check_one_body(
             base_frames
                 .iter()
@@ -226,10 +241,7 @@ pub fn find_selected(
             size
         })
     }) else {
-        return Err(Error::TooFewFrames {
-            usable: 0,
-            total: paths.len(),
-        });
+        return Err(Error::TooFewFrames { usable: 0, total });
     };
     let (series, other): (Vec<_>, Vec<_>) = candidates
         .into_iter()
@@ -285,17 +297,8 @@ pub fn find_selected(
     if series.len() + base_frames.len() < 2 {
         return Err(Error::TooFewFrames {
             usable: series.len() + base_frames.len(),
-            total: paths.len() + base_frames.len(),
+            total: total + base_frames.len(),
         });
-    }
-    if !opts.mixed_cameras {
-        check_one_body(
-            base_frames
-                .iter()
-                .map(|f| (f.path.as_path(), &f.meta))
-                .chain(series.iter().map(|c| (c.path.as_path(), &c.meta))),
-            FIND_MIXED_HINT,
-        )?;
     }
     if selection.need_make_and_model {
         let bodies = count_bodies(
@@ -340,7 +343,7 @@ pub fn find_selected(
     let usable = frames.len() + used.len();
     let stats = stats.filter(|s| s.frames >= 2).ok_or(Error::TooFewFrames {
         usable,
-        total: paths.len() + frames.len(),
+        total: total + frames.len(),
     })?;
     frames.extend(used.into_iter().map(|u| {
         let c = &series[u.index];

@@ -1,6 +1,7 @@
-//! Bad-pixel lists for raw converters, so that they mend the defects hotpix
-//! found before demosaicing: one file per format, each turning a finished
-//! report into bytes.
+//! Bad-pixel lists for the programs that mend defects: raw converters
+//! (dcraw, RawTherapee) before demosaicing, Siril's cosmetic correction,
+//! and jpegpixi in JPEGs themselves. One file per format, each turning a
+//! finished report into bytes.
 //!
 //! hotpix sees JPEG pixels; a raw converter counts photosites of the raw
 //! frame, which usually has a border the JPEG lacks. `Offset` shifts every
@@ -8,7 +9,9 @@
 //! says how to find it).
 
 pub mod dcraw;
+pub mod jpegpixi;
 pub mod rawtherapee;
+pub mod siril;
 
 use crate::report::Report;
 
@@ -71,19 +74,28 @@ pub fn positions(report: &Report, offset: Offset) -> Positions {
     Positions { kept, dropped }
 }
 
+/// Where a list comes from: "hotpix 0.1.0: 3 defects of NIKON D80 from 12
+/// frames of 3872x2592".
+pub fn origin(report: &Report) -> String {
+    let s = &report.summary;
+    format!(
+        "{}: {} defects of {} from {} frames of {}x{}",
+        report.tool,
+        report.defects.len(),
+        s.camera.as_deref().unwrap_or("an unknown camera"),
+        s.frames_used,
+        s.width,
+        s.height
+    )
+}
+
 /// The comment lines both formats start with: what the list is and where it came from.
 fn provenance(report: &Report, offset: Offset) -> Vec<String> {
-    let s = &report.summary;
     vec![
         format!(
-            "{}: {} defects of {} from {} frames of {}x{} (threshold {:.3})",
-            report.tool,
-            report.defects.len(),
-            s.camera.as_deref().unwrap_or("an unknown camera"),
-            s.frames_used,
-            s.width,
-            s.height,
-            s.threshold
+            "{} (threshold {:.3})",
+            origin(report),
+            report.summary.threshold
         ),
         format!(
             "positions: the JPEG pixel of every photosite of each defect, shifted by the raw offset ({},{})",
