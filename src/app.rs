@@ -222,7 +222,11 @@ fn find(config: Config) -> anyhow::Result<Exit> {
         &progress,
         &Analysis {
             stats: &outcome.stats,
-            ctx: &hotpix::engine::context(&outcome.frames),
+            ctx: &hotpix::engine::context(
+                &outcome.frames,
+                outcome.stats.width(),
+                outcome.stats.height(),
+            ),
             report: &outcome.report,
         },
         &mut written,
@@ -513,7 +517,11 @@ fn report_state(config: ReportConfig) -> anyhow::Result<Exit> {
         &progress,
         &Analysis {
             stats: &state.stats,
-            ctx: &hotpix::engine::context(&state.frames),
+            ctx: &hotpix::engine::context(
+                &state.frames,
+                state.stats.width(),
+                state.stats.height(),
+            ),
             report: &report,
         },
         &mut written,

@@ -23,6 +23,7 @@ pub mod evidence;
 pub mod export;
 pub mod inputs;
 pub mod output;
+pub mod params;
 pub mod plural;
 pub mod rank;
 pub mod report;

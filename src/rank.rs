@@ -208,20 +208,18 @@ pub fn position(width: u32, channels: usize, index: usize) -> (u32, u32, Channel
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stats::{Evidence, Moments};
-    use ndarray::Array3;
+    use crate::evidence::{Evidence, Layout};
+    use crate::stats::Moments;
 
     fn stats_from_m2(width: usize, height: usize, m2: Vec<f32>) -> Stats {
-        let shape = (height, width, 3);
-        Stats {
-            frames: 2,
-            moments: Moments::Welford {
-                mean: Array3::zeros(shape),
-                m2: Array3::from_shape_vec(shape, m2).unwrap(),
-            },
-            evidence: Array3::from_elem(shape, Evidence::default()),
-            peaks: Array3::from_elem(shape, crate::stats::Peaks::default()),
-        }
+        let layout = Layout {
+            width,
+            height,
+            channels: 3,
+        };
+        let mean = vec![0.0; layout.len()];
+        let evidence = vec![Evidence::default(); layout.len()];
+        Stats::from_parts(2, layout, Moments::Welford { mean, m2 }, evidence)
     }
 
     #[test]

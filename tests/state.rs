@@ -107,9 +107,13 @@ fn split_save_merge_report_matches_one_run() {
         "sum_sq.npy",
         "excess.npy",
         "dark.npy",
-        "peak_bright.npy",
-        "peak_dark.npy",
+        "seen_bright.npy",
+        "could_bright.npy",
+        "seen_dark.npy",
+        "could_dark.npy",
+        "seen_hot.npy",
         "thumbnails.npy",
+        "tiles.npy",
     ] {
         assert!(names.iter().any(|n| n == name), "{name} missing: {names:?}");
     }

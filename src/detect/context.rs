@@ -3,13 +3,7 @@
 //! view.
 
 use crate::evidence::DARK_WEIGHT_MAX;
-use crate::similarity::{alike_groups, median_similarity};
-
-/// Frame similarity from which the series counts as one view for scoring,
-/// and at which it fully does. Varied series measure -0.2 to 0.3, a tripod
-/// series near 1.
-pub const ALIKE_FROM: f64 = 0.5;
-pub const ALIKE_FULL: f64 = 0.9;
+use crate::similarity::{alike_groups, median_similarity, TileViews};
 
 /// The series as the detector sees it.
 #[derive(Debug, Clone, PartialEq)]
@@ -20,28 +14,25 @@ pub struct Context {
     pub dark_sq: f64,
     /// Frames long or high-ISO enough to show dark current (weight > 0).
     pub revealing: u64,
-    /// Frames in the largest group showing one view.
+    /// Frames in the largest group whose thumbnails show one view (for the
+    /// warnings: the detector asks tile by tile).
     pub largest_group: u64,
-    /// The most dark weight one view carries (the heaviest frame, or the
-    /// heaviest group of alike frames): all one view can add to the weighted
-    /// excess.
-    pub view_dark: f64,
-    /// Median correlation between frames; `None` with fewer than two.
+    /// Median correlation between frames' thumbnails; `None` with fewer
+    /// than two.
     pub similarity: Option<f64>,
-    /// How much the series is one view, 0 (varied) to 1 (tripod).
-    pub alike: f32,
+    /// How many views the frames show, tile by tile.
+    pub tiles: TileViews,
 }
 
 impl Context {
-    /// From each frame's dark-current weight and thumbnail (in path order).
-    pub fn new(weights: &[u8], thumbnails: &[Vec<f32>]) -> Context {
+    /// From each frame's dark-current weight and thumbnail (in path order)
+    /// and the views of its tiles.
+    pub fn new(weights: &[u8], thumbnails: &[Vec<f32>], tiles: TileViews) -> Context {
         assert_eq!(weights.len(), thumbnails.len(), "one weight a frame");
         let groups = alike_groups(thumbnails);
         let mut sizes = vec![0u64; groups.len()];
-        let mut dark = vec![(0u64, ()); groups.len()];
-        for (&g, &w) in groups.iter().zip(weights) {
+        for &g in &groups {
             sizes[g] += 1;
-            dark[g].0 += u64::from(w);
         }
         let similarity = median_similarity(thumbnails);
         Context {
@@ -50,11 +41,8 @@ impl Context {
             dark_sq: weights.iter().map(|&w| f64::from(w).powi(2)).sum(),
             revealing: weights.iter().filter(|&&w| w > 0).count() as u64,
             largest_group: sizes.iter().copied().max().unwrap_or(0),
-            view_dark: dark.iter().map(|&(sum, _)| sum as f64).fold(0.0, f64::max),
             similarity,
-            alike: similarity.map_or(0.0, |s| {
-                ((s - ALIKE_FROM) / (ALIKE_FULL - ALIKE_FROM)).clamp(0.0, 1.0) as f32
-            }),
+            tiles,
         }
     }
 
@@ -67,24 +55,22 @@ impl Context {
             dark_sq: 0.0,
             revealing: 0,
             largest_group: 1,
-            view_dark: 0.0,
             similarity: None,
-            alike: 0.0,
+            tiles: TileViews::uniform(frames as f32, 0.0),
         }
     }
 
-    /// What one view can add to a subpixel's Σ excess when no frame added
-    /// more than `peak` (its largest excess in one frame): a scene glint
-    /// stands out in one frame, a static scene detail in every frame of a
-    /// burst. Set aside, so that a defect is what more than one view shows.
-    pub fn view_excess(&self, peak: f32) -> f32 {
-        self.largest_group.max(1) as f32 * peak
-    }
-
-    /// The same for Σ weight × excess: dark current shows only in the long
-    /// and high-ISO frames, so the heaviest view weighs the most.
-    pub fn view_dark_excess(&self, peak: f32) -> f32 {
-        self.view_dark as f32 * peak
+    /// At pixel (`x`, `y`): frame counts scaled to independent views (a
+    /// group of alike frames shows one view, so its sightings count as
+    /// one), and the share of pairs of frames showing one view there.
+    pub fn view_at(&self, x: usize, y: usize) -> (f64, f32) {
+        let (views, alike) = self.tiles.at(x, y);
+        let per_view = if self.frames == 0 {
+            1.0
+        } else {
+            (f64::from(views) / self.frames as f64).min(1.0)
+        };
+        (per_view, alike)
     }
 
     /// Whether the frame weights can separate an offset from dark current:
@@ -134,17 +120,25 @@ mod tests {
     #[test]
     fn a_burst_is_one_group_and_its_weight_is_counted() {
         let weights = [0, 15, 4, 4, 4, 0];
-        let ctx = Context::new(&weights, &thumbs(&[0, 1, 2, 2, 2, 3]));
+        let ctx = Context::new(
+            &weights,
+            &thumbs(&[0, 1, 2, 2, 2, 3]),
+            TileViews::uniform(4.0, 0.2),
+        );
         assert_eq!(ctx.largest_group, 3);
         assert_eq!(ctx.revealing, 4);
-        assert_eq!(ctx.view_dark, 15.0);
-        assert_eq!(ctx.view_excess(20.0), 60.0);
+        let (per_view, alike) = ctx.view_at(10, 10);
+        assert!((per_view - 4.0 / 6.0).abs() < 1e-12 && alike == 0.2);
     }
 
     #[test]
     fn the_fit_recovers_offset_and_slope() {
         let weights = [0u8, 0, 3, 7, 15, 15, 1];
-        let ctx = Context::new(&weights, &thumbs(&[0, 1, 2, 3, 4, 5, 6]));
+        let ctx = Context::new(
+            &weights,
+            &thumbs(&[0, 1, 2, 3, 4, 5, 6]),
+            TileViews::uniform(7.0, 0.0),
+        );
         let (offset, slope) = (4.0, 2.5);
         let e: Vec<f64> = weights
             .iter()
@@ -155,7 +149,7 @@ mod tests {
         let (a, b) = ctx.fit(e0, e1);
         assert!((a - offset).abs() < 1e-9 && (b.unwrap() - slope).abs() < 1e-9);
         // Weights all alike: no slope.
-        let flat = Context::new(&[5, 5, 5], &thumbs(&[0, 1, 2]));
+        let flat = Context::new(&[5, 5, 5], &thumbs(&[0, 1, 2]), TileViews::uniform(3.0, 0.0));
         assert_eq!(flat.fit(30.0, 150.0), (10.0, None));
     }
 }

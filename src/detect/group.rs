@@ -7,37 +7,14 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use super::context::rate_per_second;
-use super::score::{Features, Scorer, NOISE_FLOOR};
+use super::score::{scene_moved, Features, Scorer};
 use super::{Defect, Kind, Photosite};
 use crate::evidence::RING;
 use crate::rank::Channel;
-use crate::stats::Peaks;
-
-/// A photosite of a defect beside its peak scores at least this fraction of
-/// the peak's score; one diagonal to it, `PHOTOSITE_SHARE_DIAGONAL`.
-/// Demosaicing lends a photosite's excess to the pixels beside it (about
-/// half, in its own colour and, through chroma, in others) and less to the
-/// diagonal ones; on the generated series (six camera-like presets), second
-/// photosites scoring under these shares were mostly such echoes: the
-/// shares keep 83% of the real second photosites and 76% of what they keep
-/// is real (at 0.25, every echo was listed and half the list was echoes).
-const PHOTOSITE_SHARE: f32 = 0.6;
-const PHOTOSITE_SHARE_DIAGONAL: f32 = 0.5;
-
-/// Below this mean (8-bit) a pinned photosite reads nothing: dead.
-const DEAD_MEAN: f32 = 6.0;
-
-/// How much a pinned photosite moves at most, as a share of its neighbours'
-/// σ (see [`kind`]); when saturated (mean at or above `SATURATED_MEAN`).
-const PINNED_MOVES: f32 = 0.1;
-const SATURATED_MEAN: f32 = 245.0;
-const SATURATED_MOVES: f32 = 0.4;
-/// A darker excess in one frame (linear levels) that an offset never shows.
-const OVERTAKEN_LEVELS: f32 = 40.0;
-/// Dark current at one second at ISO 100 over the offset: hot.
-const HOT_OVER_OFFSET: f64 = 4.0;
-/// Moving at least this share of its neighbours' σ: blinking.
-const BLINK_MOVES: f32 = 0.8;
+use crate::params::{
+    DEAD_MEAN, HOT_OVER_OFFSET, NOISE_FLOOR, OVERTAKEN_SHARE, PHOTOSITE_SHARE,
+    PHOTOSITE_SHARE_DIAGONAL, PINNED_MOVES, SATURATED_MEAN, SATURATED_MOVES,
+};
 
 pub(super) fn defects(scorer: &Scorer, flagged: &HashMap<usize, Features>) -> Vec<Defect> {
     let layout = scorer.stats.layout();
@@ -184,17 +161,17 @@ fn describe(
     let kind = kind(&f, offset, slope, || {
         // Pinned anywhere among its photosites' flagged channels: the
         // peak may be a channel demosaicing lent the excess to.
-        let peaks = scorer.stats.peaks();
         sites
             .iter()
             .map(|&(i, _)| i)
             .chain(std::iter::once(peak))
             .flat_map(|i| {
                 let base = i - i % ch;
-                (base..base + ch).filter_map(|j| flagged.get(&j).map(|m| (j, m)))
+                (base..base + ch).filter_map(|j| flagged.get(&j))
             })
-            .any(|(j, m)| m.excess * sign > 0.0 && pinned(m, peaks[j]))
+            .any(|m| m.excess * sign > 0.0 && pinned(m))
     });
+    let (seen, could_show) = seen_of(kind, &f, scorer.ctx.revealing);
     // A pinned subpixel has no dark current to speak of: its fit only says
     // how far it sits from its surroundings (the offset).
     let dark_rate = match kind {
@@ -215,30 +192,42 @@ fn describe(
         variance: f.sd * f.sd,
         offset: offset as f32,
         dark_rate,
+        seen,
+        could_show,
+    }
+}
+
+/// In how many frames the peak was seen its kind's way, of how many could
+/// show it (`revealing`: frames long or high-ISO enough for dark current).
+fn seen_of(kind: Kind, f: &Features, revealing: u64) -> (u32, u32) {
+    let s = &f.seen;
+    match kind {
+        Kind::Hot => (s.hot, revealing as u32),
+        Kind::Dead => (s.dark, s.could_dark),
+        Kind::Stuck => (s.bright + s.dark, s.could_bright.max(s.could_dark)),
+        Kind::Warm => (s.bright, s.could_bright),
     }
 }
 
 /// The kind, from the peak's evidence, in this order:
 /// - `dead`: darker than its neighbourhood (reading low or nothing);
-/// - `stuck`: pinned: moving at most a tenth as much as its neighbours; or
-///   saturated and moving under 40% as much; or, less pinned, overtaken by
-///   brighter scenes in some frame by a lot (a fixed level the scene crosses,
-///   which an offset never is);
+/// - `stuck`: pinned while the scene around it was seen to move: moving at
+///   most a tenth as much as its neighbours; or saturated and moving under
+///   40% as much; or, less pinned, seen darker than the scene in a fifth of
+///   the frames that could show it (a fixed level the scene crosses, which
+///   an offset never is). Where the scene never moved (a night sky, a
+///   clipped sky) nothing is called stuck: a hot pixel saturated in every
+///   frame of an astro series is as flat as a stuck one;
 /// - `hot`: the fitted dark current at one second at ISO 100 is over four
 ///   times the fitted offset: it grows with exposure × gain;
-/// - `blinking`: brighter on the whole, but moving at least 80% as much as
-///   its neighbours: an offset that comes and goes adds its own variation;
-/// - `warm`: a constant offset, following the scene.
-///
-/// The thresholds were set on the generated series (tests/defects.rs) and
-/// are round on purpose; kinds are read from JPEG data, where
-/// demosaicing, noise reduction and the tone curve blur these differences.
+/// - `warm`: a constant offset; also a hot pixel on a series whose frames
+///   all have one exposure × gain, where dark current and an offset cannot
+///   be told apart (the summary says so, and `dark_rate` is null).
 fn kind(f: &Features, offset: f64, slope: Option<f64>, any_pinned: impl FnOnce() -> bool) -> Kind {
     let darker = f.excess < 0.0 || (f.excess == 0.0 && f.mean < f.reference);
     if darker {
         return Kind::Dead;
     }
-    let moves = moves(f);
     if any_pinned() {
         return if f.mean < DEAD_MEAN {
             Kind::Dead
@@ -252,9 +241,6 @@ fn kind(f: &Features, offset: f64, slope: Option<f64>, any_pinned: impl FnOnce()
             return Kind::Hot;
         }
     }
-    if moves >= BLINK_MOVES {
-        return Kind::Blinking;
-    }
     Kind::Warm
 }
 
@@ -264,11 +250,14 @@ fn moves(f: &Features) -> f32 {
 }
 
 /// Whether a subpixel is pinned (see [`kind`]).
-fn pinned(f: &Features, peaks: Peaks) -> bool {
+fn pinned(f: &Features) -> bool {
     let moves = moves(f);
-    moves <= PINNED_MOVES
-        || (f.mean >= SATURATED_MEAN && moves <= SATURATED_MOVES)
-        || (peaks.dark_levels() >= OVERTAKEN_LEVELS && moves < 1.0)
+    let s = &f.seen;
+    let overtaken = f64::from(s.dark) >= OVERTAKEN_SHARE * f64::from(s.could_dark.max(1));
+    scene_moved(f.ring_sd) >= 1.0
+        && (moves <= PINNED_MOVES
+            || (f.mean >= SATURATED_MEAN && moves <= SATURATED_MOVES)
+            || (overtaken && moves < 1.0))
 }
 
 fn photosite(w: usize, ch: usize, i: usize) -> Photosite {

@@ -7,6 +7,7 @@
 //! sums: nothing full-size is allocated beyond the statistics themselves.
 
 mod context;
+mod counts;
 mod group;
 mod planes;
 mod score;
@@ -16,8 +17,8 @@ use std::collections::HashMap;
 use rayon::prelude::*;
 use serde::Serialize;
 
-pub use context::{rate_per_second, Context, ALIKE_FROM, ALIKE_FULL};
-pub use score::{Features, NOISE_FLOOR};
+pub use context::{rate_per_second, Context};
+pub use score::{scene_moved, Features, Strength};
 
 use crate::rank::Channel;
 use crate::stats::Stats;
@@ -35,9 +36,7 @@ use score::{Band, Scorer};
 /// On a defect-free generated series the 99.5th percentile is about 2, so
 /// the floor decides there; the factor raises the threshold where the tail
 /// is heavier than that (few or alike frames, a busy scene).
-pub const AUTO_TAIL_FACTOR: f64 = 3.5;
-pub const AUTO_TAIL_QUANTILE: f64 = 0.995;
-pub const MIN_THRESHOLD: f64 = 8.0;
+pub use crate::params::{AUTO_TAIL_FACTOR, AUTO_TAIL_QUANTILE, MIN_THRESHOLD};
 
 /// Rows scored by one task.
 const BAND_ROWS: usize = 32;
@@ -54,8 +53,6 @@ pub enum Kind {
     Warm,
     /// Darker than its neighbours (reads low or nothing).
     Dead,
-    /// Present in part of the frames only, absent from others that should show it.
-    Blinking,
 }
 
 impl Kind {
@@ -65,7 +62,6 @@ impl Kind {
             Kind::Hot => "hot",
             Kind::Warm => "warm",
             Kind::Dead => "dead",
-            Kind::Blinking => "blinking",
         }
     }
 }
@@ -113,6 +109,13 @@ pub struct Defect {
     /// photosite adds per second of exposure at base gain. `None` when the
     /// frames' exposures cannot tell it from an offset.
     pub dark_rate: Option<f32>,
+    /// Frames in which the peak photosite was seen standing out its kind's
+    /// way (brighter; darker for a dead one; either way for a stuck one;
+    /// brighter in the long or high-ISO frames for a hot one) ...
+    pub seen: u32,
+    /// ... out of the frames that could show it (whose surroundings did not
+    /// clip; for a hot one, the frames long or high-ISO enough).
+    pub could_show: u32,
 }
 
 /// The result of detection.
@@ -126,12 +129,17 @@ pub struct Detection {
 /// `None`), grouped, strongest first (ties by position), so the list is the
 /// same for any number of workers.
 pub fn detect(stats: &Stats, ctx: &Context, threshold: Option<f64>) -> Detection {
-    let scorer = Scorer {
+    let mut scorer = Scorer {
         stats,
         ctx,
-        spread: score::channel_spreads(stats, ctx),
+        spread: score::channel_spreads(stats),
+        // The sample's scores are asked for the frames' support from the
+        // magnitude where its tail begins, so that the tail is that of
+        // supported scores.
+        gate_from: SAMPLE_GATE_FROM,
     };
     let threshold = threshold.unwrap_or_else(|| auto_threshold(&scorer));
+    scorer.gate_from = threshold as f32;
     let flagged = flagged(&scorer, threshold);
     let defects = group::defects(&scorer, &flagged);
     Detection { threshold, defects }
@@ -151,16 +159,16 @@ fn flagged(scorer: &Scorer, threshold: f64) -> HashMap<usize, Features> {
     let t = threshold as f32;
     bands(layout.height)
         .map(|rows| {
-            let mut band = Band::new(scorer.stats, scorer.ctx, rows.clone());
+            let mut band = Band::new(scorer.stats, rows.clone());
             let mut hits = Vec::new();
             for y in rows {
-                band.load_bound_row(y, scorer.ctx);
+                band.load_bound_row(y);
                 for xc in 0..stride {
                     // (With a margin for the rounding of a product.)
                     if scorer.bound(&band, y, xc) * (1.0 + 1e-5) <= t {
                         continue;
                     }
-                    band.load_row(y, scorer.ctx);
+                    band.load_row(y);
                     let f = scorer.features(&band, y, xc);
                     if f.score > t {
                         hits.push((y * stride + xc, f));
@@ -193,6 +201,11 @@ pub(super) fn sample_blocks(height: usize, rows: usize) -> Vec<std::ops::Range<u
         .collect()
 }
 
+/// Magnitude from which the automatic threshold's sample asks for the
+/// frames' support: about the 95th percentile of a varied series'
+/// magnitudes, so that few of the sample need it.
+const SAMPLE_GATE_FROM: f32 = 2.0;
+
 /// Subpixels the automatic threshold samples, at least (and at least 96
 /// rows): a small frame is sampled whole, since its defects are a larger
 /// share of its tail.
@@ -202,7 +215,8 @@ const THRESHOLD_SAMPLE: usize = 2_000_000;
 const SAMPLE_BLOCK: usize = 8;
 
 /// The automatic threshold: [`AUTO_TAIL_FACTOR`] times the 99.5th percentile
-/// of the scores of a deterministic sample of rows, at least [`MIN_THRESHOLD`].
+/// of the scores of a deterministic sample of rows, at least
+/// [`MIN_THRESHOLD`].
 fn auto_threshold(scorer: &Scorer) -> f64 {
     let layout = scorer.stats.layout();
     let stride = layout.stride();
@@ -210,10 +224,10 @@ fn auto_threshold(scorer: &Scorer) -> f64 {
         sample_blocks(layout.height, THRESHOLD_SAMPLE.div_ceil(stride).max(96))
             .into_par_iter()
             .flat_map_iter(|rows| {
-                let mut band = Band::new(scorer.stats, scorer.ctx, rows.clone());
+                let mut band = Band::new(scorer.stats, rows.clone());
                 let mut scores = Vec::with_capacity(rows.len() * stride);
                 for y in rows {
-                    band.load_row(y, scorer.ctx);
+                    band.load_row(y);
                     scores.extend((0..stride).map(|xc| scorer.features(&band, y, xc).score));
                 }
                 scores
@@ -234,12 +248,14 @@ pub struct Scores<'a> {
 }
 
 impl<'a> Scores<'a> {
-    pub fn new(stats: &'a Stats, ctx: &'a Context) -> Self {
+    /// The scores [`detect`] gives with `threshold`.
+    pub fn new(stats: &'a Stats, ctx: &'a Context, threshold: f64) -> Self {
         Scores {
             scorer: Scorer {
                 stats,
                 ctx,
-                spread: score::channel_spreads(stats, ctx),
+                spread: score::channel_spreads(stats),
+                gate_from: threshold as f32,
             },
         }
     }
@@ -253,9 +269,9 @@ impl<'a> Scores<'a> {
             return;
         }
         let mut out = vec![0f32; layout.stride()];
-        let mut band = Band::new(self.scorer.stats, self.scorer.ctx, rows.clone());
+        let mut band = Band::new(self.scorer.stats, rows.clone());
         for y in rows {
-            band.load_row(y, self.scorer.ctx);
+            band.load_row(y);
             for (xc, o) in out.iter_mut().enumerate() {
                 *o = self.scorer.features(&band, y, xc).score;
             }
@@ -264,15 +280,22 @@ impl<'a> Scores<'a> {
     }
 }
 
-/// The features [`detect`] reads of subpixel (`x`, `y`, channel `c`).
-pub fn features_at(stats: &Stats, ctx: &Context, x: usize, y: usize, c: usize) -> Features {
+/// The features [`detect`] reads of subpixel (`x`, `y`, channel `c`) with
+/// `threshold`.
+pub fn features_at(
+    stats: &Stats,
+    ctx: &Context,
+    threshold: f64,
+    (x, y, c): (usize, usize, usize),
+) -> Features {
     let scorer = Scorer {
         stats,
         ctx,
-        spread: score::channel_spreads(stats, ctx),
+        spread: score::channel_spreads(stats),
+        gate_from: threshold as f32,
     };
-    let mut band = Band::new(stats, ctx, y..y + 1);
-    band.load_row(y, ctx);
+    let mut band = Band::new(stats, y..y + 1);
+    band.load_row(y);
     scorer.features(&band, y, x * stats.layout().channels + c)
 }
 

@@ -1,15 +1,14 @@
-//! The statistics of a band of rows as the detector reads them, in f32: mean,
-//! sample variance and the two evidence sums, raw and trimmed of what one
-//! view could have contributed (see [`Context::view_excess`]). Only a band
-//! is held at a time (its rows and a few more above and below for the
-//! rings), so detection allocates nothing full-size.
+//! The statistics of a band of rows as the detector reads them: mean,
+//! sample variance and the two evidence sums in f32, and the frame counts.
+//! Only a band is held at a time (its rows and [`MARGIN`] more above and
+//! below for the rings and windows), so detection allocates nothing
+//! full-size.
 
-use super::context::Context;
-use crate::evidence::{ring_medians_row, Layout};
+use crate::evidence::{ring_medians_row, Evidence, Layout, Seen};
 use crate::stats::Stats;
 
 /// Rows held above and below a band: what the widest neighbourhood the
-/// detector reads (the spread ring) reaches.
+/// detector reads (the spread ring, the base-rate window) reaches.
 pub const MARGIN: usize = 4;
 
 /// The planes of rows `lo..hi` of the frame.
@@ -23,14 +22,12 @@ pub(super) struct Planes {
     pub var: Vec<f32>,
     pub excess: Vec<f32>,
     pub dark: Vec<f32>,
-    /// The evidence sums less what one view could have added.
-    pub trimmed_excess: Vec<f32>,
-    pub trimmed_dark: Vec<f32>,
+    pub seen: Vec<Seen>,
 }
 
 impl Planes {
     /// Rows `rows` of the frame, with the [`MARGIN`] rows around them that exist.
-    pub fn around(stats: &Stats, ctx: &Context, rows: std::ops::Range<usize>) -> Planes {
+    pub fn around(stats: &Stats, rows: std::ops::Range<usize>) -> Planes {
         let frame = stats.layout();
         let lo = rows.start.saturating_sub(MARGIN);
         let hi = (rows.end + MARGIN).min(frame.height);
@@ -48,11 +45,10 @@ impl Planes {
             var: vec![0.0; len],
             excess: vec![0.0; len],
             dark: vec![0.0; len],
-            trimmed_excess: vec![0.0; len],
-            trimmed_dark: vec![0.0; len],
+            seen: vec![Seen::default(); len],
         };
         let inv_n1 = 1.0 / (stats.frames.max(2) - 1) as f32;
-        let evidence = stats.evidence();
+        let mut row = vec![Evidence::default(); stride];
         for y in lo..hi {
             let local_row = (y - lo) * stride..(y - lo + 1) * stride;
             stats.mean_row(y, &mut p.mean[local_row.clone()]);
@@ -61,26 +57,12 @@ impl Planes {
             for v in var.iter_mut() {
                 *v *= inv_n1;
             }
-            let frame_row = y * stride..(y + 1) * stride;
-            let ev = &evidence[frame_row.clone()];
-            let peaks = &stats.peaks()[frame_row];
-            for ((((e0, e1), (t0, t1)), e), pk) in p.excess[local_row.clone()]
-                .iter_mut()
-                .zip(&mut p.dark[local_row.clone()])
-                .zip(
-                    p.trimmed_excess[local_row.clone()]
-                        .iter_mut()
-                        .zip(&mut p.trimmed_dark[local_row.clone()]),
-                )
-                .zip(ev)
-                .zip(peaks)
-            {
-                *e0 = e.excess as f32;
-                *e1 = e.dark as f32;
-                let (bright, dark) = (pk.bright_levels(), pk.dark_levels());
-                let side = |v: f32| if v >= 0.0 { bright } else { dark };
-                *t0 = shrink(*e0, ctx.view_excess(side(*e0)));
-                *t1 = shrink(*e1, ctx.view_dark_excess(side(*e1)));
+            stats.evidence_row(y, &mut row);
+            for (k, e) in row.iter().enumerate() {
+                let i = local_row.start + k;
+                p.excess[i] = e.excess as f32;
+                p.dark[i] = e.dark as f32;
+                p.seen[i] = e.seen;
             }
         }
         p
@@ -103,6 +85,50 @@ impl Planes {
     pub fn at(&self, y: usize, xc: usize) -> usize {
         (y - self.lo) * self.frame.stride() + xc
     }
+
+    /// The counts of the same channel's subpixels around local index `i`
+    /// within [`MARGIN`] pixels, less those within 2 (a defect's own
+    /// footprint: demosaicing and JPEG spread it that far), summed: what the
+    /// scene does there by chance. At the edges, those that exist.
+    pub fn window(&self, i: usize) -> Seen {
+        let l = self.local;
+        let stride = l.stride();
+        let (y, x, c) = (i / stride, i % stride / l.channels, i % l.channels);
+        let r = MARGIN as isize;
+        let mut sum = Seen::default();
+        for dy in -r..=r {
+            let yy = y as isize + dy;
+            if yy < 0 || yy >= l.height as isize {
+                continue;
+            }
+            for dx in -r..=r {
+                let xx = x as isize + dx;
+                if xx < 0 || xx >= l.width as isize || (dx.abs() <= 2 && dy.abs() <= 2) {
+                    continue;
+                }
+                let s = &self.seen[(yy as usize * l.width + xx as usize) * l.channels + c];
+                sum.bright += s.bright;
+                sum.could_bright += s.could_bright;
+                sum.dark += s.dark;
+                sum.could_dark += s.could_dark;
+                sum.hot += s.hot;
+            }
+        }
+        sum
+    }
+
+    /// How many same-channel subpixels [`Planes::window`] sums at local
+    /// index `i`.
+    pub fn window_members(&self, i: usize) -> u32 {
+        let l = self.local;
+        let stride = l.stride();
+        let (y, x) = ((i / stride) as isize, (i % stride / l.channels) as isize);
+        let span = |v: isize, n: usize, r: isize| (v - r).max(0)..=(v + r).min(n as isize - 1);
+        let r = MARGIN as isize;
+        let outer = span(y, l.height, r).count() * span(x, l.width, r).count();
+        let inner = span(y, l.height, 2).count() * span(x, l.width, 2).count();
+        (outer - inner) as u32
+    }
 }
 
 /// [`ring_medians_row`] compiled for AVX2 (eight lanes, not four), chosen at
@@ -111,10 +137,4 @@ impl Planes {
 #[target_feature(enable = "avx2")]
 unsafe fn ring_row_avx2(plane: &[f32], local: Layout, y: usize, out: &mut [f32]) {
     ring_medians_row(plane, local, y, out);
-}
-
-/// `v` moved towards 0 by `by` (never past it).
-#[inline(always)]
-pub(super) fn shrink(v: f32, by: f32) -> f32 {
-    v.signum() * (v.abs() - by).max(0.0)
 }

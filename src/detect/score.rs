@@ -1,38 +1,53 @@
 //! The defect score of a subpixel, from its statistics, its neighbourhood's
-//! and the series' context.
+//! and the series' context. Two questions, answered apart:
 //!
-//! Three kinds of evidence, each in units of its own noise (a z-score):
-//! - consistency: Σ excess (an offset: warm, stuck, dead, blinking) and Σ
-//!   weight × excess (dark current: hot), each against the median of its
-//!   ring and in units of the ring's spread (or the channel's, when larger).
-//!   A frame too short to show dark current has weight 0 and counts neither
-//!   for nor against a hot pixel. What one view could add (its frames times
-//!   the subpixel's largest excess in any one frame) is set aside first, so
-//!   that a glint in one frame, or a static scene detail in a burst, is not
-//!   a defect: a defect is what several views show.
-//! - stillness: a subpixel pinned at one value while its neighbours vary
-//!   (stuck), from the 8-bit means and variances; on alike frames measured
-//!   against what a scene point would do under the exposure changes alone.
+//! **How strong** (the magnitude, in units of its own noise, a z-score):
+//! - consistency: Σ excess (an offset: warm, stuck, dead) and Σ weight ×
+//!   excess (dark current: hot), each against the median of its ring and
+//!   in units of the sums' spread nearby (or the channel's, when larger);
+//! - stillness: a subpixel pinned at one value while the scene around it
+//!   moves (stuck), from the 8-bit means and variances; on alike frames
+//!   measured against what a scene point would do under the exposure
+//!   changes alone;
 //! - shape, on alike frames only: a defect's excess sits on one photosite
 //!   (or a pair, a 2x2 cluster), a scene detail's is spread by the lens over
-//!   its neighbours on every side. Bright side only: a dead photosite on
-//!   alike frames is a dark scene dot to every measure but stillness.
+//!   its neighbours on every side.
+//!
+//! **Whether the frames support it** (see [`super::counts`]): a defect shows
+//! in most of the frames that could show it, and more often than the scene
+//! around it shows anything by chance. A star or a lamp that lit the
+//! photosite in 2 frames of 20, or a coincidence of 2 photos, fails this
+//! however strong it is. The score is the magnitude, scaled down by how far
+//! the frames fall short of supporting it. On alike frames (one view) the
+//! frames cannot support anything, so only stillness and shape count.
 
 use super::context::Context;
-use super::planes::Planes;
-use crate::evidence::{median8, Layout, MinMax};
+use super::counts::strength;
+use super::planes::{Planes, MARGIN};
+use crate::evidence::{median8, Layout, MinMax, Seen};
+use crate::params::{
+    ALIKE_ONE_VIEW, CHANCE_MIN, EXCESS_FLOOR, NOISE_FLOOR, PINNED_FROM, SCENE_MOVED_FROM, SCENE_MOVED_FULL,
+    SEEN_SHARE, SHARP_FROM, SHARP_FULL, STRENGTH_MIN, STUCK_FULL_LEVELS,
+};
 use crate::stats::Stats;
-
-/// Standard deviation (8-bit levels) added under a division by σ: JPEG
-/// noise alone moves a subpixel by 1-3 levels.
-pub const NOISE_FLOOR: f32 = 2.0;
-
-/// Spread of one frame's excess below which a spread says nothing (linear
-/// levels): quantisation of 8-bit values in dark areas.
-const EXCESS_FLOOR: f32 = 1.5;
 
 /// 1.4826 × MAD estimates a normal σ.
 const MAD_TO_SIGMA: f32 = 1.4826;
+
+/// How sure the frames make it, per side: −log₁₀ of the chance that the
+/// scene alone shows it as often (see [`super::counts`]), or 0 where it
+/// showed in fewer than half the frames that could show it.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Strength {
+    /// Brighter, over all frames.
+    pub bright: f32,
+    /// Darker, over all frames.
+    pub dark: f32,
+    /// Brighter, over the frames long or high-ISO enough for dark current.
+    pub hot: f32,
+    /// Brighter or darker (a photosite pinned between the scene's levels).
+    pub either: f32,
+}
 
 /// What the detector reads of one subpixel, and its score.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -46,11 +61,15 @@ pub struct Features {
     /// Σ excess and Σ weight × excess above their ring medians.
     pub excess: f32,
     pub dark: f32,
-    /// Consistency of each, after the burst allowance (signed z-scores).
-    pub z_excess: f32,
-    pub z_dark: f32,
-    /// How much less it moves than its neighbours (0..1).
-    pub stillness: f32,
+    /// Its frame counts.
+    pub seen: Seen,
+    /// How sure the frames make it (computed only where the magnitude
+    /// reaches the scorer's `gate_from`).
+    pub strength: Strength,
+    /// How strong, before asking whether the frames support it.
+    pub magnitude: f32,
+    /// Which way it stands out: +1 brighter, −1 darker.
+    pub sign: f32,
     pub score: f32,
 }
 
@@ -61,6 +80,9 @@ pub(super) struct Scorer<'a> {
     /// Per channel: the typical spread of Σ excess and Σ weight × excess
     /// over the frame, a floor under the local spreads.
     pub spread: [Vec<f32>; 2],
+    /// Magnitude from which the frames' support is asked (below it a
+    /// subpixel is never flagged, and its score is its magnitude).
+    pub gate_from: f32,
 }
 
 /// A band's planes and the per-row ring medians of each.
@@ -78,13 +100,11 @@ struct RowRefs {
     var: Vec<f32>,
     excess: Vec<f32>,
     dark: Vec<f32>,
-    trimmed_excess: Vec<f32>,
-    trimmed_dark: Vec<f32>,
 }
 
 impl Band {
-    pub fn new(stats: &Stats, ctx: &Context, rows: std::ops::Range<usize>) -> Band {
-        let planes = Planes::around(stats, ctx, rows);
+    pub fn new(stats: &Stats, rows: std::ops::Range<usize>) -> Band {
+        let planes = Planes::around(stats, rows);
         let stride = planes.frame.stride();
         Band {
             planes,
@@ -95,42 +115,33 @@ impl Band {
                 var: vec![0.0; stride],
                 excess: vec![0.0; stride],
                 dark: vec![0.0; stride],
-                trimmed_excess: vec![0.0; stride],
-                trimmed_dark: vec![0.0; stride],
             },
         }
     }
 
     /// Computes the ring medians of frame row `y`: all of them, for
     /// [`Scorer::features`].
-    pub fn load_row(&mut self, y: usize, ctx: &Context) {
-        self.load_bound_row(y, ctx);
+    pub fn load_row(&mut self, y: usize) {
+        self.load_bound_row(y);
         if self.rows.rest_y == y {
             return;
         }
         let p = &self.planes;
         p.ring_row(&p.var, y, &mut self.rows.var);
-        p.ring_row(&p.dark, y, &mut self.rows.dark);
-        if ctx.alike == 0.0 {
-            p.ring_row(&p.excess, y, &mut self.rows.excess);
-        }
         self.rows.rest_y = y;
     }
 
     /// Computes the ring medians of frame row `y` that [`Scorer::bound`]
-    /// reads: half of them. Most rows have no subpixel whose bound reaches
-    /// the threshold, and need no more.
-    pub fn load_bound_row(&mut self, y: usize, ctx: &Context) {
+    /// reads. Most rows have no subpixel whose bound reaches the
+    /// threshold, and need no more.
+    pub fn load_bound_row(&mut self, y: usize) {
         if self.rows.y == y {
             return;
         }
         let p = &self.planes;
         p.ring_row(&p.mean, y, &mut self.rows.mean);
-        p.ring_row(&p.trimmed_excess, y, &mut self.rows.trimmed_excess);
-        p.ring_row(&p.trimmed_dark, y, &mut self.rows.trimmed_dark);
-        if ctx.alike != 0.0 {
-            p.ring_row(&p.excess, y, &mut self.rows.excess);
-        }
+        p.ring_row(&p.excess, y, &mut self.rows.excess);
+        p.ring_row(&p.dark, y, &mut self.rows.dark);
         self.rows.y = y;
     }
 }
@@ -138,21 +149,19 @@ impl Band {
 impl Scorer<'_> {
     /// A quick upper bound of the score of subpixel `xc` of the loaded row
     /// `y`: the local spreads can only raise the divisors above the
-    /// channel's, and every other factor is at most 1.
+    /// channel's, the frames' support only lowers the magnitude, and every
+    /// other factor is at most 1.
     #[inline(always)]
     pub fn bound(&self, band: &Band, y: usize, xc: usize) -> f32 {
         let p = &band.planes;
         let r = &band.rows;
         let i = p.at(y, xc);
         let c = xc % p.frame.channels;
-        let z0 = (p.trimmed_excess[i] - r.trimmed_excess[xc]).abs() / self.spread[0][c];
-        let z1 = (p.trimmed_dark[i] - r.trimmed_dark[xc]) / self.spread[1][c];
-        // (The shape evidence divides the raw excess by at least the same
-        // spread, and counts only on alike frames.)
-        let shape = self.ctx.alike * (p.excess[i] - r.excess[xc]).max(0.0) / self.spread[0][c];
+        let z0 = (p.excess[i] - r.excess[xc]).abs() / self.spread[0][c];
+        let z1 = (p.dark[i] - r.dark[xc]).max(0.0) / self.spread[1][c];
         let d8 = (p.mean[i] - r.mean[xc]).abs();
-        let still = d8 / (p.var[i].max(0.0).sqrt() + NOISE_FLOOR) * (d8 / 24.0).min(1.0);
-        z0.max(z1).max(still).max(shape)
+        let still = d8 / (p.var[i].max(0.0).sqrt() + NOISE_FLOOR) * (d8 / STUCK_FULL_LEVELS).min(1.0);
+        z0.max(z1).max(still)
     }
 
     /// The features and score of subpixel `xc` of the loaded row `y`.
@@ -171,32 +180,14 @@ impl Scorer<'_> {
 
         let excess = p.excess[i] - r.excess[xc];
         let dark = p.dark[i] - r.dark[xc];
-        // The noise is the sums' own spread; the signal what is left once one
-        // view's worth is set aside.
         let s0 = local_spread(&p.excess, layout, i).max(self.spread[0][c]);
         let s1 = local_spread(&p.dark, layout, i).max(self.spread[1][c]);
-        let z_excess = (p.trimmed_excess[i] - r.trimmed_excess[xc]) / s0;
-        let z_dark = (p.trimmed_dark[i] - r.trimmed_dark[xc]).max(0.0) / s1;
+        let z_excess = excess / s0;
+        let z_dark = dark.max(0.0) / s1;
         let consistency = z_excess.abs().max(z_dark);
 
-        // Stuck: pinned while the neighbours move. On alike frames a scene
-        // point's σ is the ring's scaled by its brightness (exposure changes
-        // scale both), so the comparison is against that.
-        let plain = 1.0 - (sd + NOISE_FLOOR) / (ring_sd + NOISE_FLOOR);
-        let scene_sd = ring_sd * (mean + 1.0) / (reference + 1.0);
-        let for_scene = 1.0 - (sd + NOISE_FLOOR) / (scene_sd + NOISE_FLOOR);
-        let alike = self.ctx.alike;
-        let stillness = (plain.max(0.0) * (1.0 - alike) + for_scene.max(0.0) * alike).max(0.0);
-        // How far it is pinned from its neighbourhood, in units of its own
-        // σ: a pinned photosite moves by noise only. Counted once it moves
-        // less than half as much as a scene point there would.
-        let level = d8.abs() / (sd + NOISE_FLOOR);
-        let pinned = ((stillness - 0.5) * 2.0).clamp(0.0, 1.0);
-        // At least a few levels from the neighbourhood: two frames with the
-        // same value are a coincidence, not a photosite.
-        let magnitude = (d8.abs() / 24.0).min(1.0);
-        let stuck = level * pinned * magnitude;
-
+        let (per_view, alike) = self.ctx.view_at(xc / layout.channels, y);
+        let stuck = stuck(mean, reference, sd, ring_sd, alike);
         // On alike frames consistency proves nothing; a defect's excess is
         // still its own photosite's, a scene detail's is shared.
         let shape = if alike > 0.0 {
@@ -206,31 +197,119 @@ impl Scorer<'_> {
         } else {
             0.0
         };
-        Features {
+        // On one view only what a static scene cannot give counts.
+        let magnitude = if alike >= ALIKE_ONE_VIEW {
+            stuck.max(shape)
+        } else {
+            consistency.max(stuck).max(shape)
+        };
+        // Which way: that of the evidence that dominates.
+        let sign = if stuck >= consistency {
+            d8.signum()
+        } else if z_excess.abs() >= z_dark {
+            z_excess.signum()
+        } else {
+            1.0
+        };
+        let mut f = Features {
             mean,
             reference,
             sd,
             ring_sd,
             excess,
             dark,
-            z_excess,
-            z_dark,
-            stillness: plain.max(0.0),
-            score: consistency.max(stuck).max(shape),
+            seen: p.seen[i],
+            strength: Strength::default(),
+            magnitude,
+            sign,
+            score: magnitude,
+        };
+        if alike < ALIKE_ONE_VIEW && magnitude >= self.gate_from {
+            f.strength = self.strength(p, i, per_view);
+            let s = &f.strength;
+            let support = if sign > 0.0 {
+                s.bright.max(s.hot).max(s.either)
+            } else {
+                s.dark.max(s.either)
+            };
+            // Unsupported, it stays under the threshold, in proportion to
+            // how far the frames fall short (what the map shows).
+            let strength_min: f32 = std::env::var("HOTPIX_SMIN").ok().and_then(|v| v.parse().ok()).unwrap_or(STRENGTH_MIN);
+            if support < strength_min {
+                f.score = magnitude.min(self.gate_from) * support / strength_min;
+            }
+        }
+        f
+    }
+
+    /// How sure the frames make subpixel `i` of the band, each side against
+    /// the rate at which its neighbourhood is seen (see [`super::counts`]).
+    fn strength(&self, p: &Planes, i: usize, per_view: f64) -> Strength {
+        let s = p.seen[i];
+        let w = p.window(i);
+        let members = f64::from(p.window_members(i));
+        // The rate at which the neighbourhood is seen, never below what
+        // chance always gives.
+        let rate = |seen: u32, could: f64| ((f64::from(seen) + 0.5) / (could + 1.0)).max(CHANCE_MIN);
+        let sure = |seen: u32, could: f64, rate: f64| -> f32 {
+            if could <= 0.0 || f64::from(seen) < SEEN_SHARE * could {
+                return 0.0;
+            }
+            strength(f64::from(seen) * per_view, could * per_view, rate) as f32
+        };
+        let revealing = self.ctx.revealing as f64;
+        let (pb, pd) = (
+            rate(w.bright, f64::from(w.could_bright)),
+            rate(w.dark, f64::from(w.could_dark)),
+        );
+        let could_either = f64::from(s.could_bright.max(s.could_dark));
+        Strength {
+            bright: sure(s.bright, s.could_bright.into(), pb),
+            dark: sure(s.dark, s.could_dark.into(), pd),
+            hot: sure(s.hot, revealing, rate(w.hot, revealing * members)),
+            either: sure(s.bright + s.dark, could_either, (pb + pd).min(1.0)),
         }
     }
+}
+
+/// How far a subpixel is pinned away from its neighbourhood while the scene
+/// around it moves (a z-score): the distance from its neighbours' mean in
+/// units of its own σ (a pinned photosite moves by noise only), counted
+/// once it moves less than half as much as a scene point there would, and
+/// only where the scene was seen to move at all: a flat neighbourhood (a
+/// constant border, a sky clipped to black or white in every frame) shows
+/// nothing pinned. On alike frames a scene point's σ is the ring's scaled
+/// by its brightness (exposure changes scale both).
+pub(super) fn stuck(mean: f32, reference: f32, sd: f32, ring_sd: f32, alike: f32) -> f32 {
+    let d8 = mean - reference;
+    let plain = 1.0 - (sd + NOISE_FLOOR) / (ring_sd + NOISE_FLOOR);
+    let scene_sd = ring_sd * (mean + 1.0) / (reference + 1.0);
+    let for_scene = 1.0 - (sd + NOISE_FLOOR) / (scene_sd + NOISE_FLOOR);
+    let stillness = (plain.max(0.0) * (1.0 - alike) + for_scene.max(0.0) * alike).max(0.0);
+    let level = d8.abs() / (sd + NOISE_FLOOR);
+    let pinned = ((stillness - PINNED_FROM) / (1.0 - PINNED_FROM)).clamp(0.0, 1.0);
+    // At least a few levels from the neighbourhood: two frames with the
+    // same value are a coincidence, not a photosite.
+    let magnitude = (d8.abs() / STUCK_FULL_LEVELS).min(1.0);
+    let moved = scene_moved(ring_sd);
+    level * pinned * magnitude * moved
+}
+
+/// Whether the scene was seen to move around a subpixel, 0 to 1, from its
+/// neighbours' σ over the frames (8-bit levels).
+pub fn scene_moved(ring_sd: f32) -> f32 {
+    ((ring_sd - SCENE_MOVED_FROM) / (SCENE_MOVED_FULL - SCENE_MOVED_FROM)).clamp(0.0, 1.0)
 }
 
 /// Distance of the ring the local spread is measured on: outside what one
 /// defect spreads over (demosaicing ±2, sharpening and chroma noise
 /// reduction ±2 more), so that a strong defect does not widen its own.
-const SPREAD_RING: usize = super::planes::MARGIN;
+const SPREAD_RING: usize = MARGIN;
 
 /// The spread of a plane's values near subpixel `i`: MAD × 1.4826 of the
-/// members of the ring at [`SPREAD_RING`] around their own median (not the
-/// reference ring's: a strong defect shifts that ring's values, its echo),
-/// at least a floor. Fewer than 5 members (a corner) say nothing reliable:
-/// the floor then, under which the channel's spread stands anyway.
+/// members of the ring at [`SPREAD_RING`] around their own median, at least
+/// a floor. Fewer than 5 members (a corner) say nothing reliable: the floor
+/// then, under which the channel's spread stands anyway.
 fn local_spread(plane: &[f32], layout: Layout, i: usize) -> f32 {
     let mut members = [0f32; 8];
     let n = layout.ring_members(plane, i, SPREAD_RING, &mut members);
@@ -254,9 +333,7 @@ fn local_spread(plane: &[f32], layout: Layout, i: usize) -> f32 {
 /// neighbours / `excess`, in [0, 1]. One bad photosite keeps its excess to
 /// itself (demosaicing and sharpening leave its neighbours a third of it or
 /// less); a scene glint, spread by the lens, lifts its neighbours by 40% or
-/// more. (A pair or a 2x2 cluster lifts its partners too, and on alike
-/// frames cannot be told from a glint by shape.) At an edge, the neighbours
-/// that exist.
+/// more. At an edge, the neighbours that exist.
 fn sharpness(plane: &[f32], layout: Layout, i: usize, center: f32, excess: f32) -> f32 {
     if excess <= 0.0 {
         return 0.0;
@@ -290,28 +367,24 @@ fn sharpness(plane: &[f32], layout: Layout, i: usize, center: f32, excess: f32) 
     (1.0 - best / excess).clamp(0.0, 1.0)
 }
 
-/// Sharpness from which the shape is a defect's, and at which it fully is.
-const SHARP_FROM: f32 = 0.6;
-const SHARP_FULL: f32 = 0.8;
-
 /// Rows the channel spreads are sampled from, in blocks over the frame.
 const SPREAD_SAMPLE_ROWS: usize = 256;
 
 /// The typical spread, per channel, of Σ excess and Σ weight × excess around
 /// their ring medians over the frame: the median absolute deviation × 1.4826
 /// over a deterministic sample of rows.
-pub(super) fn channel_spreads(stats: &Stats, ctx: &Context) -> [Vec<f32>; 2] {
+pub(super) fn channel_spreads(stats: &Stats) -> [Vec<f32>; 2] {
     use rayon::prelude::*;
     let layout = stats.layout();
     let channels = layout.channels;
     let devs: Vec<[Vec<Vec<f32>>; 2]> = super::sample_blocks(layout.height, SPREAD_SAMPLE_ROWS)
         .into_par_iter()
         .map(|rows| {
-            let mut band = Band::new(stats, ctx, rows.clone());
+            let mut band = Band::new(stats, rows.clone());
             let stride = layout.stride();
             let mut out = [vec![Vec::new(); channels], vec![Vec::new(); channels]];
             for y in rows {
-                band.load_row(y, ctx);
+                band.load_row(y);
                 let (p, r) = (&band.planes, &band.rows);
                 for xc in 0..stride {
                     let i = p.at(y, xc);

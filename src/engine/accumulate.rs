@@ -18,7 +18,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use crate::decode::FrameDecoder;
 use crate::error::{Error, SkipReason, Skipped};
 use crate::evidence::Layout;
-use crate::similarity::{thumbnail, THUMBNAIL_LEN};
+use crate::similarity::{thumbnail, tile_signatures, THUMBNAIL_LEN};
 use crate::stats::{Accumulator, Band, FrameRef, Scratch, MAX_BATCH};
 
 use super::content::{Expected, Plan};
@@ -32,6 +32,8 @@ pub(super) struct Used {
     pub bytes: u64,
     pub hash: FrameHash,
     pub thumbnail: Vec<f32>,
+    /// Its fine-detail signature, tile by tile.
+    pub tiles: Vec<u64>,
 }
 
 /// How the frame buffers are used: `slots` buffers in all, folded in batches
@@ -355,10 +357,12 @@ fn decode_planned(
     let pixels = decoder.decode_read()?;
     let thumbnail = thumbnail(pixels, width as usize, height as usize);
     debug_assert_eq!(thumbnail.len(), THUMBNAIL_LEN);
+    let tiles = tile_signatures(pixels, width as usize, height as usize);
     Ok(Used {
         index,
         bytes,
         hash,
         thumbnail,
+        tiles,
     })
 }

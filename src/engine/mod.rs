@@ -20,7 +20,7 @@ use crate::error::{Error, SkipReason, Skipped};
 use crate::plural::plural;
 use crate::rank::{rank, End};
 use crate::report::{CameraCount, Range, Report, SkippedInput, Summary, SCHEMA_VERSION};
-use crate::similarity::TOO_ALIKE;
+use crate::similarity::{TileViews, TOO_ALIKE};
 use crate::stats::Stats;
 
 use crate::evidence::{dark_weight, Layout};
@@ -121,6 +121,9 @@ pub struct CountedFrame {
     pub meta: FrameMeta,
     /// Its block-brightness thumbnail (see [`crate::similarity`]).
     pub thumbnail: Vec<f32>,
+    /// Its fine-detail signature, tile by tile (see
+    /// [`crate::similarity::tiles`]).
+    pub tiles: Vec<u64>,
 }
 
 /// Statistics counted earlier (a saved state) that a run adds to: frames whose
@@ -353,6 +356,7 @@ pub fn find_selected(
             hash: u.hash,
             meta: c.meta.clone(),
             thumbnail: u.thumbnail,
+            tiles: u.tiles,
         }
     }));
     skipped_inputs.extend(skipped.iter().map(|s| SkippedInput {
@@ -419,7 +423,8 @@ fn count(
         .max()
         .unwrap_or(0);
     let held = base.map_or(0, |b| {
-        b.stats.layout().len() as u64 * 16 + b.frames.len() as u64 * 1024
+        b.stats.layout().len() as u64 * Stats::bytes_per_subpixel(b.stats.frames)
+            + b.frames.len() as u64 * 1024
     });
     let plan = memory::plan(layout, to_decode, file_bytes, workers, opts.memory, held)?;
     on(Event::Plan {
@@ -540,7 +545,7 @@ pub fn make_report(
     skipped.sort_by(|a, b| a.path.cmp(&b.path).then_with(|| a.reason.cmp(&b.reason)));
     skipped.dedup_by(|a, b| a.path == b.path);
     let used_meta: Vec<&FrameMeta> = frames.iter().map(|f| &f.meta).collect();
-    let ctx = context(frames);
+    let ctx = context(frames, stats.width(), stats.height());
     let detection = detect(stats, &ctx, threshold);
     let mut summary = summarize(
         &used_meta,
@@ -566,15 +571,18 @@ pub fn make_report(
     }
 }
 
-/// What the detector knows of the series `frames` (see [`Context`]): each
-/// frame's dark-current weight from its EXIF, and how alike the frames are.
-pub fn context(frames: &[CountedFrame]) -> Context {
+/// What the detector knows of the series `frames` of `width` × `height`
+/// (see [`Context`]): each frame's dark-current weight from its EXIF, and
+/// how alike the frames are, as a whole and tile by tile.
+pub fn context(frames: &[CountedFrame], width: u32, height: u32) -> Context {
     let weights: Vec<u8> = frames
         .iter()
         .map(|f| dark_weight(f.meta.exposure_s, f.meta.iso))
         .collect();
     let thumbs: Vec<Vec<f32>> = frames.iter().map(|f| f.thumbnail.clone()).collect();
-    Context::new(&weights, &thumbs)
+    let tiles: Vec<&[u64]> = frames.iter().map(|f| f.tiles.as_slice()).collect();
+    let views = TileViews::new(&tiles, width as usize, height as usize);
+    Context::new(&weights, &thumbs, views)
 }
 
 /// What went wrong with the series itself, with what to do about it.

@@ -161,6 +161,8 @@ pub(crate) mod tests {
                     variance: 10.0,
                     offset: 0.0,
                     dark_rate: Some(40.0),
+                    seen: 10,
+                    could_show: 12,
                 })
                 .collect(),
             lowest_variance: Vec::new(),

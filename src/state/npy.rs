@@ -19,17 +19,133 @@ pub enum Dtype {
     U32,
     /// `|u1`: uint8.
     U8,
+    /// `<u2`: little-endian uint16.
+    U16,
+    /// `<i2`: little-endian int16.
+    I16,
+    /// `<u8`: little-endian uint64 (bit sets).
+    U64,
 }
 
+/// The integer dtypes, narrowest first.
+const INTEGERS: [Dtype; 5] = [Dtype::U8, Dtype::U16, Dtype::I16, Dtype::U32, Dtype::I32];
+
 impl Dtype {
+    const ALL: [Dtype; 7] = [
+        Dtype::F32,
+        Dtype::I32,
+        Dtype::U32,
+        Dtype::U8,
+        Dtype::U16,
+        Dtype::I16,
+        Dtype::U64,
+    ];
+
     fn descr(self) -> &'static str {
         match self {
             Dtype::F32 => "<f4",
             Dtype::I32 => "<i4",
             Dtype::U32 => "<u4",
             Dtype::U8 => "|u1",
+            Dtype::U16 => "<u2",
+            Dtype::I16 => "<i2",
+            Dtype::U64 => "<u8",
         }
     }
+
+    /// Bytes an element takes.
+    pub fn size(self) -> usize {
+        match self {
+            Dtype::U8 => 1,
+            Dtype::U16 | Dtype::I16 => 2,
+            Dtype::F32 | Dtype::I32 | Dtype::U32 => 4,
+            Dtype::U64 => 8,
+        }
+    }
+
+    /// The smallest and largest value of an integer dtype.
+    fn range(self) -> Option<(i64, i64)> {
+        Some(match self {
+            Dtype::U8 => (0, u8::MAX.into()),
+            Dtype::U16 => (0, u16::MAX.into()),
+            Dtype::I16 => (i16::MIN.into(), i16::MAX.into()),
+            Dtype::U32 => (0, u32::MAX.into()),
+            Dtype::I32 => (i32::MIN.into(), i32::MAX.into()),
+            Dtype::F32 | Dtype::U64 => return None,
+        })
+    }
+
+    /// The narrowest integer dtype holding every value in `lo..=hi`.
+    pub fn narrowest(lo: i64, hi: i64) -> Dtype {
+        INTEGERS
+            .into_iter()
+            .find(|d| d.range().is_some_and(|(a, b)| a <= lo && hi <= b))
+            .expect("the values fit an int32")
+    }
+
+    /// Whether it is an integer dtype.
+    pub fn is_integer(self) -> bool {
+        self.range().is_some()
+    }
+}
+
+/// Writes integers as elements of `dtype` (which must hold them).
+pub fn write_ints(
+    out: &mut dyn Write,
+    dtype: Dtype,
+    values: impl Iterator<Item = i64>,
+) -> std::io::Result<()> {
+    let mut buf = Vec::with_capacity(1 << 16);
+    for v in values {
+        match dtype {
+            Dtype::U8 => buf.push(v as u8),
+            Dtype::U16 => buf.extend_from_slice(&(v as u16).to_le_bytes()),
+            Dtype::I16 => buf.extend_from_slice(&(v as i16).to_le_bytes()),
+            Dtype::U32 => buf.extend_from_slice(&(v as u32).to_le_bytes()),
+            Dtype::I32 => buf.extend_from_slice(&(v as i32).to_le_bytes()),
+            Dtype::F32 | Dtype::U64 => unreachable!("integers up to 32 bits only"),
+        }
+        if buf.len() >= 1 << 16 {
+            out.write_all(&buf)?;
+            buf.clear();
+        }
+    }
+    out.write_all(&buf)
+}
+
+/// Reads exactly `count` elements of integer `dtype`, handing each to `each`
+/// with its index.
+pub fn for_each_int(
+    r: &mut dyn Read,
+    dtype: Dtype,
+    count: usize,
+    mut each: impl FnMut(usize, i64),
+) -> Result<(), String> {
+    let size = dtype.size();
+    let mut buf = vec![0u8; 1 << 16];
+    let chunk = buf.len() / size * size;
+    let (mut left, mut k) = (count * size, 0);
+    while left > 0 {
+        let n = left.min(chunk);
+        r.read_exact(&mut buf[..n])
+            .map_err(|e| format!("array data cut short ({e})"))?;
+        for c in buf[..n].chunks_exact(size) {
+            let v = match dtype {
+                Dtype::U8 => i64::from(c[0]),
+                Dtype::U16 => u16::from_le_bytes([c[0], c[1]]).into(),
+                Dtype::I16 => i16::from_le_bytes([c[0], c[1]]).into(),
+                Dtype::U32 => u32::from_le_bytes([c[0], c[1], c[2], c[3]]).into(),
+                Dtype::I32 => i32::from_le_bytes([c[0], c[1], c[2], c[3]]).into(),
+                Dtype::F32 | Dtype::U64 => {
+                    return Err("expected an integer array of up to 32 bits".into())
+                }
+            };
+            each(k, v);
+            k += 1;
+        }
+        left -= n;
+    }
+    Ok(())
 }
 
 /// The header of an array with `shape` and `dtype`, padded with spaces and a
@@ -83,6 +199,20 @@ pub fn write_iter<const N: usize>(
 /// Reads a header and checks it describes a C-order array of `dtype`;
 /// returns its shape.
 pub fn read_header(r: &mut dyn Read, dtype: Dtype) -> Result<Vec<usize>, String> {
+    let (found, shape) = read_header_any(r)?;
+    if found != dtype {
+        return Err(format!(
+            "array has dtype '{}', expected '{}'",
+            found.descr(),
+            dtype.descr()
+        ));
+    }
+    Ok(shape)
+}
+
+/// Reads a header and checks it describes a C-order array of a dtype a
+/// state uses; returns the dtype and shape.
+pub fn read_header_any(r: &mut dyn Read) -> Result<(Dtype, Vec<usize>), String> {
     let mut start = [0u8; 8];
     r.read_exact(&mut start)
         .map_err(|e| format!("array header cut short ({e})"))?;
@@ -112,16 +242,13 @@ pub fn read_header(r: &mut dyn Read, dtype: Dtype) -> Result<Vec<usize>, String>
         .map_err(|e| format!("array header cut short ({e})"))?;
     let dict = std::str::from_utf8(&dict).map_err(|_| "array header is not text".to_string())?;
     let (descr, fortran, shape) = parse_dict(dict)?;
-    if descr != dtype.descr() {
-        return Err(format!(
-            "array has dtype '{descr}', expected '{}'",
-            dtype.descr()
-        ));
-    }
+    let Some(dtype) = Dtype::ALL.into_iter().find(|d| d.descr() == descr) else {
+        return Err(format!("array has dtype '{descr}', which a state does not use"));
+    };
     if fortran {
         return Err("array is in Fortran order, expected C order".into());
     }
-    Ok(shape)
+    Ok((dtype, shape))
 }
 
 /// Parses `{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }`.
@@ -237,6 +364,32 @@ mod tests {
         assert!(read_header(&mut &h[..], Dtype::I32).is_err());
         let one = header(Dtype::I32, &[5]);
         assert_eq!(read_header(&mut &one[..], Dtype::I32).unwrap(), vec![5]);
+    }
+
+    #[test]
+    fn integers_take_the_narrowest_dtype_and_read_back() {
+        assert_eq!(Dtype::narrowest(0, 255), Dtype::U8);
+        assert_eq!(Dtype::narrowest(0, 256), Dtype::U16);
+        assert_eq!(Dtype::narrowest(-1, 255), Dtype::I16);
+        assert_eq!(Dtype::narrowest(-32768, 32767), Dtype::I16);
+        assert_eq!(Dtype::narrowest(0, 65536), Dtype::U32);
+        assert_eq!(Dtype::narrowest(-40000, 40000), Dtype::I32);
+        for (dtype, values) in [
+            (Dtype::U8, vec![0i64, 7, 255]),
+            (Dtype::U16, vec![0, 300, 65535]),
+            (Dtype::I16, vec![-32768, -1, 0, 32767]),
+            (Dtype::U32, vec![0, 70000, u32::MAX.into()]),
+            (Dtype::I32, vec![i32::MIN.into(), -5, i32::MAX.into()]),
+        ] {
+            let mut bytes = header(dtype, &[values.len()]);
+            write_ints(&mut bytes, dtype, values.iter().copied()).unwrap();
+            let mut r = &bytes[..];
+            let (found, shape) = read_header_any(&mut r).unwrap();
+            assert_eq!((found, shape), (dtype, vec![values.len()]));
+            let mut back = vec![0; values.len()];
+            for_each_int(&mut r, dtype, values.len(), |k, v| back[k] = v).unwrap();
+            assert_eq!(back, values);
+        }
     }
 
     #[test]

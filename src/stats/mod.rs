@@ -18,20 +18,25 @@
 //!   n = nA + nB, d = meanB - meanA, mean = meanA + d*nB/n,
 //!   M2 = M2A + M2B + d*d*nA*nB/n.
 //!
-//! The run builds its sums in one [`Accumulator`] (12 bytes a subpixel,
-//! whatever the number of workers) and turns it into [`Stats`] (18 bytes a
-//! subpixel) in place. A run takes at most [`EXACT_FRAMES`] frames; a longer
-//! series is several runs whose saved states are merged.
+//! The run builds its sums in one [`Accumulator`] (16 bytes a subpixel,
+//! whatever the number of workers); for a series of at most
+//! [`PACKED_FRAMES`] frames the statistics keep its packed words as they
+//! are, with no copy, and longer series (or merges of states) keep one
+//! array a field (the wide form, [`Stats::WIDE_BYTES`] a subpixel). A run
+//! takes at most [`EXACT_FRAMES`] frames; a longer series is several runs
+//! whose saved states are merged.
 
 mod accumulator;
+mod packed;
 
-pub use accumulator::{Accumulator, Band, FrameRef, Scratch, MAX_BATCH, PACKED_FRAMES};
+pub use accumulator::{Accumulator, Band, FrameRef, Scratch, MAX_BATCH};
+pub use packed::PACKED_FRAMES;
 
-use ndarray::Array3;
 use rayon::prelude::*;
 
 use crate::error::Error;
-use crate::evidence::{Layout, CLAMP, DARK_WEIGHT_MAX};
+use crate::evidence::{Evidence, Layout, CLAMP, DARK_WEIGHT_MAX, EVIDENCE_BYTES};
+use packed::Packed;
 
 /// Frames whose Σx² of 8-bit values still fits a u32 (255² × 66,051 < 2³²).
 pub const EXACT_FRAMES: u64 = 66_051;
@@ -39,59 +44,55 @@ pub const EXACT_FRAMES: u64 = 66_051;
 /// Frames whose evidence sums fit an i32 (15 × 127 × 1,127,000 < 2³¹).
 pub const MAX_FRAMES: u64 = (i32::MAX as u64) / (CLAMP as u64 * DARK_WEIGHT_MAX as u64);
 
-/// The evidence sums of one subpixel (see [`crate::evidence`]). Eight bytes
-/// aligned as a u64, so the accumulator's packed words become these in place.
-#[repr(C, align(8))]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Evidence {
-    /// Σ excess over the frames, in linear levels (255 = full scale).
-    pub excess: i32,
-    /// Σ dark-current weight × excess.
-    pub dark: i32,
-}
-
-/// The largest bright and dark excess of any one frame of a subpixel, as
-/// [`crate::evidence::peak_code`]s (twice the code is never below the
-/// excess, in linear levels). A maximum, so merged exactly in any order.
-#[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Peaks {
-    pub bright: u8,
-    pub dark: u8,
-}
-
-impl Peaks {
-    /// The largest bright excess, in linear levels (an upper bound).
-    pub fn bright_levels(self) -> f32 {
-        f32::from(self.bright) * 2.0
-    }
-
-    /// The largest dark excess magnitude, in linear levels (an upper bound).
-    pub fn dark_levels(self) -> f32 {
-        f32::from(self.dark) * 2.0
-    }
-}
-
-/// The first two moments of every subpixel.
+/// The first two moments of every subpixel in the wide form, flat in
+/// `[y, x, channel]` order.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Moments {
     /// Σx and Σx², exact (at most [`EXACT_FRAMES`] frames).
-    Exact {
-        sum: Array3<u32>,
-        sum_sq: Array3<u32>,
-    },
+    Exact { sum: Vec<u32>, sum_sq: Vec<u32> },
     /// Mean and M2 = Σ(x − mean)², rounded to f32.
-    Welford { mean: Array3<f32>, m2: Array3<f32> },
+    Welford { mean: Vec<f32>, m2: Vec<f32> },
 }
 
-/// Statistics of a series: the frame count and, per subpixel (indexed
-/// `[y, x, channel]`), its moments, its evidence sums and its peaks.
+/// A field of the statistics, as a state file holds one a member.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    Sum,
+    SumSq,
+    Mean,
+    M2,
+    /// [`crate::evidence::MEMBERS`]`[k]`.
+    Evidence(usize),
+}
+
+/// The statistics of one subpixel, as [`Stats::subpixel`] gives them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Subpixel {
+    /// Σx and Σx² when exact, else `None`.
+    pub exact: Option<(u32, u32)>,
+    pub mean: f64,
+    pub m2: f64,
+    pub evidence: Evidence,
+}
+
+/// Statistics of a series: the frame count and, per subpixel (flat in
+/// `[y, x, channel]` order), its moments and its evidence.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Stats {
     pub frames: u64,
-    pub moments: Moments,
-    pub evidence: Array3<Evidence>,
-    pub peaks: Array3<Peaks>,
+    layout: Layout,
+    data: Data,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Data {
+    /// At most [`PACKED_FRAMES`] frames, exact: the accumulator's words.
+    Packed(Vec<Packed>),
+    /// One array a field.
+    Wide {
+        moments: Moments,
+        evidence: Vec<Evidence>,
+    },
 }
 
 /// Asks Linux to back a large buffer with 2 MiB pages where it can: the
@@ -136,79 +137,120 @@ pub(crate) fn filled<T: Copy>(len: usize, value: T, what: &'static str) -> Resul
 }
 
 impl Stats {
-    /// Statistics of no frames, for frames of `layout`.
-    pub fn empty(layout: Layout) -> Result<Stats, Error> {
-        let shape = (layout.height, layout.width, layout.channels);
-        let len = layout.len();
-        let plane = || -> Result<Array3<u32>, Error> {
-            Ok(
-                Array3::from_shape_vec(shape, filled(len, 0u32, "the statistics")?)
-                    .expect("shape matches length"),
-            )
-        };
-        Ok(Stats {
-            frames: 0,
-            moments: Moments::Exact {
-                sum: plane()?,
-                sum_sq: plane()?,
-            },
-            evidence: Array3::from_shape_vec(
-                shape,
-                filled(len, Evidence::default(), "the statistics")?,
-            )
-            .expect("shape matches length"),
-            peaks: Array3::from_shape_vec(shape, filled(len, Peaks::default(), "the statistics")?)
-                .expect("shape matches length"),
-        })
-    }
+    /// Bytes a subpixel the wide form takes: Σx and Σx² (or mean and M2) and
+    /// the evidence record.
+    pub const WIDE_BYTES: u64 = 8 + EVIDENCE_BYTES as u64;
 
-    pub fn width(&self) -> u32 {
-        self.evidence.dim().1 as u32
-    }
-
-    pub fn height(&self) -> u32 {
-        self.evidence.dim().0 as u32
-    }
-
-    pub fn channels(&self) -> usize {
-        self.evidence.dim().2
-    }
-
-    pub fn layout(&self) -> Layout {
-        let (height, width, channels) = self.evidence.dim();
-        Layout {
-            width,
-            height,
-            channels,
+    /// Bytes a subpixel the statistics of `frames` frames take.
+    pub fn bytes_per_subpixel(frames: u64) -> u64 {
+        if frames <= u64::from(PACKED_FRAMES) {
+            std::mem::size_of::<Packed>() as u64
+        } else {
+            Self::WIDE_BYTES
         }
     }
 
-    /// The evidence sums, flat (`[y, x, channel]` order).
-    pub fn evidence(&self) -> &[Evidence] {
-        self.evidence.as_slice().expect("standard layout")
+    /// Statistics of no frames, for frames of `layout`.
+    pub fn empty(layout: Layout) -> Result<Stats, Error> {
+        Ok(Stats {
+            frames: 0,
+            layout,
+            data: Data::Packed(filled(layout.len(), Packed::ZERO, "the statistics")?),
+        })
     }
 
-    /// The peaks, flat (`[y, x, channel]` order).
-    pub fn peaks(&self) -> &[Peaks] {
-        self.peaks.as_slice().expect("standard layout")
+    /// Statistics from their wide form (a state file's arrays, flat in
+    /// `[y, x, channel]` order), kept packed when the series is short enough.
+    pub fn from_parts(
+        frames: u64,
+        layout: Layout,
+        moments: Moments,
+        evidence: Vec<Evidence>,
+    ) -> Stats {
+        assert_eq!(evidence.len(), layout.len(), "one record a subpixel");
+        let data = match moments {
+            Moments::Exact { sum, sum_sq } if frames <= u64::from(PACKED_FRAMES) => Data::Packed(
+                sum.iter()
+                    .zip(&sum_sq)
+                    .zip(&evidence)
+                    .map(|((&s, &q), e)| Packed::of(s, q, e))
+                    .collect(),
+            ),
+            moments => Data::Wide { moments, evidence },
+        };
+        Stats {
+            frames,
+            layout,
+            data,
+        }
+    }
+
+    pub fn width(&self) -> u32 {
+        self.layout.width as u32
+    }
+
+    pub fn height(&self) -> u32 {
+        self.layout.height as u32
+    }
+
+    pub fn channels(&self) -> usize {
+        self.layout.channels
+    }
+
+    pub fn layout(&self) -> Layout {
+        self.layout
+    }
+
+    /// Whether the moments are exact sums (else the Welford form).
+    pub fn is_exact(&self) -> bool {
+        !matches!(
+            self.data,
+            Data::Wide {
+                moments: Moments::Welford { .. },
+                ..
+            }
+        )
+    }
+
+    /// Everything known of the subpixel at flat index `i`.
+    pub fn subpixel(&self, i: usize) -> Subpixel {
+        let n = self.frames;
+        let exact = |s: u32, q: u32, evidence| Subpixel {
+            exact: Some((s, q)),
+            mean: exact_mean(n, s),
+            m2: f64::from(exact_m2(n, s, q)),
+            evidence,
+        };
+        match &self.data {
+            Data::Packed(p) => exact(p[i].sum(), p[i].sum_sq(), p[i].evidence()),
+            Data::Wide { moments, evidence } => match moments {
+                Moments::Exact { sum, sum_sq } => exact(sum[i], sum_sq[i], evidence[i]),
+                Moments::Welford { mean, m2 } => Subpixel {
+                    exact: None,
+                    mean: f64::from(mean[i]),
+                    m2: f64::from(m2[i]),
+                    evidence: evidence[i],
+                },
+            },
+        }
+    }
+
+    /// The evidence of the subpixel at flat index `i`.
+    pub fn evidence_at(&self, i: usize) -> Evidence {
+        match &self.data {
+            Data::Packed(p) => p[i].evidence(),
+            Data::Wide { evidence, .. } => evidence[i],
+        }
     }
 
     /// Mean of the subpixel at flat index `i`.
     pub fn mean_at(&self, i: usize) -> f64 {
-        match &self.moments {
-            Moments::Exact { sum, .. } => exact_mean(self.frames, flat(sum)[i]),
-            Moments::Welford { mean, .. } => f64::from(flat(mean)[i]),
-        }
+        self.subpixel(i).mean
     }
 
     /// M2 = Σ(x − mean)² of the subpixel at flat index `i`.
     pub fn m2_at(&self, i: usize) -> f64 {
-        match &self.moments {
-            Moments::Exact { sum, sum_sq } => {
-                f64::from(exact_m2(self.frames, flat(sum)[i], flat(sum_sq)[i]))
-            }
-            Moments::Welford { m2, .. } => f64::from(flat(m2)[i]),
-        }
+        self.subpixel(i).m2
     }
 
     /// Sample variance (n − 1 in the denominator) of the subpixel at flat index `i`.
@@ -222,48 +264,73 @@ impl Stats {
     /// The means of row `y`, as f32 (one per subpixel of the row).
     pub fn mean_row(&self, y: usize, out: &mut [f32]) {
         let range = self.row_range(y);
-        match &self.moments {
-            Moments::Exact { sum, .. } => {
-                let inv = 1.0 / self.frames.max(1) as f64;
-                for (o, &s) in out.iter_mut().zip(&flat(sum)[range]) {
-                    *o = (f64::from(s) * inv) as f32;
+        let inv = 1.0 / self.frames.max(1) as f64;
+        let exact = |s: u32| (f64::from(s) * inv) as f32;
+        match &self.data {
+            Data::Packed(p) => {
+                for (o, w) in out.iter_mut().zip(&p[range]) {
+                    *o = exact(w.sum());
                 }
             }
-            Moments::Welford { mean, .. } => out.copy_from_slice(&flat(mean)[range]),
+            Data::Wide { moments, .. } => match moments {
+                Moments::Exact { sum, .. } => {
+                    for (o, &s) in out.iter_mut().zip(&sum[range]) {
+                        *o = exact(s);
+                    }
+                }
+                Moments::Welford { mean, .. } => out.copy_from_slice(&mean[range]),
+            },
         }
     }
 
     /// M2 of row `y`, as f32 (one per subpixel of the row).
     pub fn m2_row(&self, y: usize, out: &mut [f32]) {
         let range = self.row_range(y);
-        match &self.moments {
-            Moments::Exact { sum, sum_sq } => {
-                let n = self.frames;
-                for ((o, &s), &q) in out
-                    .iter_mut()
-                    .zip(&flat(sum)[range.clone()])
-                    .zip(&flat(sum_sq)[range])
-                {
-                    *o = exact_m2(n, s, q);
+        let n = self.frames;
+        match &self.data {
+            Data::Packed(p) => {
+                for (o, w) in out.iter_mut().zip(&p[range]) {
+                    *o = exact_m2(n, w.sum(), w.sum_sq());
                 }
             }
-            Moments::Welford { m2, .. } => out.copy_from_slice(&flat(m2)[range]),
+            Data::Wide { moments, .. } => match moments {
+                Moments::Exact { sum, sum_sq } => {
+                    for ((o, &s), &q) in out
+                        .iter_mut()
+                        .zip(&sum[range.clone()])
+                        .zip(&sum_sq[range])
+                    {
+                        *o = exact_m2(n, s, q);
+                    }
+                }
+                Moments::Welford { m2, .. } => out.copy_from_slice(&m2[range]),
+            },
+        }
+    }
+
+    /// The evidence of row `y` (one record per subpixel of the row).
+    pub fn evidence_row(&self, y: usize, out: &mut [Evidence]) {
+        let range = self.row_range(y);
+        match &self.data {
+            Data::Packed(p) => {
+                for (o, w) in out.iter_mut().zip(&p[range]) {
+                    *o = w.evidence();
+                }
+            }
+            Data::Wide { evidence, .. } => out.copy_from_slice(&evidence[range]),
         }
     }
 
     fn row_range(&self, y: usize) -> std::ops::Range<usize> {
-        let stride = self.layout().stride();
+        let stride = self.layout.stride();
         y * stride..(y + 1) * stride
     }
 
     /// Adds `other`'s frames (same frame layout): exactly while the sums fit,
-    /// else with the Chan et al. formula (see the module docs).
+    /// else with the Chan et al. formula (see the module docs). Statistics
+    /// of at most [`PACKED_FRAMES`] frames in all stay packed.
     pub fn merge(&mut self, other: &Stats) -> Result<(), Error> {
-        assert_eq!(
-            self.evidence.dim(),
-            other.evidence.dim(),
-            "frame layouts differ"
-        );
+        assert_eq!(self.layout, other.layout, "frame layouts differ");
         let n = self.frames + other.frames;
         if n > MAX_FRAMES {
             return Err(Error::TooManyFrames { frames: n });
@@ -271,138 +338,199 @@ impl Stats {
         if other.frames == 0 {
             return Ok(());
         }
-        for (a, b) in self.evidence.iter_mut().zip(other.evidence.iter()) {
-            a.excess += b.excess;
-            a.dark += b.dark;
-        }
-        for (a, b) in self.peaks.iter_mut().zip(other.peaks.iter()) {
-            a.bright = a.bright.max(b.bright);
-            a.dark = a.dark.max(b.dark);
-        }
         if self.frames == 0 {
-            self.moments = other.moments.clone();
+            self.data = other.data.clone();
             self.frames = n;
             return Ok(());
         }
-        match (&mut self.moments, &other.moments) {
-            (
-                Moments::Exact { sum, sum_sq },
-                Moments::Exact {
-                    sum: s2,
-                    sum_sq: q2,
-                },
-            ) if n <= EXACT_FRAMES => {
-                let (s2, q2) = (flat(s2), flat(q2));
-                flat_mut(sum)
-                    .par_iter_mut()
-                    .zip(flat_mut(sum_sq).par_iter_mut())
-                    .zip(s2.par_iter().zip(q2))
-                    .for_each(|((s, q), (&s2, &q2))| {
+        if n <= u64::from(PACKED_FRAMES) {
+            if let (Data::Packed(a), Data::Packed(b)) = (&mut self.data, &other.data) {
+                a.par_iter_mut()
+                    .zip(b.par_iter())
+                    .for_each(|(a, &b)| a.merge(b));
+                self.frames = n;
+                return Ok(());
+            }
+        }
+        self.widen();
+        let Data::Wide { moments, evidence } = &mut self.data else {
+            unreachable!("widened above")
+        };
+        evidence
+            .par_iter_mut()
+            .enumerate()
+            .for_each(|(i, e)| e.merge(&other.evidence_at(i)));
+        match moments {
+            Moments::Exact { sum, sum_sq } if n <= EXACT_FRAMES && other.is_exact() => {
+                sum.par_iter_mut()
+                    .zip(sum_sq.par_iter_mut())
+                    .enumerate()
+                    .for_each(|(i, (s, q))| {
+                        let (s2, q2) = other.subpixel(i).exact.expect("exact");
                         *s += s2;
                         *q += q2;
                     });
             }
             _ => {
                 self.to_welford();
-                let other = other.welford_view();
-                let (Moments::Welford { mean, m2 }, (mean_b, m2_b)) = (&mut self.moments, other)
+                let Data::Wide {
+                    moments: Moments::Welford { mean, m2 },
+                    ..
+                } = &mut self.data
                 else {
                     unreachable!("converted above")
                 };
-                chan_merge(mean, m2, self.frames, &mean_b, &m2_b, n - self.frames);
+                chan_merge(mean, m2, self.frames, other, n - self.frames);
             }
         }
         self.frames = n;
         Ok(())
     }
 
-    /// Turns exact sums into the Welford form, in place.
-    pub fn to_welford(&mut self) {
-        let n = self.frames;
-        let moments = std::mem::replace(
-            &mut self.moments,
-            Moments::Welford {
-                mean: Array3::zeros((0, 0, 0)),
-                m2: Array3::zeros((0, 0, 0)),
-            },
-        );
-        self.moments = match moments {
-            Moments::Exact { sum, sum_sq } => {
-                let shape = sum.raw_dim();
-                let (sums, _) = sum.into_raw_vec_and_offset();
-                let (squares, _) = sum_sq.into_raw_vec_and_offset();
-                // Σx² first, while Σx is still there; each collect reuses its
-                // buffer (u32 and f32 have one layout).
-                let m2: Vec<f32> = squares
-                    .into_iter()
-                    .zip(&sums)
-                    .map(|(q, &s)| exact_m2(n, s, q))
-                    .collect();
-                let mean: Vec<f32> = sums.into_iter().map(|s| exact_mean(n, s) as f32).collect();
-                Moments::Welford {
-                    mean: Array3::from_shape_vec(shape, mean).expect("same shape"),
-                    m2: Array3::from_shape_vec(shape, m2).expect("same shape"),
+    /// Statistics of `frames` frames with every value 0, to be filled in
+    /// with [`Stats::set_int`] and [`Stats::set_float`] (a state file's
+    /// members, one at a time): packed when `exact` and short enough, so a
+    /// state is read into the memory its statistics take.
+    pub fn zeroed(frames: u64, layout: Layout, exact: bool) -> Result<Stats, Error> {
+        let len = layout.len();
+        let what = "the statistics";
+        let data = if exact && frames <= u64::from(PACKED_FRAMES) {
+            Data::Packed(filled(len, Packed::ZERO, what)?)
+        } else {
+            let moments = if exact {
+                Moments::Exact {
+                    sum: filled(len, 0, what)?,
+                    sum_sq: filled(len, 0, what)?,
                 }
+            } else {
+                Moments::Welford {
+                    mean: filled(len, 0.0, what)?,
+                    m2: filled(len, 0.0, what)?,
+                }
+            };
+            Data::Wide {
+                moments,
+                evidence: filled(len, Evidence::default(), what)?,
             }
-            welford => welford,
         };
+        Ok(Stats {
+            frames,
+            layout,
+            data,
+        })
     }
 
-    /// Mean and M2 in f32, borrowed or computed.
-    fn welford_view(
-        &self,
-    ) -> (
-        std::borrow::Cow<'_, Array3<f32>>,
-        std::borrow::Cow<'_, Array3<f32>>,
-    ) {
-        use std::borrow::Cow;
-        match &self.moments {
-            Moments::Welford { mean, m2 } => (Cow::Borrowed(mean), Cow::Borrowed(m2)),
-            Moments::Exact { sum, sum_sq } => {
-                let n = self.frames;
-                (
-                    Cow::Owned(sum.mapv(|s| exact_mean(n, s) as f32)),
-                    Cow::Owned(
-                        ndarray::Zip::from(sum)
-                            .and(sum_sq)
-                            .map_collect(|&s, &q| exact_m2(n, s, q)),
-                    ),
-                )
+    /// Sets an integer field of subpixel `i`: Σx, Σx² (exact statistics
+    /// only) or an evidence member. The value must be possible for the
+    /// statistics' frames.
+    pub fn set_int(&mut self, field: Field, i: usize, v: i64) {
+        match (&mut self.data, field) {
+            (Data::Packed(p), Field::Sum) => p[i].set_sum(v as u32),
+            (Data::Packed(p), Field::SumSq) => p[i].set_sum_sq(v as u32),
+            (Data::Packed(p), Field::Evidence(k)) => p[i].set_evidence(k, v),
+            (Data::Wide { evidence, .. }, Field::Evidence(k)) => {
+                (crate::evidence::MEMBERS[k].set)(&mut evidence[i], v)
             }
+            (Data::Wide { moments: Moments::Exact { sum, .. }, .. }, Field::Sum) => sum[i] = v as u32,
+            (Data::Wide { moments: Moments::Exact { sum_sq, .. }, .. }, Field::SumSq) => {
+                sum_sq[i] = v as u32
+            }
+            _ => panic!("{field:?} is not an integer field of these statistics"),
+        }
+    }
+
+    /// Sets the mean or M2 of subpixel `i` (Welford statistics only).
+    pub fn set_float(&mut self, field: Field, i: usize, v: f32) {
+        match (&mut self.data, field) {
+            (Data::Wide { moments: Moments::Welford { mean, .. }, .. }, Field::Mean) => mean[i] = v,
+            (Data::Wide { moments: Moments::Welford { m2, .. }, .. }, Field::M2) => m2[i] = v,
+            _ => panic!("{field:?} is not a float field of these statistics"),
+        }
+    }
+
+    /// The values of an integer field, in subpixel order (see
+    /// [`Stats::set_int`]).
+    pub fn ints(&self, field: Field) -> Box<dyn Iterator<Item = i64> + '_> {
+        match (&self.data, field) {
+            (Data::Packed(p), Field::Sum) => Box::new(p.iter().map(|w| w.sum().into())),
+            (Data::Packed(p), Field::SumSq) => Box::new(p.iter().map(|w| w.sum_sq().into())),
+            (Data::Packed(p), Field::Evidence(k)) => {
+                let get = crate::evidence::MEMBERS[k].get;
+                Box::new(p.iter().map(move |w| get(&w.evidence())))
+            }
+            (Data::Wide { evidence, .. }, Field::Evidence(k)) => {
+                let get = crate::evidence::MEMBERS[k].get;
+                Box::new(evidence.iter().map(get))
+            }
+            (Data::Wide { moments: Moments::Exact { sum, .. }, .. }, Field::Sum) => {
+                Box::new(sum.iter().map(|&v| v.into()))
+            }
+            (Data::Wide { moments: Moments::Exact { sum_sq, .. }, .. }, Field::SumSq) => {
+                Box::new(sum_sq.iter().map(|&v| v.into()))
+            }
+            _ => panic!("{field:?} is not an integer field of these statistics"),
+        }
+    }
+
+    /// The means or M2s of Welford statistics, in subpixel order.
+    pub fn floats(&self, field: Field) -> &[f32] {
+        match (&self.data, field) {
+            (Data::Wide { moments: Moments::Welford { mean, .. }, .. }, Field::Mean) => mean,
+            (Data::Wide { moments: Moments::Welford { m2, .. }, .. }, Field::M2) => m2,
+            _ => panic!("{field:?} is not a float field of these statistics"),
+        }
+    }
+
+    /// Turns the packed form into the wide one, in place.
+    fn widen(&mut self) {
+        if let Data::Packed(p) = &self.data {
+            let sum = p.iter().map(|w| w.sum()).collect();
+            let sum_sq = p.iter().map(|w| w.sum_sq()).collect();
+            let evidence = p.iter().map(|w| w.evidence()).collect();
+            self.data = Data::Wide {
+                moments: Moments::Exact { sum, sum_sq },
+                evidence,
+            };
+        }
+    }
+
+    /// Turns exact sums into the Welford form, in place.
+    pub fn to_welford(&mut self) {
+        self.widen();
+        let n = self.frames;
+        let Data::Wide { moments, .. } = &mut self.data else {
+            unreachable!("widened above")
+        };
+        if let Moments::Exact { sum, sum_sq } = moments {
+            let (sums, squares) = (std::mem::take(sum), std::mem::take(sum_sq));
+            // Σx² first, while Σx is still there; each collect reuses its
+            // buffer (u32 and f32 have one layout).
+            let m2: Vec<f32> = squares
+                .into_iter()
+                .zip(&sums)
+                .map(|(q, &s)| exact_m2(n, s, q))
+                .collect();
+            let mean: Vec<f32> = sums.into_iter().map(|s| exact_mean(n, s) as f32).collect();
+            *moments = Moments::Welford { mean, m2 };
         }
     }
 }
 
-/// The Chan et al. merge of (nb, mean_b, m2_b) into (na, mean, m2), in f64,
-/// stored as f32.
-fn chan_merge(
-    mean: &mut Array3<f32>,
-    m2: &mut Array3<f32>,
-    na: u64,
-    mean_b: &Array3<f32>,
-    m2_b: &Array3<f32>,
-    nb: u64,
-) {
+/// The Chan et al. merge of `other`'s `nb` frames into (na, mean, m2), in
+/// f64, stored as f32.
+fn chan_merge(mean: &mut [f32], m2: &mut [f32], na: u64, other: &Stats, nb: u64) {
     let (na, nb) = (na as f64, nb as f64);
     let n = na + nb;
     let (weight_b, cross) = (nb / n, na * nb / n);
-    flat_mut(mean)
-        .par_iter_mut()
-        .zip(flat_mut(m2).par_iter_mut())
-        .zip(flat(mean_b).par_iter().zip(flat(m2_b)))
-        .for_each(|((ma, m2a), (&mb, &m2b))| {
-            let d = f64::from(mb) - f64::from(*ma);
+    mean.par_iter_mut()
+        .zip(m2.par_iter_mut())
+        .enumerate()
+        .for_each(|(i, (ma, m2a))| {
+            let b = other.subpixel(i);
+            let d = b.mean - f64::from(*ma);
             *ma = (f64::from(*ma) + d * weight_b) as f32;
-            *m2a = (f64::from(*m2a) + f64::from(m2b) + d * d * cross) as f32;
+            *m2a = (f64::from(*m2a) + b.m2 + d * d * cross) as f32;
         });
-}
-
-fn flat<T>(a: &Array3<T>) -> &[T] {
-    a.as_slice().expect("standard layout")
-}
-
-fn flat_mut<T>(a: &mut Array3<T>) -> &mut [T] {
-    a.as_slice_mut().expect("standard layout")
 }
 
 /// Σx / n.

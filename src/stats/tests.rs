@@ -2,9 +2,9 @@
 //! sums and a per-subpixel loop over [`evidence::excess`] for the sums, a
 //! two-pass float64 mean and variance for the moments.
 
-use super::accumulator::excess_lanes_for_test;
+use super::accumulator::{excess_lanes_for_test, observe_lanes_for_test};
 use super::*;
-use crate::evidence::{self, ring_medians_row};
+use crate::evidence::{self, ring_stats_row};
 use rand::{RngExt, SeedableRng};
 
 fn layout(width: usize, height: usize, channels: usize) -> Layout {
@@ -39,14 +39,12 @@ fn weights(count: usize) -> Vec<u8> {
 }
 
 /// The simplest possible code: u64 sums, and per frame the ring reference
-/// of every subpixel through the row routine and `evidence::excess`; the
-/// peaks as the largest of each frame's code.
+/// and spread of every subpixel through the row routine, its observation
+/// through `evidence::observe` and the record's own `add`.
 struct Reference {
     sum: Vec<u64>,
     sum_sq: Vec<u64>,
-    excess: Vec<i64>,
-    dark: Vec<i64>,
-    peaks: Vec<(u8, u8)>,
+    evidence: Vec<Evidence>,
 }
 
 #[allow(clippy::needless_range_loop)]
@@ -55,26 +53,18 @@ fn reference(layout: Layout, frames: &[Vec<u8>], weights: &[u8]) -> Reference {
     let mut r = Reference {
         sum: vec![0; len],
         sum_sq: vec![0; len],
-        excess: vec![0; len],
-        dark: vec![0; len],
-        peaks: vec![(0, 0); len],
+        evidence: vec![Evidence::default(); len],
     };
     let stride = layout.stride();
-    let mut refs = vec![0u8; stride];
+    let (mut refs, mut spreads) = (vec![0u8; stride], vec![0u8; stride]);
     for (f, &w) in frames.iter().zip(weights) {
         for y in 0..layout.height {
-            ring_medians_row(f, layout, y, &mut refs);
+            ring_stats_row(f, layout, y, &mut refs, &mut spreads);
             for xc in 0..stride {
                 let i = y * stride + xc;
-                let e16 = evidence::excess(f[i], refs[xc]);
-                let e = i64::from(e16);
-                let (bright, dark) = &mut r.peaks[i];
-                *bright = (*bright).max(evidence::peak_code(e16.max(0)));
-                *dark = (*dark).max(evidence::peak_code((-e16).max(0)));
+                r.evidence[i].add(evidence::observe(f[i], refs[xc], spreads[xc]), w);
                 r.sum[i] += u64::from(f[i]);
                 r.sum_sq[i] += u64::from(f[i]) * u64::from(f[i]);
-                r.excess[i] += e;
-                r.dark[i] += e * i64::from(w);
             }
         }
     }
@@ -99,21 +89,12 @@ fn accumulate(layout: Layout, frames: &[Vec<u8>], weights: &[u8], batch: usize) 
 
 fn assert_matches(stats: &Stats, r: &Reference, frames: usize) {
     assert_eq!(stats.frames, frames as u64);
-    let Moments::Exact { sum, sum_sq } = &stats.moments else {
-        panic!("exact sums expected")
-    };
     for i in 0..r.sum.len() {
-        assert_eq!(u64::from(sum.as_slice().unwrap()[i]), r.sum[i], "Σx at {i}");
-        assert_eq!(
-            u64::from(sum_sq.as_slice().unwrap()[i]),
-            r.sum_sq[i],
-            "Σx² at {i}"
-        );
-        let e = stats.evidence()[i];
-        assert_eq!(i64::from(e.excess), r.excess[i], "excess at {i}");
-        assert_eq!(i64::from(e.dark), r.dark[i], "dark at {i}");
-        let p = stats.peaks()[i];
-        assert_eq!((p.bright, p.dark), r.peaks[i], "peaks at {i}");
+        let sub = stats.subpixel(i);
+        let (sum, sum_sq) = sub.exact.expect("exact sums expected");
+        assert_eq!(u64::from(sum), r.sum[i], "Σx at {i}");
+        assert_eq!(u64::from(sum_sq), r.sum_sq[i], "Σx² at {i}");
+        assert_eq!(sub.evidence, r.evidence[i], "evidence at {i}");
     }
 }
 
@@ -126,6 +107,19 @@ fn the_vectorised_excess_is_the_definition() {
                 evidence::excess(v, r),
                 "{v} {r}"
             );
+        }
+    }
+}
+
+#[test]
+fn the_vectorised_observation_is_the_definition() {
+    for v in 0..=255u8 {
+        for r in 0..=255u8 {
+            for spread in [0u8, 1, 2, 5, 40, 127, 128, 255] {
+                let o = evidence::observe(v, r, spread);
+                let want = [o.bright, o.could_bright, o.dark, o.could_dark].map(u8::from);
+                assert_eq!(observe_lanes_for_test(v, r, spread), want, "{v} {r} {spread}");
+            }
         }
     }
 }
@@ -324,8 +318,8 @@ proptest::proptest! {
             p.to_welford();
             chan.merge(&p).unwrap();
         }
-        proptest::prop_assert_eq!(&chan.evidence, &whole.evidence);
         for i in 0..l.len() {
+            proptest::prop_assert_eq!(chan.evidence_at(i), whole.evidence_at(i));
             proptest::prop_assert!(close(chan.mean_at(i), whole.mean_at(i), 1e-5));
             proptest::prop_assert!(close(chan.variance_at(i), whole.variance_at(i), 1e-5));
         }

@@ -63,7 +63,7 @@ pub fn sheet_size(tiles: usize) -> (u32, u32) {
 /// Draws the sheet of the first `max` defects of `report`. The sheet is at
 /// least as wide as its title lines, so that no caption is cut.
 pub fn render(stats: &Stats, ctx: &Context, report: &Report, max: usize) -> RgbImage {
-    let scores = Scores::new(stats, ctx);
+    let scores = Scores::new(stats, ctx, report.summary.threshold);
     let shown = &report.defects[..report.defects.len().min(max)];
     let sum = &report.summary;
     let camera = sum.camera.as_deref().unwrap_or("camera unknown");

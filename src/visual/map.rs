@@ -107,7 +107,7 @@ fn two_digits(v: f64) -> String {
 /// current rayon pool.
 pub fn render(stats: &Stats, ctx: &Context, report: &Report) -> RgbImage {
     let layout = Layout::new(stats.width(), stats.height());
-    let scores = scoremap::score_map(stats, ctx, layout.reduce as usize);
+    let scores = scoremap::score_map(stats, ctx, report.summary.threshold, layout.reduce as usize);
     let threshold = report.summary.threshold;
     let (w, h) = layout.size();
     let mut img = RgbImage::new(w, h);

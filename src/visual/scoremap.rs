@@ -33,13 +33,13 @@ impl ScoreMap {
 
 /// The score map of `stats`, max-pooled over blocks of `factor` × `factor`
 /// frame pixels (`factor` 1 keeps every pixel, with the highest of its channels).
-pub fn score_map(stats: &Stats, ctx: &Context, factor: usize) -> ScoreMap {
+pub fn score_map(stats: &Stats, ctx: &Context, threshold: f64, factor: usize) -> ScoreMap {
     let factor = factor.max(1);
     let (w, h) = (stats.width() as usize, stats.height() as usize);
     let channels = stats.channels();
     let (mw, mh) = (w.div_ceil(factor), h.div_ceil(factor));
     let mut values = vec![0f32; mw * mh];
-    let scores = Scores::new(stats, ctx);
+    let scores = Scores::new(stats, ctx, threshold);
     // Map rows in groups of at least 32 frame rows, so each task reads its
     // rows' neighbourhood once.
     let per_task = 32usize.div_ceil(factor).max(1);
@@ -72,43 +72,51 @@ pub fn score_map(stats: &Stats, ctx: &Context, factor: usize) -> ScoreMap {
 mod tests {
     use super::*;
     use crate::detect::features_at;
-    use crate::stats::{Evidence, Moments};
-    use ndarray::Array3;
+    use crate::evidence::{Evidence, Layout, Seen};
+    use crate::stats::Moments;
 
-    /// A grey series with one bright subpixel, consistent in every frame.
+    /// A grey series with one bright subpixel, consistent in every frame
+    /// and seen in every frame, where its neighbourhood was seen in none.
     fn stats_with_hot_pixel(w: usize, h: usize, (hx, hy): (usize, usize)) -> Stats {
         let frames = 10u64;
-        let mut mean = Array3::from_elem((h, w, 3), 100f32);
+        let layout = Layout {
+            width: w,
+            height: h,
+            channels: 3,
+        };
+        let mut mean = vec![100f32; layout.len()];
         // A varying scene: each subpixel moves by σ = 10 over the frames.
-        let m2 = Array3::from_elem((h, w, 3), 100f32 * (frames - 1) as f32);
-        let mut evidence = Array3::from_shape_fn((h, w, 3), |(y, x, c)| Evidence {
-            excess: ((y * 7 + x * 13 + c * 5) % 11) as i32 - 5,
-            dark: 0,
-        });
-        mean[[hy, hx, 1]] = 200.0;
-        evidence[[hy, hx, 1]].excess = 1000;
-        Stats {
-            frames,
-            moments: Moments::Welford { mean, m2 },
-            evidence,
-            peaks: Array3::from_elem(
-                (h, w, 3),
-                crate::stats::Peaks {
-                    bright: 63,
-                    dark: 63,
-                },
-            ),
-        }
+        let m2 = vec![100f32 * (frames - 1) as f32; layout.len()];
+        let could = Seen {
+            could_bright: 10,
+            could_dark: 10,
+            ..Seen::default()
+        };
+        let mut evidence: Vec<Evidence> = (0..layout.len())
+            .map(|i| {
+                let (y, x, c) = (i / 3 / w, i / 3 % w, i % 3);
+                Evidence {
+                    excess: ((y * 7 + x * 13 + c * 5) % 11) as i32 - 5,
+                    dark: 0,
+                    seen: could,
+                }
+            })
+            .collect();
+        let hot = (hy * w + hx) * 3 + 1;
+        mean[hot] = 200.0;
+        evidence[hot].excess = 1000;
+        evidence[hot].seen.bright = 10;
+        Stats::from_parts(frames, layout, Moments::Welford { mean, m2 }, evidence)
     }
 
     #[test]
     fn one_hot_subpixel_survives_pooling() {
         let stats = stats_with_hot_pixel(50, 40, (23, 17));
         let ctx = Context::unknown(10);
-        let full = features_at(&stats, &ctx, 23, 17, 1).score;
+        let full = features_at(&stats, &ctx, 8.0, (23, 17, 1)).score;
         assert!(full > 10.0, "the hot subpixel scores {full}");
         for factor in [1, 2, 3, 7, 50] {
-            let map = score_map(&stats, &ctx, factor);
+            let map = score_map(&stats, &ctx, 8.0, factor);
             assert_eq!(
                 (map.width, map.height),
                 (50usize.div_ceil(factor), 40usize.div_ceil(factor))
@@ -124,8 +132,8 @@ mod tests {
     fn pooling_is_the_maximum_of_the_full_map() {
         let stats = stats_with_hot_pixel(30, 70, (9, 39));
         let ctx = Context::unknown(10);
-        let full = score_map(&stats, &ctx, 1);
-        let pooled = score_map(&stats, &ctx, 4);
+        let full = score_map(&stats, &ctx, 8.0, 1);
+        let pooled = score_map(&stats, &ctx, 8.0, 4);
         for my in 0..pooled.height {
             for mx in 0..pooled.width {
                 let mut best = 0f32;
@@ -143,6 +151,6 @@ mod tests {
     fn a_defect_at_the_corner_is_scored() {
         let stats = stats_with_hot_pixel(20, 20, (0, 0));
         let ctx = Context::unknown(10);
-        assert!(score_map(&stats, &ctx, 1).at(0, 0) > 10.0);
+        assert!(score_map(&stats, &ctx, 8.0, 1).at(0, 0) > 10.0);
     }
 }

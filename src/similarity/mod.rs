@@ -8,6 +8,14 @@
 //! pairs of frames. Frames whose thumbnails correlate at [`BURST`] or more
 //! form a group (a burst, a tripod series): within a group a static scene
 //! detail stands out in every frame, so a group is worth one view as evidence.
+//!
+//! Whether frames show one view is also decided tile by tile, from their
+//! fine detail (see [`tiles`]): what the detector uses, since a tripod night
+//! sky is one view in its foreground and many in its sky.
+
+pub mod tiles;
+
+pub use tiles::{tile_signatures, TileGrid, TileViews, TILE};
 
 /// Grid of the thumbnail, in blocks.
 const GRID_W: usize = 16;

@@ -1,92 +1,16 @@
-//! Per-frame evidence of defects: in each frame, how far every subpixel stands
-//! out from its neighbourhood, in linear light, and how much dark current the
-//! frame could show.
+//! The neighbourhood ring: for every subpixel, the same channel's pixels
+//! [`RING`] away (left, right, up, down and the four diagonals), and order
+//! statistics of them taken branch-free, so that loops over rows vectorise,
+//! both over a frame's bytes (the fold) and over the detector's f32 planes.
 //!
-//! The neighbourhood is the same channel's ring at distance 2 (left, right,
-//! up, down and the four diagonals): outside the few pixels that demosaicing,
-//! sharpening and JPEG smear one bad photosite over, and on a raw Bayer mosaic
-//! exactly the nearest photosites of the same colour. Its median is the
-//! reference, so one bright scene detail among the 8 does not move it. At the
-//! frame's edges the ring is made of the members that exist (3 at a corner,
-//! 5 along an edge): every subpixel gets a reference.
-//!
-//! A frame's excess is measured in linear light, because that is where a
-//! defect's physics is simple: a warm or stuck photosite adds or pins a raw
-//! level, a hot one adds dark current that grows with exposure time and gain.
-//! Squaring the 8-bit values undoes most of a camera's tone curve (a gamma of
-//! 2 against sRGB's ~2.2): `excess = (v² − r²) / 256`, in "linear levels"
-//! with 255 = full scale. Each frame's excess is clamped to ±[`CLAMP`] so that
-//! one scene glint cannot outweigh a defect seen in every frame, and a bright
-//! excess does not count where the reference is clipped (a hot photosite in a
-//! blown sky cannot show, and a clipped edge is not evidence).
-//!
-//! Two exact integer sums per subpixel follow from it (see `stats`): Σ excess,
-//! what an offset (warm, stuck, dead) leaves, and Σ weight × excess, with the
-//! frame's dark-current weight ([`dark_weight`]): what a hot photosite leaves,
-//! growing with exposure × gain and absent from frames too short to show it.
-//! Beside them, the largest bright and the largest dark excess of any one
-//! frame (its peaks, [`peak_code`]): what the detector sets aside so that
-//! one frame, or one burst of alike frames, cannot make a defect.
+//! At distance 2 the ring lies outside the few pixels that demosaicing,
+//! sharpening and JPEG smear one bad photosite over; on a raw Bayer mosaic
+//! it is exactly the nearest photosites of the same colour. At the frame's
+//! edges the ring is made of the members that exist (3 at a corner, 5
+//! along an edge).
 
 /// Distance of the neighbourhood ring, in pixels.
 pub const RING: usize = 2;
-
-/// Largest excess one frame contributes, in linear levels (about half of
-/// full scale): a saturated hot pixel still counts fully, a glint no more.
-/// Even, so that a frame's peak (see [`peak_code`]) is kept exactly in 6 bits.
-pub const CLAMP: i16 = 126;
-
-/// The code of a frame's excess magnitude kept as a subpixel's peak: half
-/// of it, rounded up (0..=63); `2 × code` is never below the magnitude.
-#[inline(always)]
-pub fn peak_code(magnitude: i16) -> u8 {
-    ((magnitude + 1) >> 1) as u8
-}
-
-/// Largest peak code.
-pub const PEAK_MAX: u8 = (CLAMP / 2) as u8;
-
-/// A reference at or above this 8-bit level is clipped: no bright excess can
-/// show against it.
-pub const CLIPPED: u8 = 250;
-
-/// Largest dark-current weight of a frame.
-pub const DARK_WEIGHT_MAX: u8 = 15;
-
-/// Exposure × gain (seconds at ISO 100) that earns the full dark-current
-/// weight. Dark current grows linearly with it; beyond one second at ISO 100
-/// a typical hot pixel (2 to 50% of full scale a second) is plainly visible,
-/// and longer frames only saturate it.
-pub const DARK_FULL_SECONDS: f64 = 1.0;
-
-/// How much dark current a frame could show, from its EXIF: round(15 ×
-/// min(t × ISO/100 / 1 s, 1)), 0..=15. Daylight frames (1/4000 to 1/125 s at
-/// low ISO) weigh 0, so a hot pixel's absence from them is no evidence
-/// against it. Without an exposure time the weight is 0 (nothing known);
-/// without an ISO, ISO 100 is assumed (the least gain a camera has).
-pub fn dark_weight(exposure_s: Option<f64>, iso: Option<u32>) -> u8 {
-    let Some(t) = exposure_s.filter(|t| t.is_finite() && *t > 0.0) else {
-        return 0;
-    };
-    let gain = f64::from(iso.unwrap_or(100).max(1)) / 100.0;
-    let x = (t * gain / DARK_FULL_SECONDS).min(1.0);
-    (x * f64::from(DARK_WEIGHT_MAX)).round() as u8
-}
-
-/// One frame's excess of a subpixel `v` over its reference `r`, in linear
-/// levels, clamped, and never bright against a clipped reference.
-#[inline(always)]
-pub fn excess(v: u8, r: u8) -> i16 {
-    let (v, r) = (i32::from(v), i32::from(r));
-    // (v − r)(v + r) = v² − r², in −65025..=65025; / 256, rounded down.
-    let e = (((v - r) * (v + r)) >> 8) as i16;
-    let e = e.clamp(-CLAMP, CLAMP);
-    if r >= i32::from(CLIPPED) {
-        e.min(0)
-    } else {
-        e
-    }
-}
 
 /// Lane-wise min/max, so the median network below is branch-free for both
 /// the per-frame bytes and the detector's f32 means.
@@ -95,6 +19,8 @@ pub trait MinMax: Copy {
     fn hi(self, other: Self) -> Self;
     /// The middle of two values (rounded up for integers).
     fn mid(self, other: Self) -> Self;
+    /// `self − lo`, for `self ≥ lo`.
+    fn minus(self, lo: Self) -> Self;
 }
 
 impl MinMax for u8 {
@@ -110,6 +36,10 @@ impl MinMax for u8 {
     fn mid(self, o: Self) -> Self {
         // The rounded-up mean, in the form that compiles to one pavgb.
         ((u16::from(self) + u16::from(o) + 1) >> 1) as u8
+    }
+    #[inline(always)]
+    fn minus(self, lo: Self) -> Self {
+        self.wrapping_sub(lo)
     }
 }
 
@@ -136,6 +66,10 @@ impl MinMax for f32 {
     #[inline(always)]
     fn mid(self, o: Self) -> Self {
         (self + o) * 0.5
+    }
+    #[inline(always)]
+    fn minus(self, lo: Self) -> Self {
+        self - lo
     }
 }
 
@@ -175,6 +109,53 @@ pub fn median8<T: MinMax>(v: [T; 8]) -> T {
         .hi(a[1].lo(b[3]))
         .hi(a[0]);
     fourth.mid(fifth)
+}
+
+/// The median of 8 values and their spread: the 6th smallest less the 3rd
+/// (the middle half, which one or two stars or glints among the 8 do not
+/// widen). From the same two sorted halves as [`median8`].
+#[inline(always)]
+pub fn ring8<T: MinMax>(v: [T; 8]) -> (T, T) {
+    let mut a = [v[0], v[1], v[2], v[3]];
+    let mut b = [v[4], v[5], v[6], v[7]];
+    sort4(&mut a);
+    sort4(&mut b);
+    let fourth = b[3]
+        .lo(a[0].hi(b[2]))
+        .lo(a[1].hi(b[1]))
+        .lo(a[2].hi(b[0]))
+        .lo(a[3]);
+    let fifth = b[0]
+        .hi(a[3].lo(b[1]))
+        .hi(a[2].lo(b[2]))
+        .hi(a[1].lo(b[3]))
+        .hi(a[0]);
+    let third = a[2].lo(b[2]).lo(a[0].hi(b[1])).lo(a[1].hi(b[0]));
+    let sixth = a[1].hi(b[1]).hi(a[3].lo(b[2])).hi(a[2].lo(b[3]));
+    (fourth.mid(fifth), sixth.minus(third))
+}
+
+/// The median of 5 values and their spread (the 4th smallest less the 2nd),
+/// by a 9-comparator sorting network.
+#[inline(always)]
+pub fn ring5<T: MinMax>(v: [T; 5]) -> (T, T) {
+    let mut a = v;
+    for (i, j) in [(0, 1), (3, 4), (2, 4), (2, 3), (0, 3), (0, 2), (1, 4), (1, 3), (1, 2)] {
+        let (lo, hi) = (a[i].lo(a[j]), a[i].hi(a[j]));
+        a[i] = lo;
+        a[j] = hi;
+    }
+    (a[2], a[3].minus(a[1]))
+}
+
+/// The median and spread of a few values as [`ring8`] and [`ring5`] take
+/// them: the spread is the value `n/4` from the top less the one `n/4` from
+/// the bottom (0 for a single value). `values` is reordered.
+pub fn ring_of<T: MinMax + PartialOrd>(values: &mut [T]) -> (T, T) {
+    let median = median_of(values);
+    let n = values.len();
+    let k = n / 4;
+    (median, values[n - 1 - k].minus(values[k]))
 }
 
 /// Median of 5 values, branch-free: the middle of the fifth value and the
@@ -259,24 +240,6 @@ impl Layout {
     }
 }
 
-/// The 8 neighbours of flat index `i` that lie `down` values below or above
-/// it and `across` values left or right (left, right, up, down, then the
-/// four diagonals); all must exist. For the same channel at distance `d`:
-/// `down = d × stride`, `across = d × channels`.
-#[inline(always)]
-pub fn around<T: Copy>(plane: &[T], i: usize, down: usize, across: usize) -> [T; 8] {
-    [
-        plane[i - across],
-        plane[i + across],
-        plane[i - down],
-        plane[i + down],
-        plane[i - down - across],
-        plane[i - down + across],
-        plane[i + down - across],
-        plane[i + down + across],
-    ]
-}
-
 /// The ring reference of every subpixel of row `y` into `out` (indexed like
 /// the row): the median of the ring members that exist. The columns with a
 /// full ring go through one branch-free loop over eight neighbour lines
@@ -292,6 +255,30 @@ pub fn ring_medians_row<T: MinMax + PartialOrd>(
     y: usize,
     out: &mut [T],
 ) {
+    ring_row::<T, false>(plane, layout, y, out, &mut []);
+}
+
+/// [`ring_medians_row`] with the ring's spread of every subpixel beside its
+/// median, into `spreads` (see [`ring8`], [`ring5`] and [`ring_of`]).
+#[inline(always)]
+pub fn ring_stats_row<T: MinMax + PartialOrd>(
+    plane: &[T],
+    layout: Layout,
+    y: usize,
+    medians: &mut [T],
+    spreads: &mut [T],
+) {
+    ring_row::<T, true>(plane, layout, y, medians, spreads);
+}
+
+#[inline(always)]
+fn ring_row<T: MinMax + PartialOrd, const SPREAD: bool>(
+    plane: &[T],
+    layout: Layout,
+    y: usize,
+    out: &mut [T],
+    spreads: &mut [T],
+) {
     let stride = layout.stride();
     let s = RING * layout.channels;
     let (up, down) = (y >= RING, y + RING < layout.height);
@@ -306,16 +293,32 @@ pub fn ring_medians_row<T: MinMax + PartialOrd>(
         if up && down {
             let (up_l, up_c, up_r) = (line(y - RING, 0), line(y - RING, s), line(y - RING, 2 * s));
             let (dn_l, dn_c, dn_r) = (line(y + RING, 0), line(y + RING, s), line(y + RING, 2 * s));
-            for k in 0..n {
-                o[k] = median8([
-                    l[k], r[k], up_c[k], dn_c[k], up_l[k], up_r[k], dn_l[k], dn_r[k],
-                ]);
+            if SPREAD {
+                let sp = &mut spreads[s..s + n];
+                for k in 0..n {
+                    (o[k], sp[k]) = ring8([
+                        l[k], r[k], up_c[k], dn_c[k], up_l[k], up_r[k], dn_l[k], dn_r[k],
+                    ]);
+                }
+            } else {
+                for k in 0..n {
+                    o[k] = median8([
+                        l[k], r[k], up_c[k], dn_c[k], up_l[k], up_r[k], dn_l[k], dn_r[k],
+                    ]);
+                }
             }
         } else {
             let other = if up { y - RING } else { y + RING };
             let (o_l, o_c, o_r) = (line(other, 0), line(other, s), line(other, 2 * s));
-            for k in 0..n {
-                o[k] = median5([l[k], r[k], o_c[k], o_l[k], o_r[k]]);
+            if SPREAD {
+                let sp = &mut spreads[s..s + n];
+                for k in 0..n {
+                    (o[k], sp[k]) = ring5([l[k], r[k], o_c[k], o_l[k], o_r[k]]);
+                }
+            } else {
+                for k in 0..n {
+                    o[k] = median5([l[k], r[k], o_c[k], o_l[k], o_r[k]]);
+                }
             }
         }
         s..stride - s
@@ -328,11 +331,15 @@ pub fn ring_medians_row<T: MinMax + PartialOrd>(
     for xc in edges {
         let i = y * stride + xc;
         let n = layout.ring_members(plane, i, RING, &mut members);
-        out[xc] = if n == 0 {
-            plane[i]
+        let (median, spread) = if n == 0 {
+            (plane[i], plane[i].minus(plane[i]))
         } else {
-            median_of(&mut members[..n])
+            ring_of(&mut members[..n])
         };
+        out[xc] = median;
+        if SPREAD {
+            spreads[xc] = spread;
+        }
     }
 }
 
@@ -366,6 +373,33 @@ mod tests {
     }
 
     #[test]
+    fn ring_spreads_match_sorting() {
+        let mut state = 99u32;
+        for _ in 0..20000 {
+            let mut v = [0u8; 8];
+            for x in &mut v {
+                state ^= state << 13;
+                state ^= state >> 17;
+                state ^= state << 5;
+                *x = if state % 3 == 0 {
+                    (state >> 8) as u8 % 4
+                } else {
+                    (state >> 8) as u8
+                };
+            }
+            let mut s = v;
+            s.sort_unstable();
+            assert_eq!(ring8(v), (median8(v), s[5] - s[2]), "{v:?}");
+            let f = ring8(v.map(f32::from));
+            assert_eq!(f.1, f32::from(s[5] - s[2]));
+            let five = [v[0], v[1], v[2], v[3], v[4]];
+            let mut s5 = five;
+            s5.sort_unstable();
+            assert_eq!(ring5(five), (s5[2], s5[3] - s5[1]), "{five:?}");
+        }
+    }
+
+    #[test]
     fn median5_matches_sorting() {
         // Every combination of five values from a range of 6, ties included.
         let mut count = 0;
@@ -385,50 +419,6 @@ mod tests {
     }
 
     #[test]
-    fn excess_is_the_linear_difference_clamped() {
-        assert_eq!(excess(100, 100), 0);
-        // 120² − 100² = 4400; / 256 = 17.19 -> 17.
-        assert_eq!(excess(120, 100), 17);
-        assert_eq!(excess(100, 120), -18);
-        // A saturated point on a dark sky counts half of full scale, no more.
-        assert_eq!(excess(255, 10), CLAMP);
-        assert_eq!(excess(0, 255), -CLAMP);
-        for m in 0..=CLAMP {
-            let code = peak_code(m);
-            assert!(code <= PEAK_MAX && i16::from(code) * 2 >= m && i16::from(code) * 2 <= m + 1);
-        }
-        // Nothing bright shows against a clipped reference.
-        assert_eq!(excess(255, 251), 0);
-        assert!(excess(200, 252) < 0);
-        // Exhaustively: the formula, independently in f64.
-        for v in 0..=255u8 {
-            for r in 0..=255u8 {
-                let lin = (f64::from(v).powi(2) - f64::from(r).powi(2)) / 256.0;
-                let mut want = lin.floor().clamp(-126.0, 126.0) as i16;
-                if r >= CLIPPED {
-                    want = want.min(0);
-                }
-                assert_eq!(excess(v, r), want, "{v} {r}");
-            }
-        }
-    }
-
-    #[test]
-    fn dark_weight_follows_exposure_times_gain() {
-        assert_eq!(dark_weight(Some(1.0 / 1000.0), Some(100)), 0);
-        assert_eq!(dark_weight(Some(1.0 / 8.0), Some(800)), 15);
-        assert_eq!(dark_weight(Some(0.5), Some(100)), 8);
-        assert_eq!(dark_weight(Some(30.0), Some(1600)), 15);
-        assert_eq!(dark_weight(None, Some(1600)), 0);
-        assert_eq!(dark_weight(Some(0.2), None), 3);
-        assert_eq!(dark_weight(Some(f64::NAN), Some(100)), 0);
-    }
-
-    /// The edge-aware row medians against a direct computation from the
-    /// members that exist, for one and three channels, on frames large and
-    /// small enough for every case (full ring, one side, no line above or
-    /// below, no column left or right).
-    #[test]
     #[allow(clippy::needless_range_loop)]
     fn row_medians_use_the_ring_members_that_exist() {
         for (width, height) in [(9usize, 7usize), (6, 4), (5, 3), (4, 9), (1, 1), (7, 2)] {
@@ -443,8 +433,11 @@ mod tests {
                     .collect();
                 let stride = layout.stride();
                 let mut row = vec![0u8; stride];
+                let (mut medians, mut spreads) = (vec![0u8; stride], vec![0u8; stride]);
                 for y in 0..height {
                     ring_medians_row(&plane, layout, y, &mut row);
+                    ring_stats_row(&plane, layout, y, &mut medians, &mut spreads);
+                    assert_eq!(medians, row, "the two passes agree on the medians");
                     for xc in 0..stride {
                         let (x, c) = (xc / channels, xc % channels);
                         let mut members = Vec::new();
@@ -476,9 +469,16 @@ mod tests {
                                 .div_ceil(2)) as u8
                         };
                         assert_eq!(row[xc], want, "{width}x{height}x{channels} ({x},{y}) c{c}");
+                        let spread = if n == 0 {
+                            0
+                        } else {
+                            members[n - 1 - n / 4] - members[n / 4]
+                        };
+                        assert_eq!(spreads[xc], spread, "spread at ({x},{y}) c{c}");
                     }
                 }
             }
         }
     }
 }
+
