@@ -517,11 +517,7 @@ fn report_state(config: ReportConfig) -> anyhow::Result<Exit> {
         &progress,
         &Analysis {
             stats: &state.stats,
-            ctx: &hotpix::engine::context(
-                &state.frames,
-                state.stats.width(),
-                state.stats.height(),
-            ),
+            ctx: &hotpix::engine::context(&state.frames, state.stats.width(), state.stats.height()),
             report: &report,
         },
         &mut written,

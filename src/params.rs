@@ -143,3 +143,14 @@ pub const HOT_OVER_OFFSET: f64 = 4.0;
 /// different scenes can never make a defect sure (at most 10^−5.47): 4
 /// can, where the scene around it is smooth.
 pub const CHANCE_MIN: f64 = 0.015;
+
+/// A subpixel moving this many times as much as its neighbours (σ over the
+/// frames, with [`NOISE_FLOOR`] under both) is bright in some frames only,
+/// and must show in [`SEEN_SHARE_INTERMITTENT`] of the frames that could
+/// show it. Physics: a steady offset moves as the scene around it does; a
+/// star lingering on a photosite for part of a slowly drifting series, a
+/// lamp in some frames, and a hot photosite in the long frames of a varied
+/// series move much more, and of these only the hot one shows in nearly
+/// every frame that could show it.
+pub const INTERMITTENT_MOVES: f32 = 2.0;
+pub const SEEN_SHARE_INTERMITTENT: f64 = 0.8;

@@ -149,7 +149,11 @@ mod tests {
         let (a, b) = ctx.fit(e0, e1);
         assert!((a - offset).abs() < 1e-9 && (b.unwrap() - slope).abs() < 1e-9);
         // Weights all alike: no slope.
-        let flat = Context::new(&[5, 5, 5], &thumbs(&[0, 1, 2]), TileViews::uniform(3.0, 0.0));
+        let flat = Context::new(
+            &[5, 5, 5],
+            &thumbs(&[0, 1, 2]),
+            TileViews::uniform(3.0, 0.0),
+        );
         assert_eq!(flat.fit(30.0, 150.0), (10.0, None));
     }
 }

@@ -10,11 +10,11 @@ use super::context::rate_per_second;
 use super::score::{scene_moved, Features, Scorer};
 use super::{Defect, Kind, Photosite};
 use crate::evidence::RING;
-use crate::rank::Channel;
 use crate::params::{
     DEAD_MEAN, HOT_OVER_OFFSET, NOISE_FLOOR, OVERTAKEN_SHARE, PHOTOSITE_SHARE,
     PHOTOSITE_SHARE_DIAGONAL, PINNED_MOVES, SATURATED_MEAN, SATURATED_MOVES,
 };
+use crate::rank::Channel;
 
 pub(super) fn defects(scorer: &Scorer, flagged: &HashMap<usize, Features>) -> Vec<Defect> {
     let layout = scorer.stats.layout();

@@ -26,8 +26,9 @@ use super::counts::strength;
 use super::planes::{Planes, MARGIN};
 use crate::evidence::{median8, Layout, MinMax, Seen};
 use crate::params::{
-    ALIKE_ONE_VIEW, CHANCE_MIN, EXCESS_FLOOR, NOISE_FLOOR, PINNED_FROM, SCENE_MOVED_FROM, SCENE_MOVED_FULL,
-    SEEN_SHARE, SHARP_FROM, SHARP_FULL, STRENGTH_MIN, STUCK_FULL_LEVELS,
+    ALIKE_ONE_VIEW, CHANCE_MIN, EXCESS_FLOOR, INTERMITTENT_MOVES, NOISE_FLOOR, PINNED_FROM,
+    SCENE_MOVED_FROM, SCENE_MOVED_FULL, SEEN_SHARE, SEEN_SHARE_INTERMITTENT, SHARP_FROM,
+    SHARP_FULL, STRENGTH_MIN, STUCK_FULL_LEVELS,
 };
 use crate::stats::Stats;
 
@@ -160,7 +161,8 @@ impl Scorer<'_> {
         let z0 = (p.excess[i] - r.excess[xc]).abs() / self.spread[0][c];
         let z1 = (p.dark[i] - r.dark[xc]).max(0.0) / self.spread[1][c];
         let d8 = (p.mean[i] - r.mean[xc]).abs();
-        let still = d8 / (p.var[i].max(0.0).sqrt() + NOISE_FLOOR) * (d8 / STUCK_FULL_LEVELS).min(1.0);
+        let still =
+            d8 / (p.var[i].max(0.0).sqrt() + NOISE_FLOOR) * (d8 / STUCK_FULL_LEVELS).min(1.0);
         z0.max(z1).max(still)
     }
 
@@ -225,7 +227,17 @@ impl Scorer<'_> {
             score: magnitude,
         };
         if alike < ALIKE_ONE_VIEW && magnitude >= self.gate_from {
-            f.strength = self.strength(p, i, per_view);
+            // A subpixel moving much more than its neighbours is bright in
+            // some frames only: a star or a lamp passing, or dark current in
+            // the long frames. Either way it must show in nearly every frame
+            // that could show it.
+            let moves = (sd + NOISE_FLOOR) / (ring_sd + NOISE_FLOOR);
+            let share = if moves >= INTERMITTENT_MOVES {
+                SEEN_SHARE_INTERMITTENT
+            } else {
+                SEEN_SHARE
+            };
+            f.strength = self.strength(p, i, per_view, share);
             let s = &f.strength;
             let support = if sign > 0.0 {
                 s.bright.max(s.hot).max(s.either)
@@ -234,7 +246,10 @@ impl Scorer<'_> {
             };
             // Unsupported, it stays under the threshold, in proportion to
             // how far the frames fall short (what the map shows).
-            let strength_min: f32 = std::env::var("HOTPIX_SMIN").ok().and_then(|v| v.parse().ok()).unwrap_or(STRENGTH_MIN);
+            let strength_min: f32 = std::env::var("HOTPIX_SMIN")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(STRENGTH_MIN);
             if support < strength_min {
                 f.score = magnitude.min(self.gate_from) * support / strength_min;
             }
@@ -244,15 +259,16 @@ impl Scorer<'_> {
 
     /// How sure the frames make subpixel `i` of the band, each side against
     /// the rate at which its neighbourhood is seen (see [`super::counts`]).
-    fn strength(&self, p: &Planes, i: usize, per_view: f64) -> Strength {
+    fn strength(&self, p: &Planes, i: usize, per_view: f64, share: f64) -> Strength {
         let s = p.seen[i];
         let w = p.window(i);
         let members = f64::from(p.window_members(i));
         // The rate at which the neighbourhood is seen, never below what
         // chance always gives.
-        let rate = |seen: u32, could: f64| ((f64::from(seen) + 0.5) / (could + 1.0)).max(CHANCE_MIN);
+        let rate =
+            |seen: u32, could: f64| ((f64::from(seen) + 0.5) / (could + 1.0)).max(CHANCE_MIN);
         let sure = |seen: u32, could: f64, rate: f64| -> f32 {
-            if could <= 0.0 || f64::from(seen) < SEEN_SHARE * could {
+            if could <= 0.0 || f64::from(seen) < share * could {
                 return 0.0;
             }
             strength(f64::from(seen) * per_view, could * per_view, rate) as f32

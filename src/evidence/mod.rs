@@ -21,6 +21,7 @@ pub mod frame;
 pub mod record;
 pub mod ring;
 
+pub use crate::params::CLIPPED;
 pub use frame::{
     dark_weight, excess, observe, seen_threshold, Observation, CLAMP, DARK_FULL_SECONDS,
     DARK_WEIGHT_MAX,
@@ -30,4 +31,3 @@ pub use ring::{
     median5, median8, median_of, ring5, ring8, ring_medians_row, ring_of, ring_stats_row, Layout,
     MinMax, RING,
 };
-pub use crate::params::CLIPPED;

@@ -182,7 +182,12 @@ mod tests {
             could_dark,
             hot,
         } = seen;
-        let fields = [excess as i64, dark.into(), bright.into(), could_bright.into()];
+        let fields = [
+            excess as i64,
+            dark.into(),
+            bright.into(),
+            could_bright.into(),
+        ];
         let more = [i64::from(d), could_dark.into(), hot.into()];
         assert!(fields.iter().chain(&more).all(|&v| v > 0));
         assert_eq!(EVIDENCE_BYTES, 28);

@@ -140,7 +140,17 @@ pub fn ring8<T: MinMax>(v: [T; 8]) -> (T, T) {
 #[inline(always)]
 pub fn ring5<T: MinMax>(v: [T; 5]) -> (T, T) {
     let mut a = v;
-    for (i, j) in [(0, 1), (3, 4), (2, 4), (2, 3), (0, 3), (0, 2), (1, 4), (1, 3), (1, 2)] {
+    for (i, j) in [
+        (0, 1),
+        (3, 4),
+        (2, 4),
+        (2, 3),
+        (0, 3),
+        (0, 2),
+        (1, 4),
+        (1, 3),
+        (1, 2),
+    ] {
         let (lo, hi) = (a[i].lo(a[j]), a[i].hi(a[j]));
         a[i] = lo;
         a[j] = hi;
@@ -481,4 +491,3 @@ mod tests {
         }
     }
 }
-

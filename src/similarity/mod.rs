@@ -15,7 +15,7 @@
 
 pub mod tiles;
 
-pub use tiles::{tile_signatures, TileGrid, TileViews, TILE};
+pub use tiles::{tile_signatures, TileGrid, TileViews, TILE, WORDS as TILE_WORDS};
 
 /// Grid of the thumbnail, in blocks.
 const GRID_W: usize = 16;

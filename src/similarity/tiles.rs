@@ -8,7 +8,10 @@
 //! Two frames show the same view in a tile when their signatures agree on
 //! most cells. Thresholding at the median makes the signature blind to the
 //! exposure, and a few bright points of the sensor's own (hot pixels) set
-//! only a few of its 64 bits.
+//! only a few of its 64 bits. A second signature marks the [`TOP`] cells
+//! with the most detail: in a dark sky the median cell is noise, but the
+//! brightest stars hold the top cells, the same ones in every frame when the
+//! stars stand still (a tracking mount) and others when they drift.
 
 /// Side of a tile, in pixels.
 pub const TILE: usize = 64;
@@ -19,6 +22,10 @@ const CELL: usize = TILE / CELLS;
 /// Fewer whole cells than this in a tile (a sliver at the frame's edge)
 /// say nothing: the tile takes its neighbour's views.
 const MIN_CELLS: u32 = 16;
+/// Cells the second signature marks: those with the most detail.
+const TOP: usize = 8;
+/// Words a tile's signatures take: the median bits, then the top cells.
+pub const WORDS: usize = 2;
 
 /// The tiles of a frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,15 +76,15 @@ impl TileGrid {
     }
 }
 
-/// The signature of every tile of a frame of `channels` interleaved values
-/// a pixel (see the module docs), in tile order.
+/// The signatures of every tile of a frame of `channels` interleaved values
+/// a pixel (see the module docs): [`WORDS`] a tile, in tile order.
 pub fn tile_signatures(frame: &[u8], width: usize, height: usize) -> Vec<u64> {
     let grid = TileGrid::of(width, height);
     let channels = frame.len() / (width * height).max(1);
     let (cells_x, cells_y) = (width.div_ceil(CELL), height.div_ceil(CELL));
     let mut energy = vec![0u32; cells_x * cells_y];
     if channels == 0 || width < 3 {
-        return vec![0; grid.len()];
+        return vec![0; grid.len() * WORDS];
     }
     let stride = width * channels;
     let luma = |row: &[u8], x: usize| -> i32 {
@@ -100,44 +107,79 @@ pub fn tile_signatures(frame: &[u8], width: usize, height: usize) -> Vec<u64> {
         }
     }
     (0..grid.len())
-        .map(|t| {
+        .flat_map(|t| {
             let whole = grid.whole_cells(t);
             let (tx, ty) = (t % grid.width, t / grid.width);
             let at = |bit: usize| {
                 let (cx, cy) = (tx * CELLS + bit % CELLS, ty * CELLS + bit / CELLS);
                 energy[cy * cells_x + cx]
             };
-            let mut values: Vec<u32> = (0..64).filter(|b| whole >> b & 1 == 1).map(at).collect();
-            if values.is_empty() {
-                return 0;
+            let mut cells: Vec<(u32, usize)> = (0..64)
+                .filter(|b| whole >> b & 1 == 1)
+                .map(|b| (at(b), b))
+                .collect();
+            if cells.is_empty() {
+                return [0, 0];
             }
-            let mid = values.len() / 2;
-            let median = *values.select_nth_unstable(mid).1;
-            (0..64)
-                .filter(|&b| whole >> b & 1 == 1 && at(b) > median)
-                .fold(0u64, |bits, b| bits | 1 << b)
+            let mid = cells.len() / 2;
+            let median = cells.select_nth_unstable(mid).1 .0;
+            let above = cells
+                .iter()
+                .filter(|c| c.0 > median)
+                .fold(0u64, |bits, c| bits | 1 << c.1);
+            // The most detailed cells, ties broken by position.
+            cells.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+            let top = cells
+                .iter()
+                .take(top_cells(cells.len()))
+                .fold(0u64, |bits, c| bits | 1 << c.1);
+            [above, top]
         })
         .collect()
 }
 
-/// Agreement of two signatures at or above which a tile shows one view in
-/// both frames. Different views agree on half the cells (±6% over 64); the
-/// same view under another exposure on nearly all.
+/// Cells the second signature marks in a tile of `whole` whole cells.
+fn top_cells(whole: usize) -> usize {
+    TOP.min(whole / 4)
+}
+
+/// Whether two frames show one view in a tile, from their signatures over
+/// `cells` whole cells and `top` top cells: the median bits agree on
+/// [`SAME_VIEW`] of the cells, or that share of the top cells is shared.
+/// Different views agree on half the cells (±6% over 64) and share one of 8
+/// top cells on average; one view under another exposure agrees on nearly
+/// all its cells; a still star field keeps its top cells, where a hot pixel
+/// or two hold only one or two of them.
+fn same_view(a: &[u64], b: &[u64], whole: u64, cells: u32, top: u32) -> bool {
+    let agree = cells - ((a[0] ^ b[0]) & whole).count_ones();
+    let shared = (a[1] & b[1]).count_ones();
+    f64::from(agree) >= SAME_VIEW * f64::from(cells)
+        || (top > 0 && f64::from(shared) >= SAME_VIEW * f64::from(top))
+}
+
+/// The share of a tile's cells on which two frames of one view agree.
 pub const SAME_VIEW: f64 = 0.75;
 
 /// Frames compared with each later frame (views are taken one after
 /// another, and paths sort in shooting order).
 const WINDOW: usize = 32;
 
-/// How many views the frames show, tile by tile.
+/// How many views the frames show, tile by tile, and how static the scene
+/// is cell by cell.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TileViews {
     pub grid: TileGrid,
-    /// Per tile: the effective number of views, n² / Σ over ordered pairs
-    /// (each frame with itself included) of "the same view" (n for frames
-    /// all different, 1 for one view).
+    /// Cells across the frame (the grid's tiles × [`CELLS`]).
+    cells_x: usize,
+    /// Per cell: how consistently its fine detail stays above or below its
+    /// tile's median over the frames, beyond what chance gives (0 a moving
+    /// or featureless scene, 1 a static one). See [`TileViews::at`].
+    cell_static: Vec<f32>,
+    /// Per tile: the effective number of views, n² / the ordered pairs of
+    /// frames showing one view (each frame with itself included): n for
+    /// frames all different, 1 for one view.
     pub views: Vec<f32>,
-    /// Per tile: the share of pairs of frames showing the same view.
+    /// Per tile: the share of pairs of frames showing one view.
     pub alike: Vec<f32>,
 }
 
@@ -155,13 +197,12 @@ impl TileViews {
             if cells < MIN_CELLS || n < 2 {
                 continue;
             }
+            let top = top_cells(cells as usize) as u32;
             let mut same = 0u64;
             for i in 0..n {
                 for j in i + 1..n.min(i + 1 + WINDOW) {
-                    let differ = ((signatures[i][t] ^ signatures[j][t]) & whole).count_ones();
-                    if f64::from(cells - differ) >= SAME_VIEW * f64::from(cells) {
-                        same += 1;
-                    }
+                    let (a, b) = (&signatures[i][t * WORDS..], &signatures[j][t * WORDS..]);
+                    same += u64::from(same_view(a, b, whole, cells, top));
                 }
             }
             let (n, same) = (n as f64, same as f64);
@@ -180,7 +221,15 @@ impl TileViews {
                 }
             }
         }
-        TileViews { grid, views, alike }
+        let cells_x = grid.width * CELLS;
+        let cell_static = cell_consistency(signatures, &grid);
+        TileViews {
+            grid,
+            views,
+            alike,
+            cells_x,
+            cell_static,
+        }
     }
 
     /// One tile over any frame, showing `views` views with a share `alike`
@@ -194,14 +243,95 @@ impl TileViews {
             },
             views: vec![views],
             alike: vec![alike],
+            cells_x: CELLS,
+            cell_static: Vec::new(),
         }
     }
 
-    /// Views and share of alike pairs at pixel (`x`, `y`).
+    /// Views, and how much one view the frames show, at pixel (`x`, `y`):
+    /// the share of pairs of frames alike in its tile, or, where more, how
+    /// static the scene is in the 8 cells around its own. Around, not in:
+    /// a hot pixel makes its own cell's detail as steady as a static scene
+    /// point would, but not its neighbours'. A tile astride a horizon is
+    /// half moving sky and half static ground; a point of the ground is
+    /// judged by the ground around it.
     pub fn at(&self, x: usize, y: usize) -> (f32, f32) {
         let t = self.grid.tile_of(x, y);
-        (self.views[t], self.alike[t])
+        (self.views[t], self.alike[t].max(self.static_around(x, y)))
     }
+
+    fn static_around(&self, x: usize, y: usize) -> f32 {
+        if self.cell_static.is_empty() {
+            return 0.0;
+        }
+        let rows = self.cell_static.len() / self.cells_x;
+        let (cx, cy) = ((x / CELL) as isize, (y / CELL) as isize);
+        let (mut sum, mut n) = (0f32, 0u32);
+        for dy in -1..=1isize {
+            for dx in -1..=1isize {
+                let (nx, ny) = (cx + dx, cy + dy);
+                if (dx, dy) == (0, 0) || nx < 0 || ny < 0 {
+                    continue;
+                }
+                let (nx, ny) = (nx as usize, ny as usize);
+                if nx >= self.cells_x || ny >= rows {
+                    continue;
+                }
+                let v = self.cell_static[ny * self.cells_x + nx];
+                if v >= 0.0 {
+                    sum += v;
+                    n += 1;
+                }
+            }
+        }
+        if n == 0 {
+            0.0
+        } else {
+            sum / n as f32
+        }
+    }
+}
+
+/// Per cell of the frame (row by row over the grid's cells): how
+/// consistently its signature bit stays the same over the frames, beyond
+/// chance. With `k` of `n` frames setting it, the share of pairs of frames
+/// that agree is (C(k,2) + C(n−k,2)) / C(n,2): 1 when every frame agrees,
+/// ½ on average for bits set at random. Its excess over ½, doubled (0..1),
+/// less what random bits give on average at this `n`, rescaled to 0..1.
+/// Cells not wholly inside the frame are −1.
+fn cell_consistency(signatures: &[&[u64]], grid: &TileGrid) -> Vec<f32> {
+    let n = signatures.len();
+    let (cells_x, cells_y) = (grid.width * CELLS, grid.height * CELLS);
+    let mut out = vec![-1f32; cells_x * cells_y];
+    if n < 2 {
+        return out;
+    }
+    let pairs = (n * (n - 1) / 2) as f64;
+    let agree = |k: usize| {
+        let same = (k * k.saturating_sub(1) / 2 + (n - k) * (n - k).saturating_sub(1) / 2) as f64;
+        (2.0 * same / pairs - 1.0).max(0.0)
+    };
+    // What bits set at random (k ~ Binomial(n, ½)) give on average.
+    let mut chance = 0.0;
+    let mut p = 0.5f64.powi(n as i32);
+    for k in 0..=n {
+        chance += p * agree(k);
+        p *= (n - k) as f64 / (k + 1) as f64;
+    }
+    for t in 0..grid.len() {
+        let whole = grid.whole_cells(t);
+        let (tx, ty) = (t % grid.width, t / grid.width);
+        for b in (0..64).filter(|b| whole >> b & 1 == 1) {
+            let k = signatures
+                .iter()
+                .filter(|s| s[t * WORDS] >> b & 1 == 1)
+                .count();
+            let v = ((agree(k) - chance) / (1.0 - chance)).clamp(0.0, 1.0);
+            let (cx, cy) = (tx * CELLS + b % CELLS, ty * CELLS + b / CELLS);
+            out[cy * cells_x + cx] = v as f32;
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -242,7 +372,34 @@ mod tests {
         assert!(tv.views.iter().all(|&v| v == 3.0));
         // Three views, one of them in two frames: 9 / (3 + 2) views.
         let tv = TileViews::new(&[&a, &b, &c], w, h);
-        assert!(tv.views.iter().all(|&v| (v - 1.8).abs() < 1e-6), "{:?}", tv.views);
+        assert!(
+            tv.views.iter().all(|&v| (v - 1.8).abs() < 1e-6),
+            "{:?}",
+            tv.views
+        );
+    }
+
+    #[test]
+    fn a_still_star_field_is_one_view_and_a_drifting_one_is_not() {
+        // Noise with 30 bright points, still or drifting by 9 px a frame.
+        let (w, h) = (128, 128);
+        let frame = |seed: u64, shift: usize| {
+            let mut v = texture(w, h, seed, 0, 0.05);
+            for k in 0..30 {
+                let (x, y) = ((k * 41 + 7 + shift) % w, (k * 29 + 3) % h);
+                v[(y * w + x) * 3 + 1] = 200;
+            }
+            v
+        };
+        let views = |shift: usize| {
+            let sigs: Vec<Vec<u64>> = (0..6)
+                .map(|s| tile_signatures(&frame(s, shift * s as usize), w, h))
+                .collect();
+            let refs: Vec<&[u64]> = sigs.iter().map(|s| s.as_slice()).collect();
+            TileViews::new(&refs, w, h).views
+        };
+        assert!(views(0).iter().all(|&v| v < 1.5), "{:?}", views(0));
+        assert!(views(9).iter().all(|&v| v > 4.0), "{:?}", views(9));
     }
 
     #[test]
@@ -276,6 +433,6 @@ mod tests {
         assert_eq!(tv.views, vec![1.0; 4]);
         assert_eq!(tv.at(69, 65), (1.0, 1.0));
         // A frame too small for a whole cell has no signature to compare.
-        assert_eq!(tile_signatures(&[7; 12], 2, 2), vec![0]);
+        assert_eq!(tile_signatures(&[7; 12], 2, 2), vec![0; WORDS]);
     }
 }

@@ -243,7 +243,9 @@ pub fn read_header_any(r: &mut dyn Read) -> Result<(Dtype, Vec<usize>), String> 
     let dict = std::str::from_utf8(&dict).map_err(|_| "array header is not text".to_string())?;
     let (descr, fortran, shape) = parse_dict(dict)?;
     let Some(dtype) = Dtype::ALL.into_iter().find(|d| d.descr() == descr) else {
-        return Err(format!("array has dtype '{descr}', which a state does not use"));
+        return Err(format!(
+            "array has dtype '{descr}', which a state does not use"
+        ));
     };
     if fortran {
         return Err("array is in Fortran order, expected C order".into());

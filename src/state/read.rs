@@ -12,7 +12,7 @@ use crate::camera::FrameMeta;
 use crate::engine::CountedFrame;
 use crate::evidence::Layout;
 use crate::report::SkippedInput;
-use crate::similarity::{TileGrid, THUMBNAIL_LEN};
+use crate::similarity::{TileGrid, THUMBNAIL_LEN, TILE_WORDS};
 use crate::stats::{Field, Stats};
 
 /// Largest frame a state may claim, as `--max-megapixels` allows at most.
@@ -70,7 +70,7 @@ impl State {
             &mut zip,
             "tiles.npy",
             Dtype::U64,
-            &[meta.frame_list.len(), grid.height, grid.width],
+            &[meta.frame_list.len(), grid.height, grid.width, TILE_WORDS],
             u64::from_le_bytes,
         )
         .map_err(err)?;
@@ -79,7 +79,7 @@ impl State {
             .frame_list
             .into_iter()
             .zip(thumbs.chunks_exact(THUMBNAIL_LEN))
-            .zip(tiles.chunks_exact(grid.len()))
+            .zip(tiles.chunks_exact(grid.len() * TILE_WORDS))
             .map(|((f, thumb), tiles)| {
                 Ok(CountedFrame {
                     path: PathBuf::from(f.path),
@@ -285,14 +285,23 @@ fn read_stats<R: Read + Seek>(
     let (weights, revealing) = weights_of(meta.frame_list.iter().map(|f| (f.exposure_s, f.iso)));
     // Every member must be able to back the array before anything the size
     // of the frame is allocated.
-    let probe = Stats::zeroed(meta.frames, Layout { width: 1, height: 1, channels: 1 }, exact)
-        .map_err(|e| Problem::Corrupt(e.to_string()))?;
+    let probe = Stats::zeroed(
+        meta.frames,
+        Layout {
+            width: 1,
+            height: 1,
+            channels: 1,
+        },
+        exact,
+    )
+    .map_err(|e| Problem::Corrupt(e.to_string()))?;
     let members = integer_members(&probe, weights, revealing);
     let floats = if exact { &[][..] } else { &["mean", "m2"][..] };
     for name in floats.iter().copied().chain(members.iter().map(|m| m.0)) {
         check_backed(zip, &format!("{name}.npy"), count)?;
     }
-    let mut stats = Stats::zeroed(meta.frames, layout, exact).map_err(|e| Problem::Corrupt(e.to_string()))?;
+    let mut stats =
+        Stats::zeroed(meta.frames, layout, exact).map_err(|e| Problem::Corrupt(e.to_string()))?;
     if !exact {
         let mean = read_array(zip, "mean.npy", Dtype::F32, shape, f32::from_le_bytes)?;
         let m2 = read_array(zip, "m2.npy", Dtype::F32, shape, f32::from_le_bytes)?;
@@ -384,7 +393,10 @@ fn check_consistent(stats: &Stats, weights: u64, revealing: u64) -> Result<(), S
         let sub = stats.subpixel(i);
         if let Some((s, q)) = sub.exact {
             let (s, q) = (u64::from(s), u64::from(q));
-            if s > 255 * n || q > 255 * s || u128::from(n) * u128::from(q) < u128::from(s) * u128::from(s) {
+            if s > 255 * n
+                || q > 255 * s
+                || u128::from(n) * u128::from(q) < u128::from(s) * u128::from(s)
+            {
                 return Err(format!(
                     "sums {s} and {q} at subpixel {i} are impossible over {n} frames"
                 ));

@@ -33,7 +33,7 @@ fn random_state(seed: u64, w: usize, h: usize, frames: usize) -> State {
             thumbnail: (0..THUMBNAIL_LEN)
                 .map(|_| rng.random_range(0.0..=765.0f32))
                 .collect(),
-            tiles: (0..crate::similarity::TileGrid::of(w, h).len())
+            tiles: (0..crate::similarity::TileGrid::of(w, h).len() * crate::similarity::TILE_WORDS)
                 .map(|_| rng.random())
                 .collect(),
         })
@@ -166,7 +166,9 @@ fn foreign_newer_and_inconsistent_files_are_refused_with_the_reason() {
     let mut magic = bytes.clone();
     magic[..4].copy_from_slice(b"XXXX");
     assert!(read(&magic).is_err());
-    let newer = with_meta(&bytes, |m| m["format_version"] = (FORMAT_VERSION + 1).into());
+    let newer = with_meta(&bytes, |m| {
+        m["format_version"] = (FORMAT_VERSION + 1).into()
+    });
     assert!(problem(&newer).contains("newer"), "{}", problem(&newer));
     let foreign = with_meta(&bytes, |m| m["format"] = "something-else".into());
     assert!(problem(&foreign).contains("not a hotpix state"));
@@ -236,7 +238,9 @@ fn impossible_values_are_refused() {
 #[test]
 fn a_state_of_the_earlier_format_is_refused_with_advice() {
     let bytes = bytes_of(&random_state(3, 2, 2, 2));
-    let older = with_meta(&bytes, |m| m["format_version"] = (FORMAT_VERSION - 1).into());
+    let older = with_meta(&bytes, |m| {
+        m["format_version"] = (FORMAT_VERSION - 1).into()
+    });
     let err = read(&older).unwrap_err().to_string();
     assert!(
         err.contains("earlier hotpix") && err.contains("--save"),

@@ -10,7 +10,7 @@ use zip::CompressionMethod;
 use super::npy::{self, Dtype};
 use super::{hex, FrameRecord, Meta, SkippedRecord, State, FORMAT_NAME, FORMAT_VERSION};
 use crate::evidence::{dark_weight, MEMBERS};
-use crate::similarity::{TileGrid, THUMBNAIL_LEN};
+use crate::similarity::{TileGrid, THUMBNAIL_LEN, TILE_WORDS};
 use crate::stats::{Field, Stats};
 
 /// The integer members of `stats`: name, field, and the range its values
@@ -36,7 +36,9 @@ pub(super) fn integer_members(
 }
 
 /// Σ dark weight and the frames with a weight, of a frame list.
-pub(super) fn weights_of<'a>(exposures: impl Iterator<Item = (Option<f64>, Option<u32>)>) -> (u64, u64) {
+pub(super) fn weights_of<'a>(
+    exposures: impl Iterator<Item = (Option<f64>, Option<u32>)>,
+) -> (u64, u64) {
     exposures.fold((0, 0), |(sum, revealing), (t, iso)| {
         let w = u64::from(dark_weight(t, iso));
         (sum + w, revealing + u64::from(w > 0))
@@ -103,7 +105,7 @@ impl State {
         zip.start_file("tiles.npy", options(tiles.len() * 8 + 128))?;
         zip.write_all(&npy::header(
             Dtype::U64,
-            &[self.frames.len(), grid.height, grid.width],
+            &[self.frames.len(), grid.height, grid.width, TILE_WORDS],
         ))?;
         npy::write_data(&mut zip, &tiles, u64::to_le_bytes)?;
         zip.finish()?;

@@ -295,10 +295,7 @@ impl Stats {
             }
             Data::Wide { moments, .. } => match moments {
                 Moments::Exact { sum, sum_sq } => {
-                    for ((o, &s), &q) in out
-                        .iter_mut()
-                        .zip(&sum[range.clone()])
-                        .zip(&sum_sq[range])
+                    for ((o, &s), &q) in out.iter_mut().zip(&sum[range.clone()]).zip(&sum_sq[range])
                     {
                         *o = exact_m2(n, s, q);
                     }
@@ -431,10 +428,20 @@ impl Stats {
             (Data::Wide { evidence, .. }, Field::Evidence(k)) => {
                 (crate::evidence::MEMBERS[k].set)(&mut evidence[i], v)
             }
-            (Data::Wide { moments: Moments::Exact { sum, .. }, .. }, Field::Sum) => sum[i] = v as u32,
-            (Data::Wide { moments: Moments::Exact { sum_sq, .. }, .. }, Field::SumSq) => {
-                sum_sq[i] = v as u32
-            }
+            (
+                Data::Wide {
+                    moments: Moments::Exact { sum, .. },
+                    ..
+                },
+                Field::Sum,
+            ) => sum[i] = v as u32,
+            (
+                Data::Wide {
+                    moments: Moments::Exact { sum_sq, .. },
+                    ..
+                },
+                Field::SumSq,
+            ) => sum_sq[i] = v as u32,
             _ => panic!("{field:?} is not an integer field of these statistics"),
         }
     }
@@ -442,8 +449,20 @@ impl Stats {
     /// Sets the mean or M2 of subpixel `i` (Welford statistics only).
     pub fn set_float(&mut self, field: Field, i: usize, v: f32) {
         match (&mut self.data, field) {
-            (Data::Wide { moments: Moments::Welford { mean, .. }, .. }, Field::Mean) => mean[i] = v,
-            (Data::Wide { moments: Moments::Welford { m2, .. }, .. }, Field::M2) => m2[i] = v,
+            (
+                Data::Wide {
+                    moments: Moments::Welford { mean, .. },
+                    ..
+                },
+                Field::Mean,
+            ) => mean[i] = v,
+            (
+                Data::Wide {
+                    moments: Moments::Welford { m2, .. },
+                    ..
+                },
+                Field::M2,
+            ) => m2[i] = v,
             _ => panic!("{field:?} is not a float field of these statistics"),
         }
     }
@@ -462,12 +481,20 @@ impl Stats {
                 let get = crate::evidence::MEMBERS[k].get;
                 Box::new(evidence.iter().map(get))
             }
-            (Data::Wide { moments: Moments::Exact { sum, .. }, .. }, Field::Sum) => {
-                Box::new(sum.iter().map(|&v| v.into()))
-            }
-            (Data::Wide { moments: Moments::Exact { sum_sq, .. }, .. }, Field::SumSq) => {
-                Box::new(sum_sq.iter().map(|&v| v.into()))
-            }
+            (
+                Data::Wide {
+                    moments: Moments::Exact { sum, .. },
+                    ..
+                },
+                Field::Sum,
+            ) => Box::new(sum.iter().map(|&v| v.into())),
+            (
+                Data::Wide {
+                    moments: Moments::Exact { sum_sq, .. },
+                    ..
+                },
+                Field::SumSq,
+            ) => Box::new(sum_sq.iter().map(|&v| v.into())),
             _ => panic!("{field:?} is not an integer field of these statistics"),
         }
     }
@@ -475,8 +502,20 @@ impl Stats {
     /// The means or M2s of Welford statistics, in subpixel order.
     pub fn floats(&self, field: Field) -> &[f32] {
         match (&self.data, field) {
-            (Data::Wide { moments: Moments::Welford { mean, .. }, .. }, Field::Mean) => mean,
-            (Data::Wide { moments: Moments::Welford { m2, .. }, .. }, Field::M2) => m2,
+            (
+                Data::Wide {
+                    moments: Moments::Welford { mean, .. },
+                    ..
+                },
+                Field::Mean,
+            ) => mean,
+            (
+                Data::Wide {
+                    moments: Moments::Welford { m2, .. },
+                    ..
+                },
+                Field::M2,
+            ) => m2,
             _ => panic!("{field:?} is not a float field of these statistics"),
         }
     }

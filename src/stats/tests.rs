@@ -118,7 +118,11 @@ fn the_vectorised_observation_is_the_definition() {
             for spread in [0u8, 1, 2, 5, 40, 127, 128, 255] {
                 let o = evidence::observe(v, r, spread);
                 let want = [o.bright, o.could_bright, o.dark, o.could_dark].map(u8::from);
-                assert_eq!(observe_lanes_for_test(v, r, spread), want, "{v} {r} {spread}");
+                assert_eq!(
+                    observe_lanes_for_test(v, r, spread),
+                    want,
+                    "{v} {r} {spread}"
+                );
             }
         }
     }

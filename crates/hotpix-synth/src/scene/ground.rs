@@ -248,9 +248,9 @@ impl Ground {
     }
 
     /// How much of photosite-sized spot (x, y) is ground (1) rather than sky (0): a ramp of
-    /// one photosite across the horizon.
+    /// one photosite across the horizon, through the optics (see [`optics`]).
     pub fn cover(&self, x: f32, y: f32) -> f32 {
-        (y - self.horizon(x) + 0.5).clamp(0.0, 1.0)
+        optics(x, y, |x, y| (y - self.horizon(x) + 0.5).clamp(0.0, 1.0))
     }
 
     /// The sky's background light at (x, y) in colour `c`.
@@ -277,7 +277,12 @@ impl Ground {
         v * self.white / wb[c] * wb[1] + self.lamps(x, y, c)
     }
 
+    /// The lamps' light at (x, y) in colour `c`, through the optics.
     fn lamps(&self, x: f32, y: f32, c: usize) -> f32 {
+        optics(x, y, |x, y| self.sharp_lamps(x, y, c))
+    }
+
+    fn sharp_lamps(&self, x: f32, y: f32, c: usize) -> f32 {
         let mut sum = 0.0;
         for l in &self.lamps {
             let r = l.hx.max(l.hy);
@@ -297,4 +302,19 @@ impl Ground {
         }
         sum
     }
+}
+
+/// `f` at (x, y) as the lens and the sensor's anti-aliasing filter pass it: the world's
+/// [1 2 1]/4 kernel in each direction (see `scene::optical_blur`), so that a lamp or a gap
+/// in the trees is never as sharp as a single broken photosite. The world's texture is
+/// blurred already; what is drawn here on top of it is not.
+fn optics(x: f32, y: f32, f: impl Fn(f32, f32) -> f32) -> f32 {
+    const W: [f32; 3] = [0.25, 0.5, 0.25];
+    let mut sum = 0.0;
+    for (j, wy) in W.iter().enumerate() {
+        for (i, wx) in W.iter().enumerate() {
+            sum += wx * wy * f(x + i as f32 - 1.0, y + j as f32 - 1.0);
+        }
+    }
+    sum
 }

@@ -106,7 +106,11 @@ impl NightSky {
         // ISO 100, as in the real series.
         let sky_rate = log_uniform(&mut rng, [7e-5, 2.5e-4]);
         let ground = Ground::draw(&mut rng, w as f32, h as f32, sky_rate, wb);
-        let sigma = f64::from(uniform(&mut rng, [0.7, 1.3]));
+        // The lens' blur of a star (σ 0.7..1.3 photosites), then the sensor's anti-aliasing
+        // filter, the world's [1 2 1]/4 kernel (variance 0.5 each way): variances add. No
+        // star is as sharp as a single broken photosite.
+        let lens = f64::from(uniform(&mut rng, [0.7, 1.3]));
+        let sigma = (lens * lens + AA_VARIANCE).sqrt();
         // 3,000..8,500 stars a megapixel (1,500..4,000 in 800x600), the faintest giving about
         // as much light as 1.5..3 photosites of sky: most sit near the noise.
         let density = f64::from(uniform(&mut rng, [0.003, 0.0085]));
@@ -277,6 +281,9 @@ fn star_region(pole: (f64, f64), turn: f64, w: f64, h: f64) -> (f64, f64, f64, f
     let room = 30.0 + far * step * step / 8.0;
     (x0 - room, y0 - room, x1 + room, y1 + room)
 }
+
+/// Variance (photosites²) of the anti-aliasing filter's [1 2 1]/4 kernel along each axis.
+const AA_VARIANCE: f64 = 0.5;
 
 fn round_to(v: f64, step: f64) -> f64 {
     (v / step).round() * step
