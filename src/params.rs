@@ -81,7 +81,7 @@ pub const SEEN_SHARE: f64 = 0.5;
 /// strong enough in magnitude, which are few. Fitted: the real COOLPIX P6000
 /// runs of 2 and 3 frames reach at most 4.3; the generated defects of
 /// 5-frame series with a burst reach 4.5 to 6.
-pub const STRENGTH_MIN: f32 = 5.5;
+pub const STRENGTH_MIN: f32 = 5.0;
 
 /// Frames alike from this similarity (0 varied, 1 one view) count as one
 /// view: only stillness and shape can tell a defect there.
@@ -142,7 +142,7 @@ pub const HOT_OVER_OFFSET: f64 = 4.0;
 /// generated series of 30. With [`STRENGTH_MIN`], it means that 3 frames of
 /// different scenes can never make a defect sure (at most 10^−5.47): 4
 /// can, where the scene around it is smooth.
-pub const CHANCE_MIN: f64 = 0.015;
+pub const CHANCE_MIN: f64 = 0.022;
 
 /// A subpixel moving this many times as much as its neighbours (σ over the
 /// frames, with [`NOISE_FLOOR`] under both) is bright in some frames only,

@@ -137,6 +137,7 @@ pub fn detect(stats: &Stats, ctx: &Context, threshold: Option<f64>) -> Detection
         // magnitude where its tail begins, so that the tail is that of
         // supported scores.
         gate_from: SAMPLE_GATE_FROM,
+        root_n: (stats.frames as f32).sqrt(),
     };
     let threshold = threshold.unwrap_or_else(|| auto_threshold(&scorer));
     scorer.gate_from = threshold as f32;
@@ -256,6 +257,7 @@ impl<'a> Scores<'a> {
                 ctx,
                 spread: score::channel_spreads(stats),
                 gate_from: threshold as f32,
+                root_n: (stats.frames as f32).sqrt(),
             },
         }
     }
@@ -293,6 +295,7 @@ pub fn features_at(
         ctx,
         spread: score::channel_spreads(stats),
         gate_from: threshold as f32,
+        root_n: (stats.frames as f32).sqrt(),
     };
     let mut band = Band::new(stats, y..y + 1);
     band.load_row(y);

@@ -84,6 +84,8 @@ pub(super) struct Scorer<'a> {
     /// Magnitude from which the frames' support is asked (below it a
     /// subpixel is never flagged, and its score is its magnitude).
     pub gate_from: f32,
+    /// √ of the frames.
+    pub root_n: f32,
 }
 
 /// A band's planes and the per-row ring medians of each.
@@ -186,7 +188,11 @@ impl Scorer<'_> {
         let s1 = local_spread(&p.dark, layout, i).max(self.spread[1][c]);
         let z_excess = excess / s0;
         let z_dark = dark.max(0.0) / s1;
-        let consistency = z_excess.abs().max(z_dark);
+        // The 8-bit mean against the neighbourhood's, in units of how much a
+        // mean of n frames moves there: what a defect in a dark sky, where
+        // linear excesses are tiny, shows best.
+        let z8 = d8.abs() * self.root_n / sd.max(ring_sd).max(NOISE_FLOOR);
+        let consistency = z_excess.abs().max(z_dark).max(z8);
 
         let (per_view, alike) = self.ctx.view_at(xc / layout.channels, y);
         let stuck = stuck(mean, reference, sd, ring_sd, alike);
@@ -208,6 +214,8 @@ impl Scorer<'_> {
         // Which way: that of the evidence that dominates.
         let sign = if stuck >= consistency {
             d8.signum()
+        } else if z8 >= z_excess.abs().max(z_dark) {
+            d8.signum()
         } else if z_excess.abs() >= z_dark {
             z_excess.signum()
         } else {
@@ -226,35 +234,64 @@ impl Scorer<'_> {
             sign,
             score: magnitude,
         };
-        if alike < ALIKE_ONE_VIEW && magnitude >= self.gate_from {
-            // A subpixel moving much more than its neighbours is bright in
-            // some frames only: a star or a lamp passing, or dark current in
-            // the long frames. Either way it must show in nearly every frame
-            // that could show it.
-            let moves = (sd + NOISE_FLOOR) / (ring_sd + NOISE_FLOOR);
-            let share = if moves >= INTERMITTENT_MOVES {
-                SEEN_SHARE_INTERMITTENT
-            } else {
-                SEEN_SHARE
-            };
-            f.strength = self.strength(p, i, per_view, share);
-            let s = &f.strength;
-            let support = if sign > 0.0 {
-                s.bright.max(s.hot).max(s.either)
-            } else {
-                s.dark.max(s.either)
-            };
-            // Unsupported, it stays under the threshold, in proportion to
-            // how far the frames fall short (what the map shows).
-            let strength_min: f32 = std::env::var("HOTPIX_SMIN")
-                .ok()
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(STRENGTH_MIN);
-            if support < strength_min {
-                f.score = magnitude.min(self.gate_from) * support / strength_min;
-            }
+        if magnitude >= self.gate_from {
+            f.score = self.supported(&mut f, p, i, (per_view, alike));
         }
         f
+    }
+
+    /// The score of `f` (subpixel `i` of the band), its magnitude where the
+    /// frames support it (see the module docs); else under the threshold,
+    /// in proportion to how far the frames fall short (what the map shows).
+    fn supported(
+        &self,
+        f: &mut Features,
+        p: &Planes,
+        i: usize,
+        (per_view, alike): (f64, f32),
+    ) -> f32 {
+        let s = &f.seen;
+        let seen_share = |seen: u32, could: u32| f64::from(seen) / f64::from(could.max(1));
+        if alike >= ALIKE_ONE_VIEW {
+            // One view: its frames cannot make anything sure, but a defect
+            // still shows in most of the frames that could show it.
+            let share = if f.sign > 0.0 {
+                seen_share(s.bright, s.could_bright)
+            } else {
+                seen_share(s.dark, s.could_dark)
+            }
+            .max(seen_share(
+                s.bright + s.dark,
+                s.could_bright.max(s.could_dark),
+            ));
+            return if share >= SEEN_SHARE {
+                f.magnitude
+            } else {
+                f.magnitude.min(self.gate_from) * (share / SEEN_SHARE) as f32
+            };
+        }
+        // A subpixel moving much more than its neighbours is bright in some
+        // frames only: a star or a lamp passing, or dark current in the long
+        // frames. Either way it must show in nearly every frame that could
+        // show it.
+        let moves = (f.sd + NOISE_FLOOR) / (f.ring_sd + NOISE_FLOOR);
+        let share = if moves >= INTERMITTENT_MOVES {
+            SEEN_SHARE_INTERMITTENT
+        } else {
+            SEEN_SHARE
+        };
+        f.strength = self.strength(p, i, per_view, share);
+        let st = &f.strength;
+        let support = if f.sign > 0.0 {
+            st.bright.max(st.hot).max(st.either)
+        } else {
+            st.dark.max(st.either)
+        };
+        if support >= STRENGTH_MIN {
+            f.magnitude
+        } else {
+            f.magnitude.min(self.gate_from) * support / STRENGTH_MIN
+        }
     }
 
     /// How sure the frames make subpixel `i` of the band, each side against
