@@ -19,7 +19,8 @@ pub const MATCH_PX: u32 = 2;
 pub struct Spot {
     pub x: u32,
     pub y: u32,
-    /// `stuck`, `hot`, `warm`, `blinking` or `dead`.
+    /// `stuck`, `hot`, `warm` or `dead` (or `blinking`, in the JSON report
+    /// of an earlier hotpix).
     pub kind: String,
     /// Channel of the peak subpixel.
     pub channel: String,

@@ -5,8 +5,13 @@
 //!
 //! The data flows one way through the modules:
 //! [`inputs`] (paths, globs, stdin list) -> [`decode`] (JPEG header, EXIF via
-//! [`camera`], pixels) -> [`stats`] (per-worker exact sums, merged to Welford
-//! form) -> [`rank`] -> [`report`] (one value, written as table, JSON or CSV).
+//! [`camera`], pixels) -> [`stats`] (exact sums and the [`evidence`] of every
+//! subpixel, in the run's one accumulator, which the workers fold frames
+//! into band by band; the Welford form only for states merged past the
+//! exact range) -> [`detect`] (with [`similarity`]: which frames show one
+//! view, tile by tile) and [`rank`] -> [`report`] (one value, written as
+//! table, JSON or CSV).
+//! [`state`] saves the statistics, to resume, merge or report again.
 //! [`visual`] draws the defects as PNG pictures and [`export`] lists them
 //! for the programs that mend them (raw converters, Siril, jpegpixi), both
 //! from the finished report. [`output`] writes every file atomically.

@@ -151,3 +151,124 @@ fn sample_blocks_are_inside_the_frame_spread_and_disjoint() {
         }
     }
 }
+
+/// Random statistics of a `width` x `height` frame of `channels` over
+/// `frames` frames (from `seed`): most subpixels near a background, a share
+/// `outliers` of them anywhere (bright, dark, pinned, noisy, seen in any
+/// number of the frames that could show them), so that magnitudes cross the
+/// gate and the frames' support either way.
+fn random_stats(
+    seed: u64,
+    (width, height, channels): (usize, usize, usize),
+    frames: u64,
+    revealing: u64,
+    outliers: f64,
+) -> Stats {
+    use rand::{RngExt, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let layout = Layout {
+        width,
+        height,
+        channels,
+    };
+    let n1 = (frames - 1) as f32;
+    let f = frames as u32;
+    let mut mean = Vec::with_capacity(layout.len());
+    let mut m2 = Vec::with_capacity(layout.len());
+    let mut evidence = Vec::with_capacity(layout.len());
+    for _ in 0..layout.len() {
+        let wild = rng.random_bool(outliers);
+        let (m, sd, excess, dark) = if wild {
+            (
+                rng.random_range(0.0..=255.0f32),
+                rng.random_range(0.0..80.0f32),
+                rng.random_range(-40 * f as i32..=40 * f as i32),
+                rng.random_range(-400 * f as i32..=600 * f as i32),
+            )
+        } else {
+            (
+                100.0 + rng.random_range(-5.0..5.0f32),
+                10.0 + rng.random_range(-3.0..3.0f32),
+                rng.random_range(-10..=10),
+                rng.random_range(-100..=100),
+            )
+        };
+        let could_bright = rng.random_range(0..=f);
+        let could_dark = rng.random_range(0..=f);
+        let bright = if wild {
+            rng.random_range(0..=could_bright)
+        } else {
+            rng.random_range(0..=could_bright.min(2))
+        };
+        let seen = Seen {
+            bright,
+            could_bright,
+            dark: rng.random_range(0..=could_dark.min(f - bright)),
+            could_dark,
+            hot: rng.random_range(0..=bright.min(revealing as u32)),
+        };
+        mean.push(m);
+        m2.push(sd * sd * n1);
+        evidence.push(Evidence { excess, dark, seen });
+    }
+    Stats::from_parts(frames, layout, Moments::Welford { mean, m2 }, evidence)
+}
+
+proptest::proptest! {
+    /// [`Scorer::bound`] is at or above the score of every subpixel, within
+    /// the margin [`flagged`] gives it: a subpixel whose bound falls under
+    /// the threshold is never scored, so a bound below the score would miss
+    /// a defect silently. Over random statistics and contexts (views and
+    /// alike pairs, exposures, threshold), read in bands of any height.
+    #[test]
+    fn the_bound_is_never_below_the_score(
+        seed in 0u64..1_000_000,
+        width in 1usize..12,
+        height in 1usize..12,
+        grey in proptest::bool::ANY,
+        frames in 2u64..60,
+        revealing_share in 0.0f64..=1.0,
+        views_share in 0.0f32..=1.0,
+        alike in 0.0f32..=1.0,
+        threshold in 0.5f32..30.0,
+        outliers in 0.0f64..0.5,
+        band_rows in 1usize..12,
+    ) {
+        let channels = if grey { 1 } else { 3 };
+        let revealing = (revealing_share * frames as f64).round() as u64;
+        let stats = random_stats(seed, (width, height, channels), frames, revealing, outliers);
+        let mut ctx = Context::unknown(frames);
+        // Revealing frames of weights 1 to 15, the others 0.
+        let weights: Vec<f64> = (0..revealing).map(|k| (1 + k % 15) as f64).collect();
+        ctx.dark_sum = weights.iter().sum();
+        ctx.dark_sq = weights.iter().map(|w| w * w).sum();
+        ctx.revealing = revealing;
+        let views = 1.0 + views_share * (frames - 1) as f32;
+        ctx.tiles = crate::similarity::TileViews::uniform(views, alike);
+        let scorer = Scorer {
+            stats: &stats,
+            ctx: &ctx,
+            spread: score::channel_spreads(&stats),
+            gate_from: threshold,
+        };
+        let stride = width * channels;
+        for lo in (0..height).step_by(band_rows) {
+            let rows = lo..(lo + band_rows).min(height);
+            let mut band = Band::new(&stats, rows.clone());
+            for y in rows {
+                band.load_row(y);
+                for xc in 0..stride {
+                    let bound = scorer.bound(&band, y, xc);
+                    let f = scorer.features(&band, y, xc);
+                    proptest::prop_assert!(
+                        bound * (1.0 + 1e-5) >= f.score,
+                        "({}, {y}, channel {}): bound {bound} < score {}: {f:?}",
+                        xc / channels,
+                        xc % channels,
+                        f.score
+                    );
+                }
+            }
+        }
+    }
+}

@@ -1,8 +1,10 @@
 //! The run: probe every input's header, choose the series' frame size, check
-//! the camera, decode and accumulate on exactly `jobs` workers, merge, rank.
+//! the camera, decode on exactly `jobs` workers into the run's one
+//! accumulator, add a resumed state's statistics, detect, rank.
 //!
-//! Data flows one way: paths -> headers (+EXIF) -> per-worker partial
-//! statistics -> merged statistics -> report. Nothing later reaches back.
+//! Data flows one way: paths -> headers (+EXIF) -> decoded frames, folded
+//! into the one accumulator -> statistics (with a base's, when resuming) ->
+//! report. Nothing later reaches back.
 
 mod accumulate;
 mod content;

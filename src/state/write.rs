@@ -36,7 +36,7 @@ pub(super) fn integer_members(
 }
 
 /// Σ dark weight and the frames with a weight, of a frame list.
-pub(super) fn weights_of<'a>(
+pub(super) fn weights_of(
     exposures: impl Iterator<Item = (Option<f64>, Option<u32>)>,
 ) -> (u64, u64) {
     exposures.fold((0, 0), |(sum, revealing), (t, iso)| {
