@@ -135,12 +135,13 @@ fn map_circles_every_defect_in_the_marker_colour() {
     // faintly, the defects stand out. Away from the circles nothing is drawn
     // in the threshold's colour or above (the scale is brighter for higher
     // scores; the numbers are in the marker colour), and most of the map
-    // scores a decade or more below the threshold (measured: 89% of it at
-    // the fixture's threshold of 8, the floor; noise scores about 1).
+    // scores a fifth of the threshold or less (noise scores about 1: the
+    // 8-bit consistency of a subpixel is a t-statistic, and a map pixel shows
+    // the highest of its three channels; measured: 74% of the fixture's map).
     let threshold = run.json()["summary"]["threshold"].as_f64().unwrap();
     let lum = |c: [u8; 3]| 3 * u32::from(c[0]) + 6 * u32::from(c[1]) + u32::from(c[2]);
     let at_threshold = lum(colour::of_score(threshold as f32, threshold));
-    let tenth = lum(colour::of_score((threshold / 10.0) as f32, threshold));
+    let fifth = lum(colour::of_score((threshold / 5.0) as f32, threshold));
     let away = (map::RADIUS + map::RING_HALF_WIDTH + 1.0) as i64;
     let mut faint = 0;
     for (x, y, p) in img.enumerate_pixels() {
@@ -159,11 +160,11 @@ fn map_circles_every_defect_in_the_marker_colour() {
                 p.0
             );
         }
-        faint += usize::from(lum(p.0) < tenth);
+        faint += usize::from(lum(p.0) < fifth);
     }
     let all = (layout.map_width * layout.map_height) as usize;
     assert!(
-        faint > all * 4 / 5,
+        faint > all * 2 / 3,
         "only {faint} of {all} map pixels faint"
     );
 }

@@ -129,16 +129,7 @@ pub struct Detection {
 /// `None`), grouped, strongest first (ties by position), so the list is the
 /// same for any number of workers.
 pub fn detect(stats: &Stats, ctx: &Context, threshold: Option<f64>) -> Detection {
-    let mut scorer = Scorer {
-        stats,
-        ctx,
-        spread: score::channel_spreads(stats),
-        // The sample's scores are asked for the frames' support from the
-        // magnitude where its tail begins, so that the tail is that of
-        // supported scores.
-        gate_from: SAMPLE_GATE_FROM,
-        root_n: (stats.frames as f32).sqrt(),
-    };
+    let mut scorer = Scorer::new(stats, ctx, SAMPLE_GATE_FROM);
     let threshold = threshold.unwrap_or_else(|| auto_threshold(&scorer));
     scorer.gate_from = threshold as f32;
     let flagged = flagged(&scorer, threshold);
@@ -202,6 +193,9 @@ pub(super) fn sample_blocks(height: usize, rows: usize) -> Vec<std::ops::Range<u
         .collect()
 }
 
+/// Share of the threshold from which pictures ask for the frames' support.
+const PICTURE_GATE: f64 = 0.5;
+
 /// Magnitude from which the automatic threshold's sample asks for the
 /// frames' support: about the 95th percentile of a varied series'
 /// magnitudes, so that few of the sample need it.
@@ -249,16 +243,14 @@ pub struct Scores<'a> {
 }
 
 impl<'a> Scores<'a> {
-    /// The scores [`detect`] gives with `threshold`.
+    /// The scores [`detect`] gives with `threshold`, for pictures: the
+    /// frames' support is asked from half the threshold, so that a scene
+    /// point just under the threshold that the frames do not support shows
+    /// as faint as the frames make it, not as near a defect as its
+    /// magnitude. Above the threshold they are [`detect`]'s scores.
     pub fn new(stats: &'a Stats, ctx: &'a Context, threshold: f64) -> Self {
         Scores {
-            scorer: Scorer {
-                stats,
-                ctx,
-                spread: score::channel_spreads(stats),
-                gate_from: threshold as f32,
-                root_n: (stats.frames as f32).sqrt(),
-            },
+            scorer: Scorer::new(stats, ctx, (threshold * PICTURE_GATE) as f32),
         }
     }
 
@@ -283,20 +275,14 @@ impl<'a> Scores<'a> {
 }
 
 /// The features [`detect`] reads of subpixel (`x`, `y`, channel `c`) with
-/// `threshold`.
+/// `threshold`, scored as [`Scores`] scores it.
 pub fn features_at(
     stats: &Stats,
     ctx: &Context,
     threshold: f64,
     (x, y, c): (usize, usize, usize),
 ) -> Features {
-    let scorer = Scorer {
-        stats,
-        ctx,
-        spread: score::channel_spreads(stats),
-        gate_from: threshold as f32,
-        root_n: (stats.frames as f32).sqrt(),
-    };
+    let scorer = Scorer::new(stats, ctx, (threshold * PICTURE_GATE) as f32);
     let mut band = Band::new(stats, y..y + 1);
     band.load_row(y);
     scorer.features(&band, y, x * stats.layout().channels + c)

@@ -149,7 +149,18 @@ impl Band {
     }
 }
 
-impl Scorer<'_> {
+impl<'a> Scorer<'a> {
+    /// A scorer of `stats` asking for the frames' support from `gate_from`.
+    pub fn new(stats: &'a Stats, ctx: &'a Context, gate_from: f32) -> Scorer<'a> {
+        Scorer {
+            stats,
+            ctx,
+            spread: channel_spreads(stats),
+            gate_from,
+            root_n: (stats.frames as f32).sqrt(),
+        }
+    }
+
     /// A quick upper bound of the score of subpixel `xc` of the loaded row
     /// `y`: the local spreads can only raise the divisors above the
     /// channel's, the frames' support only lowers the magnitude, and every
@@ -163,9 +174,11 @@ impl Scorer<'_> {
         let z0 = (p.excess[i] - r.excess[xc]).abs() / self.spread[0][c];
         let z1 = (p.dark[i] - r.dark[xc]).max(0.0) / self.spread[1][c];
         let d8 = (p.mean[i] - r.mean[xc]).abs();
-        let still =
-            d8 / (p.var[i].max(0.0).sqrt() + NOISE_FLOOR) * (d8 / STUCK_FULL_LEVELS).min(1.0);
-        z0.max(z1).max(still)
+        let sd = p.var[i].max(0.0).sqrt();
+        let still = d8 / (sd + NOISE_FLOOR) * (d8 / STUCK_FULL_LEVELS).min(1.0);
+        // (The 8-bit consistency divides by at least the subpixel's own σ.)
+        let z8 = d8 * self.root_n / sd.max(NOISE_FLOOR);
+        z0.max(z1).max(still).max(z8)
     }
 
     /// The features and score of subpixel `xc` of the loaded row `y`.

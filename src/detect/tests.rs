@@ -245,12 +245,7 @@ proptest::proptest! {
         ctx.revealing = revealing;
         let views = 1.0 + views_share * (frames - 1) as f32;
         ctx.tiles = crate::similarity::TileViews::uniform(views, alike);
-        let scorer = Scorer {
-            stats: &stats,
-            ctx: &ctx,
-            spread: score::channel_spreads(&stats),
-            gate_from: threshold,
-        };
+        let scorer = Scorer::new(&stats, &ctx, threshold);
         let stride = width * channels;
         for lo in (0..height).step_by(band_rows) {
             let rows = lo..(lo + band_rows).min(height);

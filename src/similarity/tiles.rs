@@ -356,26 +356,41 @@ mod tests {
         v
     }
 
+    fn views_of(frames: &[Vec<u8>], w: usize, h: usize) -> TileViews {
+        let sigs: Vec<Vec<u64>> = frames.iter().map(|f| tile_signatures(f, w, h)).collect();
+        let refs: Vec<&[u64]> = sigs.iter().map(|s| s.as_slice()).collect();
+        TileViews::new(&refs, w, h)
+    }
+
     #[test]
-    fn one_view_under_two_exposures_is_alike_and_other_views_are_not() {
+    fn one_view_under_several_exposures_is_alike_and_other_views_are_not() {
         let (w, h) = (200, 130);
-        let a = tile_signatures(&texture(w, h, 1, 0, 1.0), w, h);
-        let b = tile_signatures(&texture(w, h, 1, 0, 0.5), w, h);
-        let c = tile_signatures(&texture(w, h, 2, 0, 1.0), w, h);
-        let moved = tile_signatures(&texture(w, h, 1, 24, 1.0), w, h);
-        let tv = TileViews::new(&[&a, &b], w, h);
+        let bracket: Vec<Vec<u8>> = [1.0, 0.5, 0.7, 0.9, 0.6]
+            .iter()
+            .map(|&g| texture(w, h, 1, 0, g))
+            .collect();
+        let tv = views_of(&bracket, w, h);
         assert!(tv.alike.iter().all(|&s| s == 1.0), "{:?}", tv.alike);
         assert!(tv.views.iter().all(|&v| v == 1.0));
-        let tv = TileViews::new(&[&a, &c, &moved], w, h);
+        let varied: Vec<Vec<u8>> = (0..5)
+            .map(|k| texture(w, h, 7 + k, 24 * k as usize, 1.0))
+            .collect();
+        let tv = views_of(&varied, w, h);
         assert!(tv.alike.iter().all(|&s| s == 0.0), "{:?}", tv.alike);
-        assert!(tv.views.iter().all(|&v| v == 3.0));
-        // Three views, one of them in two frames: 9 / (3 + 2) views.
-        let tv = TileViews::new(&[&a, &b, &c], w, h);
+        assert!(tv.views.iter().all(|&v| v == 5.0));
+        // Five frames, three of one view: 25 / (5 + 2 × 3) views.
+        let mut burst = varied[..2].to_vec();
+        burst.extend(bracket[..3].iter().cloned());
+        let tv = views_of(&burst, w, h);
         assert!(
-            tv.views.iter().all(|&v| (v - 1.8).abs() < 1e-6),
+            tv.views.iter().all(|&v| (v - 25.0 / 11.0).abs() < 1e-5),
             "{:?}",
             tv.views
         );
+        // Fewer than 5 frames say nothing: every frame a view of its own.
+        let tv = views_of(&bracket[..4], w, h);
+        assert!(tv.views.iter().all(|&v| v == 4.0) && tv.alike.iter().all(|&s| s == 0.0));
+        assert_eq!(tv.at(10, 10), (4.0, 0.0));
     }
 
     #[test]
@@ -403,9 +418,11 @@ mod tests {
         assert_eq!((grid.width, grid.height), (2, 2));
         assert_eq!(grid.whole_cells(0).count_ones(), 64);
         assert_eq!(grid.whole_cells(1), 0);
-        let a = tile_signatures(&texture(w, h, 1, 0, 1.0), w, h);
-        let b = tile_signatures(&texture(w, h, 1, 0, 0.7), w, h);
-        let tv = TileViews::new(&[&a, &b], w, h);
+        let bracket: Vec<Vec<u8>> = [1.0, 0.7, 0.8, 0.9, 0.6]
+            .iter()
+            .map(|&g| texture(w, h, 1, 0, g))
+            .collect();
+        let tv = views_of(&bracket, w, h);
         assert_eq!(tv.views, vec![1.0; 4]);
         assert_eq!(tv.at(69, 65), (1.0, 1.0));
         // A frame too small for a whole cell has no signature to compare.
