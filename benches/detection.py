@@ -75,6 +75,10 @@ def score(truth, report, detail=False):
     found = collections.defaultdict(list)
     for i, gid in match.items():
         found[gid].append(i)
+    # On a series of one exposure × ISO (an astro series) dark current cannot be
+    # told from an offset: a hot group reported warm has the right kind.
+    dose = lambda s: s["exposure_seconds"] * s["iso"]
+    one_exposure = all(abs(dose(a) - dose(b)) <= 1e-9 * dose(a) for a, b in zip(truth["shots"], truth["shots"][1:]))
     cats = collections.defaultdict(lambda: [0, 0])  # detectable, found
     conf = collections.Counter()
     exact = [0, 0]
@@ -91,7 +95,8 @@ def score(truth, report, detail=False):
         cats["all"][1] += ok
         if ok:
             d = defects[found[g["id"]][0]]
-            conf[(g["kind"], d["kind"])] += 1
+            reported = "hot" if (one_exposure and g["kind"] == "hot" and d["kind"] == "warm") else d["kind"]
+            conf[(g["kind"], reported)] += 1
             exact[1] += 1
             exact[0] += any(d["x"] == p["x"] and d["y"] == p["y"] for p in g["photosites"])
             sites[0] += 1

@@ -154,3 +154,16 @@ pub const CHANCE_MIN: f64 = 0.022;
 /// every frame that could show it.
 pub const INTERMITTENT_MOVES: f32 = 2.0;
 pub const SEEN_SHARE_INTERMITTENT: f64 = 0.8;
+
+// ---------------------------------------------------------------- warnings
+
+/// A detection of at least this many reports is looked at for the scene's
+/// doing: a real sensor's defects number from a few to a few hundred, and
+/// stars or texture gave the real series of issue 18 over 1,700.
+pub const SCENE_LIKE_REPORTS: usize = 200;
+/// ... and warned about when half of them score under this many times the
+/// threshold (a sensor's defects stand well clear of it) ...
+pub const SCENE_LIKE_WEAK: f64 = 1.5;
+/// ... or when this share of them is of one kind on one channel (a sensor's
+/// defects fall on every channel: stars along their paths lit the green).
+pub const SCENE_LIKE_ONE_KIND: f64 = 0.8;

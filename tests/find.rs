@@ -32,7 +32,7 @@ fn json_report_lists_the_injected_stuck_photosites_lowest() {
     let r = run(&["find", "--format", "json", &series()]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let report = r.json();
-    assert_eq!(report["schema_version"], 2);
+    assert_eq!(report["schema_version"], 3);
     assert_eq!(report["summary"]["frames_used"], 12);
     assert_eq!(report["summary"]["camera"], "NIKON D80 #3001234");
     let lowest = report["lowest_variance"].as_array().unwrap();
@@ -257,7 +257,7 @@ fn csv_fields(line: &str) -> Vec<&str> {
     line.split(',').collect()
 }
 
-const CSV_HEADER: &str = "list,rank,x,y,channel,mean,variance,stddev,kind,channels,score,reference,offset,dark_rate,photosites";
+const CSV_HEADER: &str = "list,rank,x,y,channel,mean,variance,stddev,kind,channels,score,reference,offset,dark_rate,photosites,seen,could_show";
 
 #[test]
 fn csv_has_the_fixed_header_and_one_row_per_ranked_subpixel() {

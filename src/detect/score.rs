@@ -84,8 +84,6 @@ pub(super) struct Scorer<'a> {
     /// Magnitude from which the frames' support is asked (below it a
     /// subpixel is never flagged, and its score is its magnitude).
     pub gate_from: f32,
-    /// √ of the frames.
-    pub root_n: f32,
 }
 
 /// A band's planes and the per-row ring medians of each.
@@ -157,7 +155,6 @@ impl<'a> Scorer<'a> {
             ctx,
             spread: channel_spreads(stats),
             gate_from,
-            root_n: (stats.frames as f32).sqrt(),
         }
     }
 
@@ -176,9 +173,7 @@ impl<'a> Scorer<'a> {
         let d8 = (p.mean[i] - r.mean[xc]).abs();
         let sd = p.var[i].max(0.0).sqrt();
         let still = d8 / (sd + NOISE_FLOOR) * (d8 / STUCK_FULL_LEVELS).min(1.0);
-        // (The 8-bit consistency divides by at least the subpixel's own σ.)
-        let z8 = d8 * self.root_n / sd.max(NOISE_FLOOR);
-        z0.max(z1).max(still).max(z8)
+        z0.max(z1).max(still)
     }
 
     /// The features and score of subpixel `xc` of the loaded row `y`.
@@ -201,11 +196,7 @@ impl<'a> Scorer<'a> {
         let s1 = local_spread(&p.dark, layout, i).max(self.spread[1][c]);
         let z_excess = excess / s0;
         let z_dark = dark.max(0.0) / s1;
-        // The 8-bit mean against the neighbourhood's, in units of how much a
-        // mean of n frames moves there: what a defect in a dark sky, where
-        // linear excesses are tiny, shows best.
-        let z8 = d8.abs() * self.root_n / sd.max(ring_sd).max(NOISE_FLOOR);
-        let consistency = z_excess.abs().max(z_dark).max(z8);
+        let consistency = z_excess.abs().max(z_dark);
 
         let (per_view, alike) = self.ctx.view_at(xc / layout.channels, y);
         let stuck = stuck(mean, reference, sd, ring_sd, alike);
@@ -226,8 +217,6 @@ impl<'a> Scorer<'a> {
         };
         // Which way: that of the evidence that dominates.
         let sign = if stuck >= consistency {
-            d8.signum()
-        } else if z8 >= z_excess.abs().max(z_dark) {
             d8.signum()
         } else if z_excess.abs() >= z_dark {
             z_excess.signum()

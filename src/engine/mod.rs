@@ -10,6 +10,7 @@ mod accumulate;
 mod content;
 pub mod memory;
 mod series;
+mod warnings;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -22,7 +23,7 @@ use crate::error::{Error, SkipReason, Skipped};
 use crate::plural::plural;
 use crate::rank::{rank, End};
 use crate::report::{CameraCount, Range, Report, SkippedInput, Summary, SCHEMA_VERSION};
-use crate::similarity::{TileViews, TOO_ALIKE};
+use crate::similarity::TileViews;
 use crate::stats::Stats;
 
 use crate::evidence::{dark_weight, Layout};
@@ -562,7 +563,7 @@ pub fn make_report(
     summary.frame_similarity = ctx.similarity;
     summary.dark_current_frames = ctx.revealing;
     summary.largest_alike_group = ctx.largest_group;
-    summary.warnings = warnings(&ctx);
+    summary.warnings = warnings::of(&ctx, &detection);
     Report {
         schema_version: SCHEMA_VERSION,
         tool: format!("hotpix {}", env!("CARGO_PKG_VERSION")),
@@ -585,40 +586,6 @@ pub fn context(frames: &[CountedFrame], width: u32, height: u32) -> Context {
     let tiles: Vec<&[u64]> = frames.iter().map(|f| f.tiles.as_slice()).collect();
     let views = TileViews::new(&tiles, width as usize, height as usize);
     Context::new(&weights, &thumbs, views)
-}
-
-/// What went wrong with the series itself, with what to do about it.
-fn warnings(ctx: &Context) -> Vec<String> {
-    let frames = ctx.frames;
-    let mut w = Vec::new();
-    if ctx.revealing == 0 {
-        w.push(
-            "no frame was long or high-ISO enough to show dark current (none reached 1/30 s at \
-             ISO 100, or the same exposure × gain): hot pixels that only show in night, indoor or \
-             long exposures cannot be found; add some"
-                .to_string(),
-        );
-    }
-    if ctx.largest_group >= 3 && ctx.largest_group * 2 <= frames {
-        w.push(format!(
-            "{} frames show the same view (a burst); they count as one view, so a defect seen only \
-             in them is not reported",
-            ctx.largest_group
-        ));
-    }
-    if let Some(s) = ctx.similarity.filter(|&s| s >= TOO_ALIKE) {
-        w.push(format!(
-            "the frames are too alike (median similarity {s:.2}): static scene details can look like \
-             defects; add photos of different scenes"
-        ));
-    }
-    if frames < FEW_FRAMES {
-        w.push(format!(
-            "only {frames} frames: the result is weak; {FEW_FRAMES} or more photos of different scenes \
-             separate defects from scene details far better"
-        ));
-    }
-    w
 }
 
 fn summarize(

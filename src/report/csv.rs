@@ -6,10 +6,12 @@
 use super::Report;
 use crate::rank::RankedSubpixel;
 
-/// The header, fixed: scripts may index columns by position. For a defect,
-/// `channel` is the peak's channel and `channels` every flagged channel.
+/// The header, fixed: scripts may index columns by position (columns are
+/// only ever added at the end). For a defect, `channel` is the peak's
+/// channel, `channels` every flagged channel, and `seen` of `could_show`
+/// the frames it stood out in of those that could show it.
 pub const HEADER: &str =
-    "list,rank,x,y,channel,mean,variance,stddev,kind,channels,score,reference,offset,dark_rate,photosites";
+    "list,rank,x,y,channel,mean,variance,stddev,kind,channels,score,reference,offset,dark_rate,photosites,seen,could_show";
 
 pub fn write(report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     writeln!(out, "{HEADER}")?;
@@ -17,7 +19,7 @@ pub fn write(report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<(
         let channels: String = d.channels.iter().map(|c| c.name()).collect();
         writeln!(
             out,
-            "defect,{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            "defect,{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
             rank + 1,
             d.x,
             d.y,
@@ -31,7 +33,9 @@ pub fn write(report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<(
             d.reference,
             d.offset,
             d.dark_rate.map_or(String::new(), |r| r.to_string()),
-            photosites(d)
+            photosites(d),
+            d.seen,
+            d.could_show
         )?;
     }
     write_list(out, "lowest_variance", &report.lowest_variance)?;
@@ -55,7 +59,7 @@ fn write_list(
     for (rank, s) in rows.iter().enumerate() {
         writeln!(
             out,
-            "{list},{},{},{},{},{},{},{},,,,,,,",
+            "{list},{},{},{},{},{},{},{},,,,,,,,,",
             rank + 1,
             s.x,
             s.y,

@@ -13,7 +13,7 @@ use crate::rank::RankedSubpixel;
 
 /// Version of the JSON document's shape; raised when a field changes meaning
 /// or disappears (adding a field does not raise it).
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// Everything `hotpix find` reports.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -102,7 +102,7 @@ fn write_defects(out: &mut dyn Write, defects: &[Defect]) -> std::io::Result<()>
     }
     writeln!(
         out,
-        "  {:>4}  {:>6}  {:>6}  {:<8}  {:<3}  {:>8}  {:>7}  {:>7}  {:>9}  {:>7}  {:>9}  {:>5}",
+        "  {:>4}  {:>6}  {:>6}  {:<8}  {:<3}  {:>8}  {:>7}  {:>7}  {:>9}  {:>7}  {:>9}  {:>5}  {:>9}",
         "#",
         "x",
         "y",
@@ -114,13 +114,14 @@ fn write_defects(out: &mut dyn Write, defects: &[Defect]) -> std::io::Result<()>
         "variance",
         "offset",
         "rate/s",
-        "sites"
+        "sites",
+        "seen"
     )?;
     for (i, d) in defects.iter().enumerate() {
         let channels: String = d.channels.iter().map(|c| c.name()).collect();
         writeln!(
             out,
-            "  {:>4}  {:>6}  {:>6}  {:<8}  {:<3}  {:>8.2}  {:>7.2}  {:>7.2}  {:>9.2}  {:>7.1}  {:>9}  {:>5}",
+            "  {:>4}  {:>6}  {:>6}  {:<8}  {:<3}  {:>8.2}  {:>7.2}  {:>7.2}  {:>9.2}  {:>7.1}  {:>9}  {:>5}  {:>9}",
             i + 1,
             d.x,
             d.y,
@@ -132,7 +133,8 @@ fn write_defects(out: &mut dyn Write, defects: &[Defect]) -> std::io::Result<()>
             d.variance,
             d.offset,
             d.dark_rate.map_or("-".to_string(), |r| format!("{r:.1}")),
-            d.photosites.len()
+            d.photosites.len(),
+            format!("{}/{}", d.seen, d.could_show)
         )?;
     }
     Ok(())

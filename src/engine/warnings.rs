@@ -1,0 +1,144 @@
+//! What is wrong with a series, or with what it gave, each with what to do
+//! about it: the report's `warnings`.
+
+use std::collections::HashMap;
+
+use super::FEW_FRAMES;
+use crate::detect::{Context, Detection};
+use crate::params::{SCENE_LIKE_ONE_KIND, SCENE_LIKE_REPORTS, SCENE_LIKE_WEAK};
+use crate::similarity::TOO_ALIKE;
+
+/// The warnings about the series `ctx` describes and what its detection
+/// found.
+pub(super) fn of(ctx: &Context, detection: &Detection) -> Vec<String> {
+    let frames = ctx.frames;
+    let mut w = Vec::new();
+    if ctx.revealing == 0 {
+        w.push(
+            "no frame was long or high-ISO enough to show dark current (none reached 1/30 s at \
+             ISO 100, or the same exposure × gain): hot pixels that only show in night, indoor or \
+             long exposures cannot be found; add some"
+                .to_string(),
+        );
+    } else if !ctx.separates_dark() {
+        w.push(
+            "every frame has the same exposure × ISO: dark current cannot be told from a constant \
+             offset, so hot pixels are reported as warm (dark_rate null); frames of other \
+             exposures would tell them apart"
+                .to_string(),
+        );
+    }
+    if ctx.largest_group >= 3 && ctx.largest_group * 2 <= frames {
+        w.push(format!(
+            "{} frames show the same view (a burst); they count as one view, so a defect seen only \
+             in them is not reported",
+            ctx.largest_group
+        ));
+    }
+    if let Some(s) = ctx.similarity.filter(|&s| s >= TOO_ALIKE) {
+        w.push(format!(
+            "the frames are too alike (median similarity {s:.2}): static scene details can look like \
+             defects; add photos of different scenes"
+        ));
+    }
+    if frames < FEW_FRAMES {
+        w.push(format!(
+            "only {frames} frames: the result is weak; a defect is reported only where so few frames \
+             make a coincidence of scene details improbable (never with 3 or fewer), and \
+             {FEW_FRAMES} or more photos of different scenes separate defects from scene details \
+             far better"
+        ));
+    }
+    if let Some(why) = scene_like(detection) {
+        w.push(format!(
+            "{} reports, {why}: this looks like the scene rather than the sensor (stars, lamps or \
+             texture seen in many frames); look at the pictures (--map, --crops) before trusting \
+             it, and add photos of different scenes",
+            detection.defects.len()
+        ));
+    }
+    w
+}
+
+/// Why a detection's reports look like the scene, if they do: many of them,
+/// and most just over the threshold, or most of one kind on one channel
+/// (a sensor's defects are of every channel; stars along their paths, or a
+/// texture, light one channel most).
+fn scene_like(detection: &Detection) -> Option<String> {
+    let n = detection.defects.len();
+    if n < SCENE_LIKE_REPORTS {
+        return None;
+    }
+    let weak = detection
+        .defects
+        .iter()
+        .filter(|d| f64::from(d.score) < SCENE_LIKE_WEAK * detection.threshold)
+        .count();
+    if weak as f64 >= 0.5 * n as f64 {
+        return Some(format!("{weak} of them weak"));
+    }
+    let mut by: HashMap<(&str, &str), usize> = HashMap::new();
+    for d in &detection.defects {
+        *by.entry((d.kind.name(), d.channel.name())).or_default() += 1;
+    }
+    let ((kind, channel), most) = by.into_iter().max_by_key(|&(k, v)| (v, k))?;
+    (most as f64 >= SCENE_LIKE_ONE_KIND * n as f64)
+        .then(|| format!("{most} of them {kind} on channel {channel}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::{Defect, Kind, Photosite};
+    use crate::rank::Channel;
+
+    fn defect(kind: Kind, channel: Channel, score: f32) -> Defect {
+        Defect {
+            x: 1,
+            y: 1,
+            kind,
+            channel,
+            channels: vec![channel],
+            photosites: vec![Photosite {
+                x: 1,
+                y: 1,
+                channel,
+            }],
+            pixels: 1,
+            score,
+            mean: 100.0,
+            reference: 50.0,
+            variance: 10.0,
+            offset: 10.0,
+            dark_rate: None,
+            seen: 10,
+            could_show: 12,
+        }
+    }
+
+    #[test]
+    fn many_weak_or_one_sided_reports_look_like_the_scene() {
+        let kinds = [Kind::Hot, Kind::Warm, Kind::Stuck, Kind::Dead];
+        let channels = [Channel::R, Channel::G, Channel::B];
+        let varied = |n: usize, score: f32| Detection {
+            threshold: 8.0,
+            defects: (0..n)
+                .map(|i| defect(kinds[i % 4], channels[i % 3], score))
+                .collect(),
+        };
+        // A sensor's defects: many, strong, of every kind and channel.
+        assert_eq!(scene_like(&varied(500, 40.0)), None);
+        // A few weak ones are not the scene's doing either.
+        assert_eq!(scene_like(&varied(20, 9.0)), None);
+        let weak = scene_like(&varied(500, 9.0)).unwrap();
+        assert!(weak.contains("500 of them weak"), "{weak}");
+        let stars = Detection {
+            threshold: 8.0,
+            defects: (0..300)
+                .map(|i| defect(Kind::Warm, channels[usize::from(i % 10 == 0)], 30.0))
+                .collect(),
+        };
+        let why = scene_like(&stars).unwrap();
+        assert!(why.contains("270 of them warm on channel R"), "{why}");
+    }
+}
