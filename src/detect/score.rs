@@ -26,9 +26,9 @@ use super::counts::strength;
 use super::planes::{Planes, MARGIN};
 use crate::evidence::{median8, Layout, MinMax, Seen};
 use crate::params::{
-    ALIKE_ONE_VIEW, CHANCE_MIN, EXCESS_FLOOR, INTERMITTENT_MOVES, NOISE_FLOOR, PINNED_FROM,
-    SCENE_MOVED_FROM, SCENE_MOVED_FULL, SEEN_SHARE, SEEN_SHARE_INTERMITTENT, SHARP_FROM,
-    SHARP_FULL, STRENGTH_MIN, STUCK_FULL_LEVELS,
+    ALIKE_ONE_VIEW, CHANCE_MIN, EXCESS_FLOOR, HALO_MAX, INTERMITTENT_MOVES, NOISE_FLOOR,
+    PINNED_FROM, SCENE_MOVED_FROM, SCENE_MOVED_FULL, SEEN_SHARE, SEEN_SHARE_INTERMITTENT,
+    SHARP_FROM, SHARP_FULL, STRENGTH_MIN, STUCK_FULL_LEVELS,
 };
 use crate::stats::Stats;
 
@@ -238,6 +238,10 @@ impl<'a> Scorer<'a> {
         };
         if magnitude >= self.gate_from {
             f.score = self.supported(&mut f, p, i, (per_view, alike));
+            if f.sign > 0.0 && halo(&p.mean, layout, i, reference) > HALO_MAX {
+                // Light spread over its ring by the lens: a star, a lamp.
+                f.score = f.score.min(self.gate_from * 0.99);
+            }
         }
         f
     }
@@ -354,6 +358,25 @@ pub(super) fn stuck(mean: f32, reference: f32, sd: f32, ring_sd: f32, alike: f32
 /// neighbours' σ over the frames (8-bit levels).
 pub fn scene_moved(ring_sd: f32) -> f32 {
     ((ring_sd - SCENE_MOVED_FROM) / (SCENE_MOVED_FULL - SCENE_MOVED_FROM)).clamp(0.0, 1.0)
+}
+
+/// How far the ring 2 pixels around a bright subpixel rises above the ring
+/// at [`MARGIN`] (the 8-bit means' medians), as a share of how far the
+/// subpixel itself does: near 0 for a photosite (demosaicing spreads it one
+/// pixel, not two), a tenth or more of it for light the lens spread (a
+/// star's or a lamp's halo). `reference` is the ring median at 2.
+fn halo(mean: &[f32], layout: Layout, i: usize, reference: f32) -> f32 {
+    let mut members = [0f32; 8];
+    let n = layout.ring_members(mean, i, MARGIN, &mut members);
+    if n < 5 {
+        return 0.0;
+    }
+    let far = crate::evidence::median_of(&mut members[..n]);
+    let rise = mean[i] - far;
+    if rise <= 0.0 {
+        return 0.0;
+    }
+    (reference - far) / rise
 }
 
 /// Distance of the ring the local spread is measured on: outside what one
