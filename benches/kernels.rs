@@ -102,6 +102,9 @@ fn fold(c: &mut Criterion) {
     g.bench_function("thumbnail", |b| {
         b.iter(|| hotpix::similarity::thumbnail(black_box(f), W, H))
     });
+    g.bench_function("tile_signatures", |b| {
+        b.iter(|| hotpix::similarity::tile_signatures(black_box(f), W, H))
+    });
     g.finish();
 }
 

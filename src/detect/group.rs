@@ -11,8 +11,8 @@ use super::score::{scene_moved, Features, Scorer};
 use super::{Defect, Kind, Photosite};
 use crate::evidence::RING;
 use crate::params::{
-    DEAD_MEAN, HOT_OVER_OFFSET, NOISE_FLOOR, OVERTAKEN_SHARE, PHOTOSITE_SHARE,
-    PHOTOSITE_SHARE_DIAGONAL, PINNED_MOVES, SATURATED_MEAN, SATURATED_MOVES,
+    DEAD_MEAN, ECHO_SHARE, HOT_OVER_OFFSET, JPEG_BLOCK, NOISE_FLOOR, OVERTAKEN_SHARE,
+    PHOTOSITE_SHARE, PHOTOSITE_SHARE_DIAGONAL, PINNED_MOVES, SATURATED_MEAN, SATURATED_MOVES,
 };
 use crate::rank::Channel;
 
@@ -59,13 +59,17 @@ pub(super) fn defects(scorer: &Scorer, flagged: &HashMap<usize, Features>) -> Ve
     });
     // A strong defect raises the reference of pixels RING away, and
     // sharpening leaves a dark fringe: a weaker group whose peak is within
-    // RING of a stronger one's is its echo, folded into it.
+    // RING of a stronger one's is its echo, folded into it. So is a weaker
+    // group in the stronger one's JPEG block whose excess JPEG's ringing of
+    // the stronger one can leave there.
     let mut kept: Vec<(Vec<usize>, usize)> = Vec::new();
     for (members, peak) in described {
         let (x, y) = ((peak / ch) % w, peak / ch / w);
+        let excess = flagged[&peak].excess.abs();
         match kept.iter_mut().find(|(_, k)| {
             let (kx, ky) = ((k / ch) % w, k / ch / w);
-            kx.abs_diff(x) <= RING && ky.abs_diff(y) <= RING
+            (kx.abs_diff(x) <= RING && ky.abs_diff(y) <= RING)
+                || (same_block((kx, ky), (x, y)) && excess <= ECHO_SHARE * flagged[k].excess.abs())
         }) {
             Some((m, _)) => m.extend(members),
             None => kept.push((members, peak)),
@@ -76,23 +80,50 @@ pub(super) fn defects(scorer: &Scorer, flagged: &HashMap<usize, Features>) -> Ve
         .collect()
 }
 
-/// The group's peak: its highest-scoring flagged subpixel (ties: the larger
-/// excess, then the lowest index).
+/// Whether two pixels can share a JPEG block: the 16x16 block of a 4:2:0
+/// MCU (which holds the 8x8 and 16x8 blocks of other samplings), with a
+/// pixel's slack for chroma upsampling across a block edge. JPEG's
+/// quantisation error stays inside its block: a defect's ringing reaches
+/// nothing outside it.
+fn same_block(a: (usize, usize), b: (usize, usize)) -> bool {
+    let blocks = |v: usize| [(v.saturating_sub(1)) / JPEG_BLOCK, (v + 1) / JPEG_BLOCK];
+    let shares = |p: usize, q: usize| {
+        let (bp, bq) = (blocks(p), blocks(q));
+        bp.iter().any(|b| bq.contains(b))
+    };
+    shares(a.0, b.0) && shares(a.1, b.1)
+}
+
+/// The group's peak: its highest-scoring flagged subpixel of the group's
+/// own sign (ties: the larger excess, then the lowest index). The sign is
+/// that of its largest excess: sharpening leaves a fringe of the other sign
+/// around a defect, weaker in excess but on a busier neighbourhood perhaps
+/// higher in score, and the defect is where the light was, not its fringe.
 fn peak_of(flagged: &HashMap<usize, Features>, members: &[usize], ch: usize) -> usize {
+    let flags = || {
+        members
+            .iter()
+            .flat_map(move |&p| (0..ch).map(move |c| p * ch + c))
+            .filter_map(|i| flagged.get(&i).map(|f| (i, f)))
+    };
+    let sign = flags()
+        .max_by(|a, b| {
+            a.1.excess
+                .abs()
+                .total_cmp(&b.1.excess.abs())
+                .then(b.0.cmp(&a.0))
+        })
+        .map_or(1.0, |(_, f)| f.excess.signum());
     let mut best: Option<(usize, &Features)> = None;
-    for &p in members {
-        for c in 0..ch {
-            let i = p * ch + c;
-            let Some(f) = flagged.get(&i) else { continue };
-            let better = match best {
-                None => true,
-                Some((_, b)) => {
-                    f.score > b.score || (f.score == b.score && f.excess.abs() > b.excess.abs())
-                }
-            };
-            if better {
-                best = Some((i, f));
+    for (i, f) in flags().filter(|(_, f)| f.excess * sign >= 0.0) {
+        let better = match best {
+            None => true,
+            Some((_, b)) => {
+                f.score > b.score || (f.score == b.score && f.excess.abs() > b.excess.abs())
             }
+        };
+        if better {
+            best = Some((i, f));
         }
     }
     best.expect("a group has a flagged subpixel").0
