@@ -91,6 +91,11 @@ pub const STRENGTH_MIN: f32 = 5.0;
 /// view: only stillness and shape can tell a defect there.
 pub const ALIKE_ONE_VIEW: f32 = 0.5;
 
+/// From this similarity up to [`ALIKE_ONE_VIEW`] stillness and shape count
+/// in proportion, beside the frame counts (a tripod series whose tiles are
+/// a third alike; measured on detection.py `tripod`, seed 0).
+pub const ALIKE_PARTLY_FROM: f32 = 0.2;
+
 /// The automatic threshold is this many times the [`AUTO_TAIL_QUANTILE`] of
 /// the magnitudes of a sample of subpixels, and never below
 /// [`MIN_THRESHOLD`]. The magnitudes are z-scores against each

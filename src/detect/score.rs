@@ -26,9 +26,9 @@ use super::counts::strength;
 use super::planes::{Planes, MARGIN};
 use crate::evidence::{median8, Layout, MinMax, Seen};
 use crate::params::{
-    ALIKE_ONE_VIEW, CHANCE_MIN, EXCESS_FLOOR, HALO_MAX, INTERMITTENT_MOVES, NOISE_FLOOR,
-    PINNED_FROM, SCENE_MOVED_FROM, SCENE_MOVED_FULL, SEEN_SHARE, SEEN_SHARE_INTERMITTENT,
-    SHARP_FROM, SHARP_FULL, STRENGTH_MIN, STUCK_FULL_LEVELS,
+    ALIKE_ONE_VIEW, ALIKE_PARTLY_FROM, CHANCE_MIN, EXCESS_FLOOR, HALO_MAX, INTERMITTENT_MOVES,
+    NOISE_FLOOR, PINNED_FROM, SCENE_MOVED_FROM, SCENE_MOVED_FULL, SEEN_SHARE,
+    SEEN_SHARE_INTERMITTENT, SHARP_FROM, SHARP_FULL, STRENGTH_MIN, STUCK_FULL_LEVELS,
 };
 use crate::stats::Stats;
 
@@ -69,6 +69,9 @@ pub struct Features {
     pub strength: Strength,
     /// How strong, before asking whether the frames support it.
     pub magnitude: f32,
+    /// The part of the magnitude a static scene cannot give (stillness,
+    /// shape): all that counts on one view.
+    pub still: f32,
     /// Which way it stands out: +1 brighter, −1 darker.
     pub sign: f32,
     pub score: f32,
@@ -233,6 +236,7 @@ impl<'a> Scorer<'a> {
             seen: p.seen[i],
             strength: Strength::default(),
             magnitude,
+            still: stuck.max(shape),
             sign,
             score: magnitude,
         };
@@ -258,23 +262,24 @@ impl<'a> Scorer<'a> {
     ) -> f32 {
         let s = &f.seen;
         let seen_share = |seen: u32, could: u32| f64::from(seen) / f64::from(could.max(1));
+        // On one view its frames cannot make anything sure, but a defect
+        // still shows in most of the frames that could show it.
+        let share = if f.sign > 0.0 {
+            seen_share(s.bright, s.could_bright)
+        } else {
+            seen_share(s.dark, s.could_dark)
+        }
+        .max(seen_share(
+            s.bright + s.dark,
+            s.could_bright.max(s.could_dark),
+        ));
+        let one_view = if share >= SEEN_SHARE {
+            f.still
+        } else {
+            f.still.min(self.gate_from) * (share / SEEN_SHARE) as f32
+        };
         if alike >= ALIKE_ONE_VIEW {
-            // One view: its frames cannot make anything sure, but a defect
-            // still shows in most of the frames that could show it.
-            let share = if f.sign > 0.0 {
-                seen_share(s.bright, s.could_bright)
-            } else {
-                seen_share(s.dark, s.could_dark)
-            }
-            .max(seen_share(
-                s.bright + s.dark,
-                s.could_bright.max(s.could_dark),
-            ));
-            return if share >= SEEN_SHARE {
-                f.magnitude
-            } else {
-                f.magnitude.min(self.gate_from) * (share / SEEN_SHARE) as f32
-            };
+            return one_view;
         }
         // A subpixel moving much more than its neighbours is bright in some
         // frames only: a star or a lamp passing, or dark current in the long
@@ -293,11 +298,17 @@ impl<'a> Scorer<'a> {
         } else {
             st.dark.max(st.either)
         };
-        if support >= STRENGTH_MIN {
+        let counted = if support >= STRENGTH_MIN {
             f.magnitude
         } else {
             f.magnitude.min(self.gate_from) * support / STRENGTH_MIN
-        }
+        };
+        // Between varied and one view (a tripod moved now and then) the
+        // frames support less than their count says, and what a static
+        // scene cannot give counts in proportion to how alike they are.
+        let partly =
+            ((alike - ALIKE_PARTLY_FROM) / (ALIKE_ONE_VIEW - ALIKE_PARTLY_FROM)).clamp(0.0, 1.0);
+        counted.max(partly * one_view)
     }
 
     /// How sure the frames make subpixel `i` of the band, each side against

@@ -116,6 +116,34 @@ fn a_burst_counts_as_one_view() {
 }
 
 #[test]
+fn between_varied_and_one_view_stillness_counts_in_proportion() {
+    // Pinned at 255 above a moving neighbourhood in all 24 frames, and an
+    // offset of 20 levels on its photosite alone, but the frames are 3
+    // views (a tripod moved twice): the counts alone support neither.
+    let pinned = one_point(255.0, 0.0, 155 * 24, 0, seen_bright(24, 0));
+    let offset = one_point(130.0, 10.0, 20 * 24, 0, seen_bright(24, 0));
+    let mut ctx = Context::unknown(FRAMES);
+    ctx.tiles = crate::similarity::TileViews::uniform(3.0, 0.15);
+    assert!(detect(&pinned, &ctx, None).defects.is_empty());
+    assert!(detect(&offset, &ctx, None).defects.is_empty());
+    // A third alike: what no static scene gives (stillness, an excess on
+    // one photosite) counts, in proportion, up to all of it on one view.
+    let score = |stats: &Stats, alike: f32| {
+        let mut ctx = Context::unknown(FRAMES);
+        ctx.tiles = crate::similarity::TileViews::uniform(3.0, alike);
+        let d = detect(stats, &ctx, None);
+        assert_eq!(d.defects.len(), 1, "alike {alike}: {:?}", d.defects);
+        (d.defects[0].kind, d.defects[0].score)
+    };
+    for stats in [&pinned, &offset] {
+        let (partly, one_view) = (score(stats, 0.35), score(stats, 0.6));
+        assert!(partly.1 < one_view.1, "{partly:?} {one_view:?}");
+    }
+    assert_eq!(score(&pinned, 0.35).0, Kind::Stuck);
+    assert_eq!(score(&offset, 0.35).0, Kind::Warm);
+}
+
+#[test]
 fn row_scores_are_the_features_one_by_one() {
     let stats = one_point(150.0, 5.0, 500, 3000, seen_bright(20, 10));
     let ctx = varied();

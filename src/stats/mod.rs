@@ -584,14 +584,15 @@ pub(crate) fn exact_mean(n: u64, sum: u32) -> f64 {
 
 /// M2 = Σ(x − mean)² = (n·Σx² − (Σx)²) / n, from exact sums: the difference
 /// is computed in integers (both terms below 2⁴⁹), so the only roundings are
-/// the final division and the narrowing to f32.
+/// the final division and the narrowing to f32. Sums no frames can give
+/// (n·Σx² < (Σx)², which a state's checks refuse) read as M2 = 0.
 #[inline(always)]
 pub(crate) fn exact_m2(n: u64, sum: u32, sum_sq: u32) -> f32 {
     if n == 0 {
         return 0.0;
     }
     let (s, q) = (u64::from(sum), u64::from(sum_sq));
-    ((n * q - s * s) as f64 / n as f64) as f32
+    ((n * q).saturating_sub(s * s) as f64 / n as f64) as f32
 }
 
 #[cfg(test)]
