@@ -145,4 +145,3 @@ pub fn merge(states: Vec<(PathBuf, State)>, mixed_cameras: bool) -> Result<Merge
         contained,
     })
 }
-

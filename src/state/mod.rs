@@ -39,7 +39,6 @@ pub const FORMAT_VERSION: u32 = 3;
 /// What `meta.json` says in `format`, so a foreign zip is told apart.
 pub const FORMAT_NAME: &str = "hotpix-state";
 
-
 /// A state file that cannot be used, and why.
 #[derive(Debug, thiserror::Error)]
 #[error("state file '{}': {problem}", path.display())]
@@ -202,7 +201,6 @@ impl State {
         crate::output::write_atomic(path, |w| self.write_to(w))
             .map_err(|e| StateError::new(path, Problem::Write(e)))
     }
-
 }
 
 #[cfg(test)]

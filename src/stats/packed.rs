@@ -134,10 +134,9 @@ impl Packed {
             hot: s.hot as u16,
         });
         // The sums may exceed a batch's 16-bit staging: added as wide values.
-        p.b = p
-            .b
-            .wrapping_add(u64::from(sum))
-            .wrapping_add((i64::from(e.excess) as u64) << EXCESS_SHIFT);
+        p.b =
+            p.b.wrapping_add(u64::from(sum))
+                .wrapping_add((i64::from(e.excess) as u64) << EXCESS_SHIFT);
         p.a = p.a.wrapping_add((i64::from(e.dark) as u64) << DARK_SHIFT);
         p
     }
@@ -172,6 +171,15 @@ impl Packed {
         let (word, shift, bits, bias) = FIELDS[member];
         let w = if word == 0 { &mut self.a } else { &mut self.b };
         set(w, shift, bits, (v + bias as i64) as u64);
+    }
+
+    /// The evidence field of [`crate::evidence::MEMBERS`]`[member]` alone
+    /// (what [`Packed::evidence`] gives it, without unpacking the others).
+    #[inline(always)]
+    pub fn evidence_field(self, member: usize) -> i64 {
+        let (word, shift, bits, bias) = FIELDS[member];
+        let w = if word == 0 { self.a } else { self.b };
+        ((w >> shift) & mask(bits)) as i64 - bias as i64
     }
 }
 
@@ -253,7 +261,14 @@ mod tests {
             let mut p = Packed::ZERO;
             p.set_sum(130_000);
             p.set_sum_sq(33_000_000);
-            p.set_evidence(k, if m.signed { -(k as i64) - 3 } else { k as i64 + 3 });
+            p.set_evidence(
+                k,
+                if m.signed {
+                    -(k as i64) - 3
+                } else {
+                    k as i64 + 3
+                },
+            );
             let mut want = Evidence::default();
             (m.set)(&mut want, (m.get)(&p.evidence()));
             assert_eq!(p.evidence(), want, "{}", m.name);

@@ -118,7 +118,11 @@ fn the_vectorised_observation_is_the_definition() {
             for spread in [0u8, 1, 2, 5, 40, 127, 128, 255] {
                 let o = evidence::observe(v, r, spread);
                 let want = [o.bright, o.could_bright, o.dark, o.could_dark].map(u8::from);
-                assert_eq!(observe_lanes_for_test(v, r, spread), want, "{v} {r} {spread}");
+                assert_eq!(
+                    observe_lanes_for_test(v, r, spread),
+                    want,
+                    "{v} {r} {spread}"
+                );
             }
         }
     }
@@ -322,6 +326,37 @@ proptest::proptest! {
             proptest::prop_assert_eq!(chan.evidence_at(i), whole.evidence_at(i));
             proptest::prop_assert!(close(chan.mean_at(i), whole.mean_at(i), 1e-5));
             proptest::prop_assert!(close(chan.variance_at(i), whole.variance_at(i), 1e-5));
+        }
+    }
+}
+
+/// A field read or written a run at a time (what a state file does) is the
+/// field value by value, in the packed form and in the wide one.
+#[test]
+fn runs_of_a_field_are_its_values() {
+    let layout = layout(7, 5, 3);
+    let fields: Vec<Field> = [Field::Sum, Field::SumSq]
+        .into_iter()
+        .chain((0..evidence::MEMBERS.len()).map(Field::Evidence))
+        .collect();
+    // 20 frames: packed; 600: past the packed words, one array a field.
+    for frames in [20u64, 600] {
+        let mut stats = Stats::zeroed(frames, layout, true).unwrap();
+        for (f, &field) in fields.iter().enumerate() {
+            let values: Vec<i64> = (0..layout.len())
+                .map(|i| ((i * 31 + f * 7) % 20) as i64)
+                .collect();
+            for start in (0..layout.len()).step_by(8) {
+                let end = (start + 8).min(layout.len());
+                stats.set_ints(field, start, &values[start..end]);
+            }
+            let mut back = vec![0; layout.len()];
+            for start in (0..layout.len()).step_by(6) {
+                let end = (start + 6).min(layout.len());
+                stats.ints_run(field, start, &mut back[start..end]);
+            }
+            assert_eq!(back, values, "{field:?}, {frames} frames");
+            assert_eq!(stats.ints(field).collect::<Vec<_>>(), values);
         }
     }
 }
