@@ -193,6 +193,12 @@ fn find(config: Config) -> anyhow::Result<Exit> {
         Some(path) => Some(resumable(path)?.into_base()),
         None => None,
     };
+    let resumed = base.as_ref().map(|b| b.frames.len());
+    // `--save` naming the state resumed from (by any path to the same file).
+    let saves_over_resumed = match (&config.resume, &config.save) {
+        (Some(resume), Some(save)) => same_file::is_same_file(resume, save).unwrap_or(false),
+        _ => false,
+    };
     let progress = Progress::new(config.progress);
     let events = Events {
         verbosity: config.verbosity,
@@ -232,12 +238,17 @@ fn find(config: Config) -> anyhow::Result<Exit> {
         &mut written,
     )?;
     let report = outcome.report.clone();
-    if let Some(output) = reserved.save.take() {
-        progress.phase("saving the state");
-        let path = output.target().to_path_buf();
-        let state = State::from_outcome(outcome);
-        write_to(output, |w| state.write_to(w))?;
-        written.file(&path);
+    let new_frames = resumed.map(|n| outcome.frames.len() - n);
+    // Nothing added to the state it came from: the file stays as it was
+    // (not even rewritten to the same bytes).
+    let unchanged = saves_over_resumed && new_frames == Some(0);
+    match reserved.save.take() {
+        // Dropped unwritten, the reservation leaves no temporary file.
+        Some(output) if !unchanged => {
+            let jobs = config.options.jobs;
+            save(output, outcome, jobs, &progress, &mut written)?
+        }
+        _ => {}
     }
     progress.finish();
     if config.verbosity != Verbosity::Quiet {
@@ -248,9 +259,10 @@ fn find(config: Config) -> anyhow::Result<Exit> {
         // The whole run: reading, detection, drawing and every file written
         // (the report's own elapsed_s stops before it is written).
         ui::say(&format!(
-            "hotpix: {}; {} used, {} skipped, {}x{}, {}, {:.2} s",
+            "hotpix: {}; {} used{}, {} skipped, {}x{}, {}, {:.2} s",
             plural(report.defects.len() as u64, "defect"),
             plural(s.frames_used, "frame"),
+            new_frames.map_or(String::new(), |n| format!(" ({n} new)")),
             s.frames_skipped,
             s.width,
             s.height,
@@ -258,11 +270,35 @@ fn find(config: Config) -> anyhow::Result<Exit> {
             started.elapsed().as_secs_f64()
         ));
         written.say(&progress);
+        if let (true, Some(path)) = (unchanged, &config.save) {
+            ui::say(&format!(
+                "hotpix: 0 new frames; '{}' unchanged",
+                path.display()
+            ));
+        }
     }
     if config.fail_on_defects && !report.defects.is_empty() {
         return Ok(Exit::DefectsFound);
     }
     Ok(Exit::Success)
+}
+
+/// Writes the state of a finished run to its reserved file, deflating on
+/// the run's compute threads.
+fn save(
+    output: Output,
+    outcome: hotpix::engine::Outcome,
+    jobs: usize,
+    progress: &Progress,
+    written: &mut Written,
+) -> anyhow::Result<()> {
+    progress.phase("saving the state");
+    let path = output.target().to_path_buf();
+    let state = State::from_outcome(outcome);
+    let pool = hotpix::engine::compute_pool(jobs)?;
+    pool.install(|| write_to(output, |w| state.write_to(w)))?;
+    written.file(&path);
+    Ok(())
 }
 
 /// Writes an output file atomically, naming it in any error.

@@ -175,7 +175,11 @@ pub struct FindArgs {
 /// `report`.
 #[derive(Debug, Args)]
 pub struct ReportFlags {
-    /// Subpixels in each ranked list (lowest and highest variance)
+    /// Subpixels in each ranked list (lowest and highest variance). The
+    /// lowest-variance list (stuck candidates) leaves out subpixels the scene
+    /// was not seen to move around (a constant border, a sky clipped to black
+    /// or white, a night sky: their neighbours are as still), so it can be
+    /// shorter
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub top: usize,
 

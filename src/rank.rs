@@ -1,15 +1,26 @@
 //! Ranks subpixels by variance: the lowest (stuck candidates) and the highest.
 //!
+//! A subpixel is a stuck candidate only where the scene was seen to move
+//! around it: one that is still because its neighbours are just as still (a
+//! constant border row, a sky clipped to black or white in every frame, a
+//! night sky) says nothing about its photosite, so the lowest-variance list
+//! leaves it out. The rule is the detector's own ([`scene_moved`], on the
+//! same ring and the same σ), so the list and the stuck defects answer the
+//! question alike.
+//!
 //! Ties are broken by position (y, x, channel), i.e. by flat index, so that the
 //! ranking is a total order and the output is the same for any number of
 //! workers.
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
+use std::ops::Range;
 
 use rayon::prelude::*;
 use serde::Serialize;
 
+use crate::detect::scene_moved;
+use crate::evidence::{ring_medians_row, Layout, RING};
 use crate::stats::Stats;
 
 /// A colour channel of an RGB frame, or `L` for the one channel of a
@@ -107,7 +118,60 @@ impl PartialEq for Key {
 }
 impl Eq for Key {}
 
+/// The variances of a band of rows, with the [`RING`] rows around it that
+/// exist, and the ring medians of one row: whether the scene was seen to
+/// move around each of its subpixels.
+struct Scene {
+    /// Sample variances, M2 / (n − 1) in f32 as the detector takes them
+    /// (`detect::planes`), of rows `lo..` of the frame.
+    var: Vec<f32>,
+    /// The rows held, as a layout of their own.
+    local: Layout,
+    lo: usize,
+    /// The ring medians of the variances along the loaded row.
+    ring: Vec<f32>,
+}
+
+impl Scene {
+    fn around(stats: &Stats, rows: Range<usize>) -> Scene {
+        let frame = stats.layout();
+        let lo = rows.start.saturating_sub(RING);
+        let hi = (rows.end + RING).min(frame.height);
+        let local = Layout {
+            height: hi - lo,
+            ..frame
+        };
+        let inv_n1 = 1.0 / (stats.frames.max(2) - 1) as f32;
+        let mut var = vec![0.0; local.len()];
+        for (k, row) in var.chunks_exact_mut(frame.stride()).enumerate() {
+            stats.m2_row(lo + k, row);
+            for v in row.iter_mut() {
+                *v *= inv_n1;
+            }
+        }
+        Scene {
+            var,
+            local,
+            lo,
+            ring: vec![0.0; frame.stride()],
+        }
+    }
+
+    /// Computes the ring medians along frame row `y`.
+    fn load(&mut self, y: usize) {
+        ring_medians_row(&self.var, self.local, y - self.lo, &mut self.ring);
+    }
+
+    /// Whether the scene was seen to move (fully) around subpixel `xc` of
+    /// the loaded row: its ring's σ over the frames.
+    fn moved(&self, xc: usize) -> bool {
+        scene_moved(self.ring[xc].max(0.0).sqrt()) >= 1.0
+    }
+}
+
 /// The `top` best subpixels at `end` of the variance ranking, best first.
+/// At the lowest end, only subpixels the scene was seen to move around
+/// (see the module's documentation): the list may be shorter than `top`.
 pub fn rank(stats: &Stats, end: End, top: usize) -> Vec<RankedSubpixel> {
     if top == 0 {
         return Vec::new();
@@ -124,15 +188,19 @@ pub fn rank(stats: &Stats, end: End, top: usize) -> Vec<RankedSubpixel> {
     let heap = (0..layout.height.div_ceil(rows))
         .into_par_iter()
         .map(|b| {
-            let band_len = stride * rows;
-            let mut heap = BinaryHeap::with_capacity(top.min(band_len) + 1);
+            let band = b * rows..((b + 1) * rows).min(layout.height);
+            let mut heap = BinaryHeap::with_capacity(top.min(stride * band.len()) + 1);
             let mut m2 = vec![0f32; stride];
+            let mut scene = (end == End::Lowest).then(|| Scene::around(stats, band.clone()));
             // M2 orders like the variance (one divisor for all). Indices
             // only grow within a band, so a value no better than the worst
             // kept loses its tie too, and is passed over without a heap.
             let mut worst = None;
-            for y in b * rows..((b + 1) * rows).min(layout.height) {
+            for y in band {
                 stats.m2_row(y, &mut m2);
+                if let Some(scene) = &mut scene {
+                    scene.load(y);
+                }
                 for (xc, &v) in m2.iter().enumerate() {
                     // (In the total order of the keys, where -0 < +0.)
                     let passed_over = match (worst, end) {
@@ -140,7 +208,7 @@ pub fn rank(stats: &Stats, end: End, top: usize) -> Vec<RankedSubpixel> {
                         (Some(w), End::Highest) => v.total_cmp(&w).is_le(),
                         (None, _) => false,
                     };
-                    if passed_over {
+                    if passed_over || scene.as_ref().is_some_and(|s| !s.moved(xc)) {
                         continue;
                     }
                     let key = Key {
@@ -211,7 +279,8 @@ mod tests {
     use crate::evidence::{Evidence, Layout};
     use crate::stats::Moments;
 
-    fn stats_from_m2(width: usize, height: usize, m2: Vec<f32>) -> Stats {
+    /// Statistics of `frames` frames with these M2s (RGB, `[y, x, channel]`).
+    fn stats_of(frames: u64, width: usize, height: usize, m2: Vec<f32>) -> Stats {
         let layout = Layout {
             width,
             height,
@@ -219,14 +288,21 @@ mod tests {
         };
         let mean = vec![0.0; layout.len()];
         let evidence = vec![Evidence::default(); layout.len()];
-        Stats::from_parts(2, layout, Moments::Welford { mean, m2 }, evidence)
+        Stats::from_parts(frames, layout, Moments::Welford { mean, m2 }, evidence)
+    }
+
+    fn stats_from_m2(width: usize, height: usize, m2: Vec<f32>) -> Stats {
+        stats_of(2, width, height, m2)
     }
 
     #[test]
     fn ties_are_broken_by_position_and_match_a_full_sort() {
         let (w, h) = (50, 40);
-        // Few distinct values, so ties are everywhere.
-        let m2: Vec<f32> = (0..w * h * 3).map(|i| ((i * 7919) % 13) as f32).collect();
+        // Few distinct values, so ties are everywhere; a σ of 10 levels or
+        // more everywhere, so the scene moved around every subpixel.
+        let m2: Vec<f32> = (0..w * h * 3)
+            .map(|i| (100 + (i * 7919) % 13) as f32)
+            .collect();
         let stats = stats_from_m2(w, h, m2.clone());
         let mut all: Vec<usize> = (0..m2.len()).collect();
         all.sort_by(|&a, &b| m2[a].total_cmp(&m2[b]).then(a.cmp(&b)));
@@ -252,12 +328,118 @@ mod tests {
     /// allocating room for that many.
     #[test]
     fn top_larger_than_frame_returns_everything() {
-        let stats = stats_from_m2(1, 1, vec![3.0, 1.0, 2.0]);
+        // (A lone pixel's ring is itself: σ of 10 levels and more, moving.)
+        let stats = stats_from_m2(1, 1, vec![300.0, 100.0, 200.0]);
         assert_eq!(rank(&stats, End::Highest, 100_000_000_000).len(), 3);
         let r = rank(&stats, End::Lowest, 10);
         assert_eq!(
             r.iter().map(|s| s.channel).collect::<Vec<_>>(),
             [Channel::G, Channel::B, Channel::R]
         );
+    }
+
+    /// Regression guard (issue 19, item 10): on a night series the
+    /// lowest-variance list opened with row 0, constant in every frame, and
+    /// would have gone on with whatever was clipped to white: still because
+    /// their neighbours are just as still, not stuck. Left out; a pinned
+    /// subpixel where the scene moves around it still tops the list.
+    #[test]
+    fn still_neighbourhoods_are_left_out_of_the_lowest_variance() {
+        let (w, h, frames) = (40, 30, 10);
+        let m2_of_sd = |sd: f32| sd * sd * (frames - 1) as f32;
+        let layout = Layout {
+            width: w,
+            height: h,
+            channels: 3,
+        };
+        let mut m2 = vec![0f32; layout.len()];
+        for y in 0..h {
+            for x in 0..w {
+                let sd = match (x, y) {
+                    // A constant border row over a night sky.
+                    (_, 0) => 0.0,
+                    (_, 1..=4) => 2.0,
+                    // Ground clipped to white in every frame (snow in
+                    // the sun), across the frame.
+                    (_, 24..) => 0.0,
+                    // A landscape that changes from frame to frame, with
+                    // a little variety so that the order is not by position.
+                    _ => 20.0 + ((x * 7 + y * 13) % 5) as f32,
+                };
+                for c in 0..3 {
+                    m2[(y * w + x) * 3 + c] = m2_of_sd(sd);
+                }
+            }
+        }
+        // A pinned photosite in the landscape: it moves by noise only.
+        let pinned = (12 * w + 10) * 3 + 1;
+        m2[pinned] = m2_of_sd(0.3);
+        let stats = stats_of(frames, w, h, m2.clone());
+        let top = 40;
+
+        // What the old ranking gave: the still places first, by position.
+        let mut by_variance: Vec<usize> = (0..m2.len()).collect();
+        by_variance.sort_by(|&a, &b| m2[a].total_cmp(&m2[b]).then(a.cmp(&b)));
+        assert_eq!(position(w as u32, 3, by_variance[0]), (0, 0, Channel::R));
+        assert!(by_variance[..top].iter().all(|&i| m2[i] == 0.0));
+
+        let lowest = rank(&stats, End::Lowest, top);
+        assert_eq!(lowest[0], describe(&stats, pinned));
+        assert_eq!(
+            (lowest[0].x, lowest[0].y, lowest[0].channel),
+            (10, 12, Channel::G)
+        );
+        assert_eq!(lowest.len(), top);
+        for r in &lowest {
+            let still = r.y <= 4 || r.y >= 24;
+            assert!(!still, "{r:?} is in a still neighbourhood");
+        }
+        // The highest-variance list is not filtered.
+        assert_eq!(rank(&stats, End::Highest, top).len(), top);
+    }
+
+    /// The lowest list is a full sort of the subpixels whose ring's median
+    /// variance (taken member by member here, not row by row) is that of a
+    /// moving scene, whatever the band boundaries.
+    #[test]
+    fn lowest_matches_a_full_sort_of_the_moving_subpixels() {
+        let (w, h, frames) = (23, 150, 5);
+        let layout = Layout {
+            width: w,
+            height: h,
+            channels: 3,
+        };
+        let mut state = 99u32;
+        let m2: Vec<f32> = (0..layout.len())
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 17;
+                state ^= state << 5;
+                // σ from 0 to 15 levels: some rings moving, some not, some between.
+                let sd = (state % 1600) as f32 / 100.0;
+                sd * sd * (frames - 1) as f32
+            })
+            .collect();
+        let stats = stats_of(frames, w, h, m2.clone());
+        let var: Vec<f32> = m2.iter().map(|v| v * (1.0 / (frames - 1) as f32)).collect();
+        let moving = |i: usize| {
+            let mut ring = [0f32; 8];
+            let n = layout.ring_members(&var, i, RING, &mut ring);
+            let median = if n == 0 {
+                var[i]
+            } else {
+                crate::evidence::median_of(&mut ring[..n])
+            };
+            scene_moved(median.sqrt()) >= 1.0
+        };
+        let mut all: Vec<usize> = (0..m2.len()).filter(|&i| moving(i)).collect();
+        assert!(
+            all.len() > 100 && all.len() < m2.len() - 100,
+            "{}",
+            all.len()
+        );
+        all.sort_by(|&a, &b| m2[a].total_cmp(&m2[b]).then(a.cmp(&b)));
+        let expected: Vec<_> = all[..60].iter().map(|&i| describe(&stats, i)).collect();
+        assert_eq!(rank(&stats, End::Lowest, 60), expected);
     }
 }

@@ -815,7 +815,8 @@ fn closed_stderr_loses_messages_never_the_work() {
 }
 
 /// Regression guard (issue 12): `--top 100000000000` aborted on allocating
-/// 2.4 TB, in `find` and in `report`; the lists now hold every subpixel.
+/// 2.4 TB, in `find` and in `report`; the lists now hold every subpixel
+/// (the lowest-variance list every one the scene was seen to move around).
 #[test]
 fn huge_top_lists_every_subpixel_in_find_and_report() {
     let tmp = tempfile::tempdir().unwrap();
@@ -837,8 +838,10 @@ fn huge_top_lists_every_subpixel_in_find_and_report() {
         ],
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert_eq!(r.json()["lowest_variance"].as_array().unwrap().len(), all);
-    assert_eq!(r.json()["highest_variance"].as_array().unwrap().len(), all);
+    let found = r.json();
+    let lowest = found["lowest_variance"].as_array().unwrap().len();
+    assert!(lowest > all / 2 && lowest <= all, "{lowest} of {all}");
+    assert_eq!(found["highest_variance"].as_array().unwrap().len(), all);
     let r = run_in(
         tmp.path(),
         &[
@@ -851,7 +854,7 @@ fn huge_top_lists_every_subpixel_in_find_and_report() {
         ],
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert_eq!(r.json()["lowest_variance"].as_array().unwrap().len(), all);
+    assert_eq!(r.json()["lowest_variance"], found["lowest_variance"]);
 }
 
 /// Regression guard (issue 12): a glob skipped names that are not UTF-8 (9

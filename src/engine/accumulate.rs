@@ -109,6 +109,20 @@ struct Shared<'a, 'b> {
     on: &'a (dyn Fn(Event) + Sync),
 }
 
+/// Deals with frame `index` of `work`, which needs no decoding: already
+/// counted (nothing to say), or skipped for the reason planned (said).
+pub(super) fn pass_over(work: &Work, index: usize, on: &(dyn Fn(Event) + Sync)) -> Option<Skipped> {
+    let skipped = work.plans[index].as_ref().err().map(|reason| Skipped {
+        path: work.series[index].path.clone(),
+        reason: reason.clone(),
+    });
+    if let Some(s) = &skipped {
+        on(Event::Skipped(s));
+    }
+    on(Event::FrameDone);
+    skipped
+}
+
 /// Decodes and folds every frame of `work` on `workers` threads with
 /// `buffers.slots` frame buffers. `workers` is at most the number of frames
 /// to decode: no thread is started to idle.
@@ -215,15 +229,9 @@ impl Shared<'_, '_> {
         while state.next < series.len()
             && !matches!(self.work.plans[state.next], Ok(Plan::Count(_)))
         {
-            if let Err(reason) = &self.work.plans[state.next] {
-                let s = Skipped {
-                    path: series[state.next].path.clone(),
-                    reason: reason.clone(),
-                };
-                (self.on)(Event::Skipped(&s));
-                state.skipped.push(s);
-            }
-            (self.on)(Event::FrameDone);
+            state
+                .skipped
+                .extend(pass_over(self.work, state.next, self.on));
             state.next += 1;
         }
         if state.next < series.len() {

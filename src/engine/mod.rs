@@ -28,7 +28,7 @@ use crate::stats::Stats;
 
 use crate::evidence::{dark_weight, Layout};
 use crate::inputs::Inputs;
-use accumulate::{accumulate, Accumulated, Used, Work};
+use accumulate::{accumulate, pass_over, Accumulated, Used, Work};
 use content::{plan_by_content, Plan};
 use series::{body_name, count_bodies, majority_size, probe_one, the_body, Candidate};
 pub use series::{check_one_body, FIND_MIXED_HINT};
@@ -340,7 +340,7 @@ pub fn find_selected(
         Some(b) => (Some(b.stats), b.frames, b.skipped),
         None => (None, Vec::new(), Vec::new()),
     };
-    if new.frames > 0 {
+    if let Some(new) = new.filter(|n| n.frames > 0) {
         match &mut stats {
             Some(s) => s.merge(&new)?,
             None => stats = Some(new),
@@ -385,10 +385,11 @@ pub fn find_selected(
     })
 }
 
-/// What decoding a series gave: its statistics, the frames counted, the
-/// frames skipped while decoding, and the workers that did it.
+/// What decoding a series gave: its statistics (none when nothing needed
+/// decoding), the frames counted, the frames skipped while decoding, and
+/// the workers that did it.
 struct Counted {
-    stats: Stats,
+    stats: Option<Stats>,
     used: Vec<Used>,
     skipped: Vec<Skipped>,
     workers: usize,
@@ -420,6 +421,31 @@ fn count(
         height: height as usize,
         channels,
     };
+    let weights: Vec<u8> = series
+        .iter()
+        .map(|c| dark_weight(c.meta.exposure_s, c.meta.iso))
+        .collect();
+    let work = Work {
+        series,
+        plans: &plans,
+        weights: &weights,
+        layout,
+    };
+    if to_decode == 0 {
+        // A resume that adds nothing: no accumulator the size of the frame
+        // to plan, allocate or merge.
+        on(Event::DecodeStarted {
+            frames: series.len(),
+        });
+        return Ok(Counted {
+            stats: None,
+            used: Vec::new(),
+            skipped: (0..series.len())
+                .filter_map(|i| pass_over(&work, i, on))
+                .collect(),
+            workers,
+        });
+    }
     let file_bytes = series
         .iter()
         .filter_map(|c| std::fs::metadata(&c.path).ok().map(|m| m.len()))
@@ -437,16 +463,6 @@ fn count(
     on(Event::DecodeStarted {
         frames: series.len(),
     });
-    let weights: Vec<u8> = series
-        .iter()
-        .map(|c| dark_weight(c.meta.exposure_s, c.meta.iso))
-        .collect();
-    let work = Work {
-        series,
-        plans: &plans,
-        weights: &weights,
-        layout,
-    };
     let Accumulated {
         acc,
         used,
@@ -470,7 +486,7 @@ fn count(
     }
     let stats = pool.install(|| acc.into_stats())?;
     Ok(Counted {
-        stats,
+        stats: Some(stats),
         used,
         skipped,
         workers,

@@ -26,7 +26,8 @@ pub struct Report {
     pub summary: Summary,
     /// The defects found, strongest first.
     pub defects: Vec<Defect>,
-    /// The `--top` subpixels with the lowest variance: stuck candidates.
+    /// The `--top` subpixels with the lowest variance among those the scene
+    /// was seen to move around: stuck candidates (see [`crate::rank`]).
     pub lowest_variance: Vec<RankedSubpixel>,
     /// The `--top` subpixels with the highest variance.
     pub highest_variance: Vec<RankedSubpixel>,

@@ -5,6 +5,8 @@ use std::collections::HashSet;
 use std::io::{Read, Seek};
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
+
 use super::npy::{self, Dtype};
 use super::write::{integer_members, weights_of};
 use super::{unhex, Meta, Problem, State, StateError, FORMAT_NAME, FORMAT_VERSION};
@@ -314,11 +316,12 @@ fn read_stats<R: Read + Seek>(
     for (name, field, lo, hi) in members {
         let name = format!("{name}.npy");
         let mut bad = None;
-        read_ints(zip, &name, shape, |i, v| {
-            if (lo..=hi).contains(&v) {
-                stats.set_int(field, i, v);
-            } else if bad.is_none() {
-                bad = Some((i, v));
+        read_ints(zip, &name, shape, |start, run| {
+            match run.iter().position(|v| !(lo..=hi).contains(v)) {
+                None => stats.set_ints(field, start, run),
+                Some(k) => {
+                    bad.get_or_insert((start + k, run[k]));
+                }
             }
         })?;
         if let Some((i, v)) = bad {
@@ -351,12 +354,13 @@ fn check_backed<R: Read + Seek>(
 }
 
 /// Reads an integer `.npy` member of exactly `shape`, in whatever integer
-/// dtype it was written, handing each value to `each`; checks its CRC-32.
+/// dtype it was written, handing the values to `each` a run at a time with
+/// the index of the first; checks its CRC-32.
 fn read_ints<R: Read + Seek>(
     zip: &mut zip::ZipArchive<R>,
     name: &str,
     shape: &[usize],
-    each: impl FnMut(usize, i64),
+    each: impl FnMut(usize, &[i64]),
 ) -> Result<(), Problem> {
     let corrupt = |m: String| Problem::Corrupt(format!("member {name}: {m}"));
     let mut member = zip.by_name(name).map_err(|e| zip_problem(e, name))?;
@@ -368,7 +372,7 @@ fn read_ints<R: Read + Seek>(
     if found != shape {
         return Err(corrupt(format!("shape {found:?}, expected {shape:?}")));
     }
-    npy::for_each_int(&mut member, dtype, count, each).map_err(corrupt)?;
+    npy::for_each_int_run(&mut member, dtype, count, each).map_err(corrupt)?;
     at_end(&mut member, name)
 }
 
@@ -387,26 +391,28 @@ fn at_end(member: &mut dyn Read, name: &str) -> Result<(), Problem> {
 /// Sums no run can produce mean the file is damaged: Σx ≤ 255 n, Σx² ≤
 /// 255 Σx, n Σx² ≥ (Σx)² (a variance is never negative), and evidence no
 /// frames could add up to (see [`crate::evidence::Evidence::impossible`]).
+/// Checked on every core, the first impossible subpixel named.
 fn check_consistent(stats: &Stats, weights: u64, revealing: u64) -> Result<(), String> {
     let n = stats.frames;
-    for i in 0..stats.layout().len() {
-        let sub = stats.subpixel(i);
-        if let Some((s, q)) = sub.exact {
-            let (s, q) = (u64::from(s), u64::from(q));
-            if s > 255 * n
-                || q > 255 * s
-                || u128::from(n) * u128::from(q) < u128::from(s) * u128::from(s)
-            {
-                return Err(format!(
-                    "sums {s} and {q} at subpixel {i} are impossible over {n} frames"
-                ));
+    let problem = (0..stats.layout().len())
+        .into_par_iter()
+        .find_map_first(|i| {
+            let sub = stats.subpixel(i);
+            if let Some((s, q)) = sub.exact {
+                let (s, q) = (u64::from(s), u64::from(q));
+                if s > 255 * n
+                    || q > 255 * s
+                    || u128::from(n) * u128::from(q) < u128::from(s) * u128::from(s)
+                {
+                    return Some(format!(
+                        "sums {s} and {q} at subpixel {i} are impossible over {n} frames"
+                    ));
+                }
             }
-        }
-        if let Some(why) = sub.evidence.impossible(n, weights, revealing) {
-            return Err(format!("at subpixel {i}: {why}"));
-        }
-    }
-    Ok(())
+            let why = sub.evidence.impossible(n, weights, revealing)?;
+            Some(format!("at subpixel {i}: {why}"))
+        });
+    problem.map_or(Ok(()), Err)
 }
 
 /// The same for the Welford form: means are 8-bit levels, M2 is finite,

@@ -108,6 +108,30 @@ proptest::proptest! {
     }
 }
 
+/// Members are deflated on as many threads as the pool has, each on its
+/// own: the file is the same bytes for any number of threads.
+#[test]
+fn the_file_is_the_same_for_any_number_of_threads() {
+    let state = random_state(4, 64, 40, 5);
+    let with = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| bytes_of(&state))
+    };
+    let one = with(1);
+    for threads in [2, 3, 8] {
+        assert!(with(threads) == one, "{threads} threads");
+    }
+    assert_eq!(read(&one).unwrap(), state);
+    let mut zip = zip::ZipArchive::new(Cursor::new(&one)).unwrap();
+    for k in 0..zip.len() {
+        let member = zip.by_index(k).unwrap();
+        assert_eq!(member.compression(), zip::CompressionMethod::Deflated);
+    }
+}
+
 /// Regression guard (issue 12): a cut file said "not a zip archive: ...
 /// Zip32CDEBlock"; it is damaged, and no type name of a crate shows.
 #[test]

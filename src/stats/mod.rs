@@ -446,6 +446,78 @@ impl Stats {
         }
     }
 
+    /// The values of an integer field (see [`Stats::set_int`]) of the
+    /// subpixels from `start` on, into `out`, the field chosen once for the
+    /// run.
+    pub fn ints_run(&self, field: Field, start: usize, out: &mut [i64]) {
+        let range = start..start + out.len();
+        match (&self.data, field) {
+            (Data::Packed(p), Field::Sum) => {
+                for (o, w) in out.iter_mut().zip(&p[range]) {
+                    *o = w.sum().into();
+                }
+            }
+            (Data::Packed(p), Field::SumSq) => {
+                for (o, w) in out.iter_mut().zip(&p[range]) {
+                    *o = w.sum_sq().into();
+                }
+            }
+            (Data::Packed(p), Field::Evidence(k)) => {
+                for (o, w) in out.iter_mut().zip(&p[range]) {
+                    *o = w.evidence_field(k);
+                }
+            }
+            (Data::Wide { evidence, .. }, Field::Evidence(k)) => {
+                let get = crate::evidence::MEMBERS[k].get;
+                for (o, e) in out.iter_mut().zip(&evidence[range]) {
+                    *o = get(e);
+                }
+            }
+            (
+                Data::Wide {
+                    moments: Moments::Exact { sum, sum_sq },
+                    ..
+                },
+                Field::Sum | Field::SumSq,
+            ) => {
+                let values = if field == Field::Sum { sum } else { sum_sq };
+                for (o, &v) in out.iter_mut().zip(&values[range]) {
+                    *o = v.into();
+                }
+            }
+            _ => panic!("{field:?} is not an integer field of these statistics"),
+        }
+    }
+
+    /// [`Stats::set_int`] for a run of subpixels from `start`, the field
+    /// chosen once for the run.
+    pub fn set_ints(&mut self, field: Field, start: usize, values: &[i64]) {
+        let range = start..start + values.len();
+        match (&mut self.data, field) {
+            (Data::Packed(p), Field::Sum) => {
+                for (w, &v) in p[range.clone()].iter_mut().zip(values) {
+                    w.set_sum(v as u32);
+                }
+            }
+            (Data::Packed(p), Field::SumSq) => {
+                for (w, &v) in p[range.clone()].iter_mut().zip(values) {
+                    w.set_sum_sq(v as u32);
+                }
+            }
+            (Data::Packed(p), Field::Evidence(k)) => {
+                for (w, &v) in p[range].iter_mut().zip(values) {
+                    w.set_evidence(k, v);
+                }
+            }
+            // The wide form: one array a field, written as it is read.
+            _ => {
+                for (i, &v) in range.zip(values) {
+                    self.set_int(field, i, v);
+                }
+            }
+        }
+    }
+
     /// Sets the mean or M2 of subpixel `i` (Welford statistics only).
     pub fn set_float(&mut self, field: Field, i: usize, v: f32) {
         match (&mut self.data, field) {

@@ -172,6 +172,15 @@ impl Packed {
         let w = if word == 0 { &mut self.a } else { &mut self.b };
         set(w, shift, bits, (v + bias as i64) as u64);
     }
+
+    /// The evidence field of [`crate::evidence::MEMBERS`]`[member]` alone
+    /// (what [`Packed::evidence`] gives it, without unpacking the others).
+    #[inline(always)]
+    pub fn evidence_field(self, member: usize) -> i64 {
+        let (word, shift, bits, bias) = FIELDS[member];
+        let w = if word == 0 { self.a } else { self.b };
+        ((w >> shift) & mask(bits)) as i64 - bias as i64
+    }
 }
 
 fn set(word: &mut u64, shift: u32, bits: u32, v: u64) {

@@ -329,3 +329,34 @@ proptest::proptest! {
         }
     }
 }
+
+/// A field read or written a run at a time (what a state file does) is the
+/// field value by value, in the packed form and in the wide one.
+#[test]
+fn runs_of_a_field_are_its_values() {
+    let layout = layout(7, 5, 3);
+    let fields: Vec<Field> = [Field::Sum, Field::SumSq]
+        .into_iter()
+        .chain((0..evidence::MEMBERS.len()).map(Field::Evidence))
+        .collect();
+    // 20 frames: packed; 600: past the packed words, one array a field.
+    for frames in [20u64, 600] {
+        let mut stats = Stats::zeroed(frames, layout, true).unwrap();
+        for (f, &field) in fields.iter().enumerate() {
+            let values: Vec<i64> = (0..layout.len())
+                .map(|i| ((i * 31 + f * 7) % 20) as i64)
+                .collect();
+            for start in (0..layout.len()).step_by(8) {
+                let end = (start + 8).min(layout.len());
+                stats.set_ints(field, start, &values[start..end]);
+            }
+            let mut back = vec![0; layout.len()];
+            for start in (0..layout.len()).step_by(6) {
+                let end = (start + 6).min(layout.len());
+                stats.ints_run(field, start, &mut back[start..end]);
+            }
+            assert_eq!(back, values, "{field:?}, {frames} frames");
+            assert_eq!(stats.ints(field).collect::<Vec<_>>(), values);
+        }
+    }
+}
