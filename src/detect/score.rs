@@ -19,7 +19,9 @@
 //! photosite in 2 frames of 20, or a coincidence of 2 photos, fails this
 //! however strong it is. The score is the magnitude, scaled down by how far
 //! the frames fall short of supporting it. On alike frames (one view) the
-//! frames cannot support anything, so only stillness and shape count.
+//! frames cannot support anything, so only stillness and shape count;
+//! between varied and one view (tiles a fifth to a half alike) they count
+//! beside the frame counts, in proportion to how alike the frames are.
 
 use super::context::Context;
 use super::counts::strength;

@@ -396,7 +396,8 @@ struct Counted {
 }
 
 /// Plans the frames by content and the memory, then decodes and counts the
-/// series on at most `opts.jobs` workers (never more than frames to decode).
+/// series on at most `opts.jobs` workers (never more than frames to decode,
+/// nor more than the frame buffers or the cores, whichever is more).
 fn count(
     pool: &rayon::ThreadPool,
     series: &[Candidate],
@@ -456,6 +457,10 @@ fn count(
             + b.frames.len() as u64 * 1024
     });
     let plan = memory::plan(layout, to_decode, file_bytes, workers, opts.memory, held)?;
+    // A worker decodes only into a free frame buffer and folds only where a
+    // core is free: beyond both, a thread only waits, and holds memory.
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let workers = workers.min(plan.buffers.slots.max(cores));
     on(Event::Plan {
         workers,
         memory: plan,

@@ -345,7 +345,9 @@ impl Scratch {
     }
 
     /// The ring references and spreads of row `y` of `pixels`, as frame `k`
-    /// (0 or 1) of the pair.
+    /// (0 or 1) of the pair. Inlined, so that it is compiled for AVX2 with
+    /// the fold that calls it.
+    #[inline(always)]
     fn ring(&mut self, k: usize, pixels: &[u8], layout: Layout, y: usize) {
         ring_stats_row(
             pixels,
@@ -381,7 +383,10 @@ fn fold_pair_row(scratch: &mut Scratch, rows: [&[u8]; 2], weights: [u8; 2]) {
     }
 }
 
-/// The sums and counts of two frames' rows, in 16-bit and 8-bit lanes.
+/// The sums and counts of two frames' rows: the 16-bit sums in one loop and
+/// the 8-bit counts in another, so that each runs as many lanes as its own
+/// width allows (mixed in one loop, the counts would be widened to 16 bits
+/// and narrowed back).
 #[inline(always)]
 fn fold_evidence_pair<const DARK: bool>(scratch: &mut Scratch, rows: [&[u8]; 2], weights: [u8; 2]) {
     let n = rows[0].len();
@@ -390,11 +395,7 @@ fn fold_evidence_pair<const DARK: bool>(scratch: &mut Scratch, rows: [&[u8]; 2],
     let (sa, sb) = (&scratch.spreads[0][..n], &scratch.spreads[1][..n]);
     let (sum, exc) = (&mut scratch.sum[..n], &mut scratch.excess[..n]);
     let dark = &mut scratch.dark[..n];
-    let [bright, could_bright, dark_seen, could_dark, hot] = &mut scratch.counts;
-    let (bright, could_bright) = (&mut bright[..n], &mut could_bright[..n]);
-    let (dark_seen, could_dark, hot) = (&mut dark_seen[..n], &mut could_dark[..n], &mut hot[..n]);
     let (wa, wb) = (i16::from(weights[0]), i16::from(weights[1]));
-    let (ha, hb) = (u8::from(weights[0] > 0), u8::from(weights[1] > 0));
     for k in 0..n {
         let (ea, eb) = (excess_lanes(a[k], ra[k]), excess_lanes(b[k], rb[k]));
         sum[k] += u16::from(a[k]) + u16::from(b[k]);
@@ -402,6 +403,17 @@ fn fold_evidence_pair<const DARK: bool>(scratch: &mut Scratch, rows: [&[u8]; 2],
         if DARK {
             dark[k] += ea * wa + eb * wb;
         }
+    }
+    let [bright, could_bright, dark_seen, could_dark, hot] = &mut scratch.counts;
+    let (bright, could_bright) = (&mut bright[..n], &mut could_bright[..n]);
+    let (dark_seen, could_dark, hot) = (&mut dark_seen[..n], &mut could_dark[..n], &mut hot[..n]);
+    // 0xff where the frame has a dark-current weight: seen bright there is
+    // seen hot.
+    let (ha, hb) = (
+        0u8.wrapping_sub(u8::from(weights[0] > 0)),
+        0u8.wrapping_sub(u8::from(weights[1] > 0)),
+    );
+    for k in 0..n {
         let oa = observe_lanes(a[k], ra[k], sa[k]);
         let ob = observe_lanes(b[k], rb[k], sb[k]);
         bright[k] += oa[0] + ob[0];
@@ -428,17 +440,18 @@ fn excess_lanes(v: u8, r: u8) -> i16 {
 }
 
 /// The counts of [`crate::evidence::observe`] as 0 or 1: seen bright, could
-/// bright, seen dark, could dark. Tested equal to it.
+/// bright, seen dark, could dark; in 8-bit lanes only (r ≥ 2t is t ≤ ⌊r/2⌋
+/// for integers, and a saturating difference is 0 the other way). Tested
+/// equal to it.
 #[inline(always)]
 fn observe_lanes(v: u8, r: u8, spread: u8) -> [u8; 4] {
-    let t = i16::from(spread.saturating_mul(SEEN_SPREADS).max(SEEN_MIN));
-    let (v, r) = (i16::from(v), i16::from(r));
-    let could_bright = r < i16::from(CLIPPED);
-    let could_dark = r >= 2 * t;
+    let t = spread.saturating_mul(SEEN_SPREADS).max(SEEN_MIN);
+    let could_bright = r < CLIPPED;
+    let could_dark = t <= r >> 1;
     [
-        u8::from(could_bright & (v - r >= t)),
+        u8::from(could_bright & (v.saturating_sub(r) >= t)),
         u8::from(could_bright),
-        u8::from(could_dark & (r - v >= t)),
+        u8::from(could_dark & (r.saturating_sub(v) >= t)),
         u8::from(could_dark),
     ]
 }

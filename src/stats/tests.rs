@@ -115,7 +115,7 @@ fn the_vectorised_excess_is_the_definition() {
 fn the_vectorised_observation_is_the_definition() {
     for v in 0..=255u8 {
         for r in 0..=255u8 {
-            for spread in [0u8, 1, 2, 5, 40, 127, 128, 255] {
+            for spread in 0..=255u8 {
                 let o = evidence::observe(v, r, spread);
                 let want = [o.bright, o.could_bright, o.dark, o.could_dark].map(u8::from);
                 assert_eq!(
