@@ -15,6 +15,10 @@ usage: python3 benches/detection.py [--seed-offset N] [--only NAME,...]
 
 Prints one line a series (found by kind and shape, false reports, reports on
 the exact photosite, kinds right, photosites listed) and the kind confusion.
+Kinds: on a series of one exposure x ISO (an astro series) a hot or stuck
+group reported warm counts as right, as issue 18 asks (dark current, an
+offset and a saturated or never-overtaken stuck photosite cannot be told
+apart there); "strict" counts only the generator's own kind.
 The closing notes of issue 10 quote seeds 0 and 100.
 """
 import argparse, collections, json, os, subprocess
@@ -81,6 +85,7 @@ def score(truth, report, detail=False):
     one_exposure = all(abs(dose(a) - dose(b)) <= 1e-9 * dose(a) for a, b in zip(truth["shots"], truth["shots"][1:]))
     cats = collections.defaultdict(lambda: [0, 0])  # detectable, found
     conf = collections.Counter()
+    strict = [0]
     exact = [0, 0]
     sites = [0, 0, 0, 0]  # groups found, photosites listed right, photosites in truth, listed
     for g in groups:
@@ -95,8 +100,13 @@ def score(truth, report, detail=False):
         cats["all"][1] += ok
         if ok:
             d = defects[found[g["id"]][0]]
-            reported = "hot" if (one_exposure and g["kind"] == "hot" and d["kind"] == "warm") else d["kind"]
+            # ... nor, on such a series, a stuck photosite from a saturated hot
+            # one or (where the dark sky never moved around it) from an
+            # offset: issue 18 asks never to call those stuck.
+            unseparable = one_exposure and g["kind"] in ("hot", "stuck") and d["kind"] == "warm"
+            reported = g["kind"] if unseparable else d["kind"]
             conf[(g["kind"], reported)] += 1
+            strict[0] += d["kind"] == g["kind"]
             exact[1] += 1
             exact[0] += any(d["x"] == p["x"] and d["y"] == p["y"] for p in g["photosites"])
             sites[0] += 1
@@ -123,7 +133,7 @@ def score(truth, report, detail=False):
             if tk != rk:
                 print("   kind", tk, "->", rk, n)
     return dict(cats=cats, false=len(false), reports=len(defects), true_reports=true_reports,
-                exact=exact, conf=conf, sites=sites, threshold=report["summary"]["threshold"],
+                exact=exact, conf=conf, strict=strict[0], sites=sites, threshold=report["summary"]["threshold"],
                 weakest=seen_of(weakest), strongest=seen_of(strongest))
 
 def main():
@@ -169,7 +179,7 @@ def main():
         tot_conf += s["conf"]
         print(f"{name:9} found {pct('all'):7} | st {pct('stuck'):5} hot {pct('hot'):5} warm {pct('warm'):5} dead {pct('dead'):5} blink {pct('blinking'):5} | "
               f"single {pct('single'):6} pair {pct('pair'):5} clus {pct('cluster'):5} edge {pct('edge'):5} | false {s['false']:3} ({s['false']/mp:.1f}/MP) real {real:.2f} | "
-              f"exact {s['exact'][0]}/{s['exact'][1]} kind {kinds_right}/{kinds_all} sites {s['sites'][1]}/{s['sites'][2]} of {s['sites'][3]} | thr {s['threshold']:.1f} | seen: weakest true {s['weakest']}, strongest false {s['strongest']}")
+              f"exact {s['exact'][0]}/{s['exact'][1]} kind {kinds_right}/{kinds_all} (strict {s['strict']}) sites {s['sites'][1]}/{s['sites'][2]} of {s['sites'][3]} | thr {s['threshold']:.1f} | seen: weakest true {s['weakest']}, strongest false {s['strongest']}")
     print("confusion (truth -> reported):")
     kinds = ["stuck", "hot", "warm", "dead"]
     print("          " + " ".join(f"{k:>8}" for k in kinds))

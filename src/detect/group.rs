@@ -189,7 +189,12 @@ fn describe(
             .map(|&(i, _)| photosite(w, ch, i)),
     );
     let (offset, slope) = scorer.ctx.fit(f64::from(f.excess), f64::from(f.dark));
-    let kind = kind(&f, offset, slope, || {
+    let fit = Fit {
+        offset,
+        slope,
+        dark_frames: scorer.ctx.revealing > 0,
+    };
+    let kind = kind(&f, fit, || {
         // Pinned anywhere among its photosites' flagged channels: the
         // peak may be a channel demosaicing lent the excess to.
         sites
@@ -240,6 +245,16 @@ fn seen_of(kind: Kind, f: &Features, revealing: u64) -> (u32, u32) {
     }
 }
 
+/// The fitted offset and dark-current slope of a peak (the slope `None`
+/// where the frames cannot separate them), and whether any frame could
+/// show dark current.
+#[derive(Clone, Copy)]
+struct Fit {
+    offset: f64,
+    slope: Option<f64>,
+    dark_frames: bool,
+}
+
 /// The kind, from the peak's evidence, in this order:
 /// - `dead`: darker than its neighbourhood (reading low or nothing);
 /// - `stuck`: pinned while the scene around it was seen to move: moving at
@@ -247,21 +262,31 @@ fn seen_of(kind: Kind, f: &Features, revealing: u64) -> (u32, u32) {
 ///   40% as much; or, less pinned, seen darker than the scene in a fifth of
 ///   the frames that could show it (a fixed level the scene crosses, which
 ///   an offset never is). Where the scene never moved (a night sky, a
-///   clipped sky) nothing is called stuck: a hot pixel saturated in every
-///   frame of an astro series is as flat as a stuck one;
+///   clipped sky) nothing is called stuck. On a series whose frames all
+///   have one exposure × gain with dark current (an astro series) a hot
+///   pixel is as steady as a stuck one, saturated or not, even where stars
+///   passed around it: there only one the scene overtook is stuck;
 /// - `hot`: the fitted dark current at one second at ISO 100 is over four
 ///   times the fitted offset: it grows with exposure × gain;
 /// - `warm`: a constant offset; also a hot pixel on a series whose frames
 ///   all have one exposure × gain, where dark current and an offset cannot
 ///   be told apart (the summary says so, and `dark_rate` is null).
-fn kind(f: &Features, offset: f64, slope: Option<f64>, any_pinned: impl FnOnce() -> bool) -> Kind {
+fn kind(f: &Features, fit: Fit, any_pinned: impl FnOnce() -> bool) -> Kind {
     let darker = f.excess < 0.0 || (f.excess == 0.0 && f.mean < f.reference);
     if darker {
         return Kind::Dead;
     }
+    let Fit {
+        offset,
+        slope,
+        dark_frames,
+    } = fit;
     if any_pinned() {
+        let steady_dark_current = slope.is_none() && dark_frames && !overtaken(f);
         return if f.mean < DEAD_MEAN {
             Kind::Dead
+        } else if steady_dark_current {
+            Kind::Warm
         } else {
             Kind::Stuck
         };
@@ -283,12 +308,18 @@ fn moves(f: &Features) -> f32 {
 /// Whether a subpixel is pinned (see [`kind`]).
 fn pinned(f: &Features) -> bool {
     let moves = moves(f);
-    let s = &f.seen;
-    let overtaken = f64::from(s.dark) >= OVERTAKEN_SHARE * f64::from(s.could_dark.max(1));
     scene_moved(f.ring_sd) >= 1.0
         && (moves <= PINNED_MOVES
             || (f.mean >= SATURATED_MEAN && moves <= SATURATED_MOVES)
-            || (overtaken && moves < 1.0))
+            || (overtaken(f) && moves < 1.0))
+}
+
+/// Whether the scene overtook a subpixel: it was seen darker than its
+/// neighbourhood in a fifth of the frames that could show it (a fixed
+/// level the scene's light crosses).
+fn overtaken(f: &Features) -> bool {
+    let s = &f.seen;
+    f64::from(s.dark) >= OVERTAKEN_SHARE * f64::from(s.could_dark.max(1))
 }
 
 fn photosite(w: usize, ch: usize, i: usize) -> Photosite {

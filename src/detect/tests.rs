@@ -144,6 +144,39 @@ fn between_varied_and_one_view_stillness_counts_in_proportion() {
 }
 
 #[test]
+fn on_an_astro_series_a_steady_photosite_is_warm_unless_the_scene_overtook_it() {
+    // Every frame 1 s at ISO 100 (weight 15): dark current cannot be told
+    // from an offset, nor a saturated hot pixel from a stuck one, even
+    // where the scene moved around it.
+    let mut astro = Context::unknown(FRAMES);
+    astro.dark_sum = 15.0 * 24.0;
+    astro.dark_sq = 225.0 * 24.0;
+    astro.revealing = 24;
+    assert!(!astro.separates_dark());
+    let pinned = one_point(255.0, 0.0, 126 * 24, 126 * 24 * 15, seen_bright(24, 24));
+    let d = detect(&pinned, &astro, None);
+    assert_eq!(d.defects.len(), 1, "{:?}", d.defects);
+    assert_eq!(d.defects[0].kind, Kind::Warm);
+    assert_eq!(d.defects[0].dark_rate, None);
+    // The same photosite on frames of different exposures is stuck.
+    let d = detect(&pinned, &varied(), None);
+    assert_eq!(d.defects[0].kind, Kind::Stuck);
+    // At a level the scene's light crossed (seen darker than it in 6 of
+    // 24 frames), it is stuck on an astro series too.
+    let crossed = Seen {
+        bright: 12,
+        could_bright: 24,
+        dark: 6,
+        could_dark: 24,
+        hot: 12,
+    };
+    let level = one_point(160.0, 3.0, 40 * 24, 40 * 24 * 15, crossed);
+    let d = detect(&level, &astro, None);
+    assert_eq!(d.defects.len(), 1, "{:?}", d.defects);
+    assert_eq!(d.defects[0].kind, Kind::Stuck);
+}
+
+#[test]
 fn row_scores_are_the_features_one_by_one() {
     let stats = one_point(150.0, 5.0, 500, 3000, seen_bright(20, 10));
     let ctx = varied();

@@ -23,8 +23,9 @@ pub(super) fn of(ctx: &Context, detection: &Detection) -> Vec<String> {
     } else if !ctx.separates_dark() {
         w.push(
             "every frame has the same exposure × ISO: dark current cannot be told from a constant \
-             offset, so hot pixels are reported as warm (dark_rate null); frames of other \
-             exposures would tell them apart"
+             offset or a stuck photosite, so hot pixels (and stuck ones the scene never overtook) \
+             are reported as warm (dark_rate null); frames of other exposures would tell them \
+             apart"
                 .to_string(),
         );
     }
