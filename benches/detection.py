@@ -125,7 +125,7 @@ def score(truth, report, detail=False):
     trues = [defects[i] for i in match]
     weakest = min(trues, key=lambda d: (share(d), d["score"]), default=None)
     strongest = max(false, key=lambda d: (share(d), d["score"]), default=None)
-    seen_of = lambda d: f"{d['seen']}/{d['could_show']}" if d else "-"
+    seen_of = lambda d: f"{d['seen']}/{d['could_show']}" if d and 'seen' in d else "-"
     if detail:
         for d in false[:8]:
             print("   false", {k: d[k] for k in ("x", "y", "kind", "channel", "score", "mean", "reference", "offset", "dark_rate", "pixels")})
