@@ -440,6 +440,26 @@ fn night_sky_without_defects_reports_at_most_two() {
     assert!(s.report.defects.len() <= 2, "{:?}", s.report.defects);
 }
 
+/// A night sky from a tracking mount: the stars stand still on the sensor
+/// while the foreground smears, and the dark sky's noise hides that they
+/// stand still. Where they crowd a tile, the tile is judged as one view
+/// (a sensor's defects are sparse), and the report says so. Measured on
+/// this seed: 37 of 50 found, 37 of 79 reports real; without crowded tiles
+/// 40 found, 40 of 260 real. Stars scattered a few to a tile are still
+/// reported (issue 18's 95% is not met).
+#[test]
+fn tracked_night_sky_crowded_tiles_are_judged_as_one_view() {
+    let s = run_series(
+        "night-sky-tracked",
+        &preset(Preset::NightSkyTracked, 20, 217),
+        2,
+    );
+    let w = &s.report.summary.warnings;
+    assert!(w.iter().any(|w| w.contains("judged as one view")), "{w:?}");
+    s.assert_real(0.4);
+    s.assert_found("hot", 0.7);
+}
+
 /// Five frames, three of them a burst of one view (three series). Issue 10
 /// reached 85% of stuck photosites with at most 3 false reports per
 /// megapixel; issue 18 keeps that target.

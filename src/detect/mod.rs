@@ -24,6 +24,7 @@ use crate::rank::Channel;
 use crate::stats::Stats;
 use score::{Band, Scorer};
 
+use crate::params::CROWDED_TILE;
 /// The automatic threshold is this many times the [`AUTO_TAIL_QUANTILE`]
 /// of the scores of a sample of subpixels, and never below [`MIN_THRESHOLD`].
 /// The scores are z-scores against each neighbourhood's spread, so on a
@@ -123,6 +124,9 @@ pub struct Defect {
 pub struct Detection {
     pub threshold: f64,
     pub defects: Vec<Defect>,
+    /// Tiles crowded with points standing out in every frame, judged again
+    /// as one view (see [`detect`]).
+    pub crowded_tiles: usize,
 }
 
 /// Finds the defects: subpixels scoring above `threshold` (automatic when
@@ -134,7 +138,47 @@ pub fn detect(stats: &Stats, ctx: &Context, threshold: Option<f64>) -> Detection
     scorer.gate_from = threshold as f32;
     let flagged = flagged(&scorer, threshold);
     let defects = group::defects(&scorer, &flagged);
-    Detection { threshold, defects }
+    let crowded = crowded_tiles(ctx, &defects);
+    if crowded.is_empty() {
+        return Detection {
+            threshold,
+            defects,
+            crowded_tiles: 0,
+        };
+    }
+    // A sensor's defects are sparse; a tile crowded with points that stood
+    // out in every frame is a still scene there (a star field on a
+    // tracking mount, a lit foreground) that its fine detail did not show
+    // as one view (noise sets the signatures of a dark sky at random). It
+    // is judged again as one view: by stillness and shape only.
+    let mut still = ctx.clone();
+    for &t in &crowded {
+        still.tiles.set_one_view(t);
+    }
+    let scorer = Scorer::new(stats, &still, threshold as f32);
+    let flagged = self::flagged(&scorer, threshold);
+    Detection {
+        threshold,
+        defects: group::defects(&scorer, &flagged),
+        crowded_tiles: crowded.len(),
+    }
+}
+
+/// The tiles holding [`CROWDED_TILE`] defects or more.
+fn crowded_tiles(ctx: &Context, defects: &[Defect]) -> Vec<usize> {
+    let mut per_tile: HashMap<usize, usize> = HashMap::new();
+    for d in defects {
+        *per_tile
+            .entry(ctx.tiles.grid.tile_of(d.x as usize, d.y as usize))
+            .or_default() += 1;
+    }
+    let mut crowded: Vec<usize> = per_tile
+        .into_iter()
+        .filter(|&(_, n)| n >= CROWDED_TILE)
+        .map(|(t, _)| t)
+        .collect();
+    crowded.sort_unstable();
+    crowded
 }
 
 /// Bands of rows covering the frame.

@@ -6,14 +6,44 @@ use crate::stats::Moments;
 
 const FRAMES: u64 = 24;
 
-/// A 13x13 series on a flat background (mean 100, σ 10, excess sums with a
-/// little texture, each subpixel seen brighter or darker in 1 frame of 24)
-/// whose R subpixel at (6, 6) has `mean`, `sd`, Σ excess `excess`, Σ weight
-/// × excess `dark`, and was seen as `seen` says.
+/// A 13x13 series on a flat background (see [`points`]) whose R subpixel
+/// at (6, 6) has `mean`, `sd`, Σ excess `excess`, Σ weight × excess `dark`,
+/// and was seen as `seen` says.
 fn one_point(mean: f32, sd: f32, excess: i32, dark: i32, seen: Seen) -> Stats {
+    points(
+        13,
+        13,
+        &[(
+            (6, 6),
+            Point {
+                mean,
+                sd,
+                excess,
+                dark,
+                seen,
+            },
+        )],
+    )
+}
+
+/// What a subpixel did over the series.
+#[derive(Clone, Copy)]
+struct Point {
+    mean: f32,
+    sd: f32,
+    excess: i32,
+    dark: i32,
+    seen: Seen,
+}
+
+/// A `width` x `height` series on a flat background (mean 100, σ 10,
+/// excess sums with a little texture, each subpixel seen brighter or darker
+/// in 1 frame of 24) whose R subpixels at the given places did as their
+/// [`Point`] says.
+fn points(width: usize, height: usize, at: &[((usize, usize), Point)]) -> Stats {
     let layout = Layout {
-        width: 13,
-        height: 13,
+        width,
+        height,
         channels: 3,
     };
     let n1 = (FRAMES - 1) as f32;
@@ -28,7 +58,7 @@ fn one_point(mean: f32, sd: f32, excess: i32, dark: i32, seen: Seen) -> Stats {
     };
     let mut evidence: Vec<Evidence> = (0..layout.len())
         .map(|i| {
-            let (y, x, c) = (i / 39, i / 3 % 13, i % 3);
+            let (y, x, c) = (i / (3 * width), i / 3 % width, i % 3);
             Evidence {
                 excess: ((y * 7 + x * 13 + c * 5) % 11) as i32 - 5,
                 dark: ((y * 3 + x * 11 + c * 7) % 13) as i32 * 4 - 24,
@@ -36,10 +66,16 @@ fn one_point(mean: f32, sd: f32, excess: i32, dark: i32, seen: Seen) -> Stats {
             }
         })
         .collect();
-    let at = (6 * 13 + 6) * 3;
-    m[at] = mean;
-    m2[at] = sd * sd * n1;
-    evidence[at] = Evidence { excess, dark, seen };
+    for &((x, y), p) in at {
+        let i = (y * width + x) * 3;
+        m[i] = p.mean;
+        m2[i] = p.sd * p.sd * n1;
+        evidence[i] = Evidence {
+            excess: p.excess,
+            dark: p.dark,
+            seen: p.seen,
+        };
+    }
     Stats::from_parts(FRAMES, layout, Moments::Welford { mean: m, m2 }, evidence)
 }
 
@@ -113,6 +149,67 @@ fn a_burst_counts_as_one_view() {
     assert!(detect(&stats, &ctx, None).defects.is_empty());
     ctx.tiles = crate::similarity::TileViews::uniform(8.0, 0.1);
     assert_eq!(detect(&stats, &ctx, None).defects.len(), 1);
+}
+
+#[test]
+fn a_tile_crowded_with_points_seen_in_every_frame_is_judged_as_one_view() {
+    // Two tiles of varied frames. Points 16 levels up in every frame,
+    // moving with the scene, their excess spread by the lens over their
+    // neighbours (half of it): each alone is a defect, but six in one tile
+    // are a still scene there (stars on a tracking mount). A photosite
+    // pinned at 255 among them is still a defect: no scene holds a point
+    // still in every frame.
+    let star = |(x, y): (usize, usize)| {
+        let core = Point {
+            mean: 110.0,
+            sd: 10.0,
+            excess: 400,
+            dark: 0,
+            seen: seen_bright(24, 0),
+        };
+        let spread = Point {
+            mean: 105.0,
+            excess: 200,
+            ..core
+        };
+        let mut blob = vec![((x, y), core)];
+        for (dx, dy) in [
+            (0, 1),
+            (2, 1),
+            (1, 0),
+            (1, 2),
+            (0, 0),
+            (2, 0),
+            (0, 2),
+            (2, 2),
+        ] {
+            blob.push(((x + dx - 1, y + dy - 1), spread));
+        }
+        blob
+    };
+    let pinned = Point {
+        mean: 255.0,
+        sd: 0.0,
+        excess: 155 * 24,
+        dark: 0,
+        seen: seen_bright(24, 0),
+    };
+    let stars = [(8, 8), (24, 8), (40, 8), (8, 24), (24, 24), (40, 40)];
+    let mut at: Vec<_> = [((56, 56), pinned)].to_vec();
+    at.extend(star((100, 30)));
+    at.extend(stars.iter().flat_map(|&p| star(p)));
+    let mut ctx = Context::unknown(FRAMES);
+    ctx.tiles = crate::similarity::TileViews::uniform_over(128, 64, 8.0, 0.1);
+    let d = detect(&points(128, 64, &at), &ctx, None);
+    assert_eq!(d.crowded_tiles, 1);
+    let found: Vec<_> = d.defects.iter().map(|d| (d.x, d.y)).collect();
+    assert_eq!(found, [(56, 56), (100, 30)], "{:?}", d.defects);
+    // One fewer than CROWDED_TILE in the tile (the pinned photosite and
+    // stars): every one is a defect.
+    let kept = CROWDED_TILE - 2;
+    let d = detect(&points(128, 64, &at[..9 * (kept + 1) + 1]), &ctx, None);
+    assert_eq!(d.crowded_tiles, 0);
+    assert_eq!(d.defects.len(), kept + 2, "{:?}", d.defects);
 }
 
 #[test]

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use super::FEW_FRAMES;
 use crate::detect::{Context, Detection};
-use crate::params::{SCENE_LIKE_ONE_KIND, SCENE_LIKE_REPORTS, SCENE_LIKE_WEAK};
+use crate::params::{CROWDED_TILE, SCENE_LIKE_ONE_KIND, SCENE_LIKE_REPORTS, SCENE_LIKE_WEAK};
 use crate::similarity::TOO_ALIKE;
 
 /// The warnings about the series `ctx` describes and what its detection
@@ -48,6 +48,14 @@ pub(super) fn of(ctx: &Context, detection: &Detection) -> Vec<String> {
              make a coincidence of scene details improbable (never with 3 or fewer), and \
              {FEW_FRAMES} or more photos of different scenes separate defects from scene details \
              far better"
+        ));
+    }
+    if detection.crowded_tiles > 0 {
+        w.push(format!(
+            "{} tiles of 64x64 pixels held {} or more points standing out in every frame (a still \
+             star field, a lit foreground): a sensor's defects are sparse, so those tiles were \
+             judged as one view, by stillness and shape only",
+            detection.crowded_tiles, CROWDED_TILE
         ));
     }
     if let Some(why) = scene_like(detection) {
@@ -126,6 +134,7 @@ mod tests {
             defects: (0..n)
                 .map(|i| defect(kinds[i % 4], channels[i % 3], score))
                 .collect(),
+            crowded_tiles: 0,
         };
         // A sensor's defects: many, strong, of every kind and channel.
         assert_eq!(scene_like(&varied(500, 40.0)), None);
@@ -138,6 +147,7 @@ mod tests {
             defects: (0..300)
                 .map(|i| defect(Kind::Warm, channels[usize::from(i % 10 == 0)], 30.0))
                 .collect(),
+            crowded_tiles: 0,
         };
         let why = scene_like(&stars).unwrap();
         assert!(why.contains("270 of them warm on channel R"), "{why}");

@@ -281,6 +281,26 @@ impl TileViews {
         }
     }
 
+    /// Tiles of [`TILE`] pixels over a `width` x `height` frame, each
+    /// showing `views` views with a share `alike` of alike pairs.
+    #[cfg(test)]
+    pub fn uniform_over(width: usize, height: usize, views: f32, alike: f32) -> TileViews {
+        let grid = TileGrid::of(width, height);
+        let n = grid.len();
+        TileViews {
+            grid,
+            views: vec![views; n],
+            alike: vec![alike; n],
+            ..TileViews::uniform(views, alike)
+        }
+    }
+
+    /// Takes tile `t` as one view (see [`crate::detect::detect`]).
+    pub fn set_one_view(&mut self, t: usize) {
+        self.views[t] = 1.0;
+        self.alike[t] = 1.0;
+    }
+
     /// Views, and how much one view the frames show, at pixel (`x`, `y`):
     /// the share of pairs of frames alike in its tile, or, where more, how
     /// static the scene is in the 8 cells around its own. Around, not in:
