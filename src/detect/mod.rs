@@ -38,6 +38,7 @@ use crate::params::CROWDED_TILE;
 /// the floor decides there; the factor raises the threshold where the tail
 /// is heavier than that (few or alike frames, a busy scene).
 pub use crate::params::{AUTO_TAIL_FACTOR, AUTO_TAIL_QUANTILE, MIN_THRESHOLD};
+use crate::similarity::TILE;
 
 /// Rows scored by one task.
 const BAND_ROWS: usize = 32;
@@ -136,49 +137,44 @@ pub fn detect(stats: &Stats, ctx: &Context, threshold: Option<f64>) -> Detection
     let mut scorer = Scorer::new(stats, ctx, SAMPLE_GATE_FROM);
     let threshold = threshold.unwrap_or_else(|| auto_threshold(&scorer));
     scorer.gate_from = threshold as f32;
-    let flagged = flagged(&scorer, threshold);
-    let defects = group::defects(&scorer, &flagged);
+    let mut flags = flagged(&scorer, threshold, None);
+    let mut defects = group::defects(&scorer, &flags);
     let crowded = crowded_tiles(ctx, &defects);
-    if crowded.is_empty() {
-        return Detection {
-            threshold,
-            defects,
-            crowded_tiles: 0,
-        };
+    let crowded_tiles = crowded.iter().filter(|&&c| c).count();
+    if crowded_tiles > 0 {
+        // A sensor's defects are sparse; a tile crowded with points that
+        // stood out in every frame is a still scene there (a star field on
+        // a tracking mount, a lit foreground) that its fine detail did not
+        // show as one view (noise sets the signatures of a dark sky at
+        // random). It is judged again as one view, by stillness and shape
+        // only; the other tiles keep their flags.
+        let mut still = ctx.clone();
+        for t in (0..crowded.len()).filter(|&t| crowded[t]) {
+            still.tiles.set_one_view(t);
+        }
+        let scorer = Scorer::new(stats, &still, threshold as f32);
+        let grid = ctx.tiles.grid;
+        let channels = stats.layout().channels;
+        let stride = stats.layout().stride();
+        flags.retain(|&i, _| !crowded[grid.tile_of(i % stride / channels, i / stride)]);
+        flags.extend(flagged(&scorer, threshold, Some(&crowded)));
+        defects = group::defects(&scorer, &flags);
     }
-    // A sensor's defects are sparse; a tile crowded with points that stood
-    // out in every frame is a still scene there (a star field on a
-    // tracking mount, a lit foreground) that its fine detail did not show
-    // as one view (noise sets the signatures of a dark sky at random). It
-    // is judged again as one view: by stillness and shape only.
-    let mut still = ctx.clone();
-    for &t in &crowded {
-        still.tiles.set_one_view(t);
-    }
-    let scorer = Scorer::new(stats, &still, threshold as f32);
-    let flagged = self::flagged(&scorer, threshold);
     Detection {
         threshold,
-        defects: group::defects(&scorer, &flagged),
-        crowded_tiles: crowded.len(),
+        defects,
+        crowded_tiles,
     }
 }
 
-/// The tiles holding [`CROWDED_TILE`] defects or more.
-fn crowded_tiles(ctx: &Context, defects: &[Defect]) -> Vec<usize> {
-    let mut per_tile: HashMap<usize, usize> = HashMap::new();
+/// Whether each tile holds [`CROWDED_TILE`] defects or more.
+fn crowded_tiles(ctx: &Context, defects: &[Defect]) -> Vec<bool> {
+    let grid = ctx.tiles.grid;
+    let mut per_tile = vec![0usize; grid.len()];
     for d in defects {
-        *per_tile
-            .entry(ctx.tiles.grid.tile_of(d.x as usize, d.y as usize))
-            .or_default() += 1;
+        per_tile[grid.tile_of(d.x as usize, d.y as usize)] += 1;
     }
-    let mut crowded: Vec<usize> = per_tile
-        .into_iter()
-        .filter(|&(_, n)| n >= CROWDED_TILE)
-        .map(|(t, _)| t)
-        .collect();
-    crowded.sort_unstable();
-    crowded
+    per_tile.into_iter().map(|n| n >= CROWDED_TILE).collect()
 }
 
 /// Bands of rows covering the frame.
@@ -188,18 +184,34 @@ fn bands(height: usize) -> impl ParallelIterator<Item = std::ops::Range<usize>> 
         .map(move |b| b * BAND_ROWS..((b + 1) * BAND_ROWS).min(height))
 }
 
-/// Subpixels scoring above `threshold`, by flat index, with their features.
-fn flagged(scorer: &Scorer, threshold: f64) -> HashMap<usize, Features> {
+/// Subpixels scoring above `threshold`, by flat index, with their features:
+/// of the whole frame, or only of the tiles `within` marks.
+fn flagged(scorer: &Scorer, threshold: f64, within: Option<&[bool]>) -> HashMap<usize, Features> {
     let layout = scorer.stats.layout();
     let stride = layout.stride();
     let t = threshold as f32;
+    let grid = scorer.ctx.tiles.grid;
+    let inside = |x: usize, y: usize| within.is_none_or(|w| w[grid.tile_of(x, y)]);
+    // A band is read only when a tile it crosses is asked for.
+    let asked = |rows: &std::ops::Range<usize>| {
+        within.is_none()
+            || rows
+                .clone()
+                .step_by(TILE)
+                .chain(rows.end.checked_sub(1))
+                .any(|y| (0..layout.width).step_by(TILE).any(|x| inside(x, y)))
+    };
     bands(layout.height)
+        .filter(|rows| asked(rows))
         .map(|rows| {
             let mut band = Band::new(scorer.stats, rows.clone());
             let mut hits = Vec::new();
             for y in rows {
                 band.load_bound_row(y);
                 for xc in 0..stride {
+                    if !inside(xc / layout.channels, y) {
+                        continue;
+                    }
                     // (With a margin for the rounding of a product.)
                     if scorer.bound(&band, y, xc) * (1.0 + 1e-5) <= t {
                         continue;
