@@ -111,11 +111,14 @@ fn find(config: Config) -> anyhow::Result<Exit> {
         &progress,
         &Analysis {
             stats: &outcome.stats,
+            // The pictures score as the detection did: its crowded tiles
+            // as one view.
             ctx: &hotpix::engine::context(
                 &outcome.frames,
                 outcome.stats.width(),
                 outcome.stats.height(),
-            ),
+            )
+            .with_one_view(&outcome.report.summary.crowded_tiles),
             report: &outcome.report,
         },
         &mut written,
@@ -269,7 +272,8 @@ fn report_state(config: ReportConfig) -> anyhow::Result<Exit> {
         &progress,
         &Analysis {
             stats: &state.stats,
-            ctx: &hotpix::engine::context(&state.frames, state.stats.width(), state.stats.height()),
+            ctx: &hotpix::engine::context(&state.frames, state.stats.width(), state.stats.height())
+                .with_one_view(&report.summary.crowded_tiles),
             report: &report,
         },
         &mut written,

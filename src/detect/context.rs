@@ -46,6 +46,18 @@ impl Context {
         }
     }
 
+    /// This context with the tiles whose top-left pixels are `origins`
+    /// taken as one view (the crowded tiles of a detection, see
+    /// [`super::detect`]).
+    pub fn with_one_view(&self, origins: &[[u32; 2]]) -> Context {
+        let mut ctx = self.clone();
+        let grid = ctx.tiles.grid;
+        for &[x, y] in origins {
+            ctx.tiles.set_one_view(grid.tile_of(x as usize, y as usize));
+        }
+        ctx
+    }
+
     /// A series of `frames` different views with no exposure data: every
     /// weight 0, no groups.
     pub fn unknown(frames: u64) -> Context {

@@ -125,9 +125,9 @@ pub struct Defect {
 pub struct Detection {
     pub threshold: f64,
     pub defects: Vec<Defect>,
-    /// Tiles crowded with points standing out in every frame, judged again
-    /// as one view (see [`detect`]).
-    pub crowded_tiles: usize,
+    /// The top-left pixels of the 64x64 tiles crowded with points standing
+    /// out in every frame, judged again as one view (see [`detect`]).
+    pub crowded_tiles: Vec<[u32; 2]>,
 }
 
 /// Finds the defects: subpixels scoring above `threshold` (automatic when
@@ -140,20 +140,21 @@ pub fn detect(stats: &Stats, ctx: &Context, threshold: Option<f64>) -> Detection
     let mut flags = flagged(&scorer, threshold, None);
     let mut defects = group::defects(&scorer, &flags);
     let crowded = crowded_tiles(ctx, &defects);
-    let crowded_tiles = crowded.iter().filter(|&&c| c).count();
-    if crowded_tiles > 0 {
+    let grid = ctx.tiles.grid;
+    let crowded_tiles: Vec<[u32; 2]> = (0..crowded.len())
+        .filter(|&t| crowded[t])
+        .map(|t| grid.origin(t))
+        .map(|(x, y)| [x as u32, y as u32])
+        .collect();
+    if !crowded_tiles.is_empty() {
         // A sensor's defects are sparse; a tile crowded with points that
         // stood out in every frame is a still scene there (a star field on
         // a tracking mount, a lit foreground) that its fine detail did not
         // show as one view (noise sets the signatures of a dark sky at
         // random). It is judged again as one view, by stillness and shape
         // only; the other tiles keep their flags.
-        let mut still = ctx.clone();
-        for t in (0..crowded.len()).filter(|&t| crowded[t]) {
-            still.tiles.set_one_view(t);
-        }
+        let still = ctx.with_one_view(&crowded_tiles);
         let scorer = Scorer::new(stats, &still, threshold as f32);
-        let grid = ctx.tiles.grid;
         let channels = stats.layout().channels;
         let stride = stats.layout().stride();
         flags.retain(|&i, _| !crowded[grid.tile_of(i % stride / channels, i / stride)]);

@@ -201,14 +201,31 @@ fn a_tile_crowded_with_points_seen_in_every_frame_is_judged_as_one_view() {
     let mut ctx = Context::unknown(FRAMES);
     ctx.tiles = crate::similarity::TileViews::uniform_over(128, 64, 8.0, 0.1);
     let d = detect(&points(128, 64, &at), &ctx, None);
-    assert_eq!(d.crowded_tiles, 1);
+    assert_eq!(d.crowded_tiles, [[0, 0]]);
     let found: Vec<_> = d.defects.iter().map(|d| (d.x, d.y)).collect();
     assert_eq!(found, [(56, 56), (100, 30)], "{:?}", d.defects);
+    // The pictures score as the detection did: the crowded tile's stars
+    // under the threshold, the pinned photosite and the lone star above.
+    let judged = ctx.with_one_view(&d.crowded_tiles);
+    let stats = points(128, 64, &at);
+    let mut above = Vec::new();
+    Scores::new(&stats, &judged, d.threshold).rows(0..64, |y, row| {
+        for (xc, &s) in row.iter().enumerate() {
+            if f64::from(s) > d.threshold && xc % 3 == 0 {
+                above.push((xc / 3, y));
+            }
+        }
+    });
+    assert!(
+        above.contains(&(56, 56)) && above.contains(&(100, 30)),
+        "{above:?}"
+    );
+    assert!(above.iter().all(|&(x, _)| x >= 56), "{above:?}");
     // One fewer than CROWDED_TILE in the tile (the pinned photosite and
     // stars): every one is a defect.
     let kept = CROWDED_TILE - 2;
     let d = detect(&points(128, 64, &at[..9 * (kept + 1) + 1]), &ctx, None);
-    assert_eq!(d.crowded_tiles, 0);
+    assert!(d.crowded_tiles.is_empty());
     assert_eq!(d.defects.len(), kept + 2, "{:?}", d.defects);
 }
 

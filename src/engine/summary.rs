@@ -40,6 +40,7 @@ pub fn make_report(
     summary.frame_similarity = ctx.similarity;
     summary.dark_current_frames = ctx.revealing;
     summary.largest_alike_group = ctx.largest_group;
+    summary.crowded_tiles = detection.crowded_tiles.clone();
     summary.warnings = warnings::of(&ctx, &detection);
     Report {
         schema_version: SCHEMA_VERSION,
@@ -108,6 +109,7 @@ fn summarize(
         frame_similarity: None,
         dark_current_frames: 0,
         largest_alike_group: 0,
+        crowded_tiles: Vec::new(),
         warnings: Vec::new(),
     }
 }

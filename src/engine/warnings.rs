@@ -50,12 +50,13 @@ pub(super) fn of(ctx: &Context, detection: &Detection) -> Vec<String> {
              far better"
         ));
     }
-    if detection.crowded_tiles > 0 {
+    if !detection.crowded_tiles.is_empty() {
         w.push(format!(
             "{} tiles of 64x64 pixels held {} or more points standing out in every frame (a still \
              star field, a lit foreground): a sensor's defects are sparse, so those tiles were \
              judged as one view, by stillness and shape only",
-            detection.crowded_tiles, CROWDED_TILE
+            detection.crowded_tiles.len(),
+            CROWDED_TILE
         ));
     }
     if let Some(why) = scene_like(detection) {
@@ -134,7 +135,7 @@ mod tests {
             defects: (0..n)
                 .map(|i| defect(kinds[i % 4], channels[i % 3], score))
                 .collect(),
-            crowded_tiles: 0,
+            crowded_tiles: Vec::new(),
         };
         // A sensor's defects: many, strong, of every kind and channel.
         assert_eq!(scene_like(&varied(500, 40.0)), None);
@@ -147,7 +148,7 @@ mod tests {
             defects: (0..300)
                 .map(|i| defect(Kind::Warm, channels[usize::from(i % 10 == 0)], 30.0))
                 .collect(),
-            crowded_tiles: 0,
+            crowded_tiles: Vec::new(),
         };
         let why = scene_like(&stars).unwrap();
         assert!(why.contains("270 of them warm on channel R"), "{why}");

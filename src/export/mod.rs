@@ -139,6 +139,7 @@ pub(crate) mod tests {
                 frame_similarity: None,
                 dark_current_frames: 0,
                 largest_alike_group: 0,
+                crowded_tiles: Vec::new(),
                 warnings: Vec::new(),
             },
             defects: defects

@@ -78,6 +78,10 @@ pub struct Summary {
     /// Frames in the largest group showing one view (a burst, a tripod
     /// series); such a group counts as one view.
     pub largest_alike_group: u64,
+    /// The top-left pixels of the 64x64 tiles that held 4 defects or more
+    /// and were judged again as one view (a still star field, a lit
+    /// foreground; see the README's "How defects are found").
+    pub crowded_tiles: Vec<[u32; 2]>,
     /// Problems with the series itself, each with what to do about it.
     pub warnings: Vec<String>,
 }

@@ -64,6 +64,11 @@ impl TileGrid {
     }
 
     /// The tile holding pixel (`x`, `y`).
+    /// The top-left pixel of tile `t`.
+    pub fn origin(&self, t: usize) -> (usize, usize) {
+        ((t % self.width) * TILE, (t / self.width) * TILE)
+    }
+
     pub fn tile_of(&self, x: usize, y: usize) -> usize {
         (y / TILE).min(self.height - 1) * self.width + (x / TILE).min(self.width - 1)
     }
