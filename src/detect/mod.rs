@@ -8,6 +8,7 @@
 
 mod context;
 mod counts;
+mod crowd;
 mod group;
 mod planes;
 mod score;
@@ -24,7 +25,6 @@ use crate::rank::Channel;
 use crate::stats::Stats;
 use score::{Band, Scorer};
 
-use crate::params::CROWDED_TILE;
 /// The automatic threshold is this many times the [`AUTO_TAIL_QUANTILE`]
 /// of the scores of a sample of subpixels, and never below [`MIN_THRESHOLD`].
 /// The scores are z-scores against each neighbourhood's spread, so on a
@@ -38,7 +38,8 @@ use crate::params::CROWDED_TILE;
 /// the floor decides there; the factor raises the threshold where the tail
 /// is heavier than that (few or alike frames, a busy scene).
 pub use crate::params::{AUTO_TAIL_FACTOR, AUTO_TAIL_QUANTILE, MIN_THRESHOLD};
-use crate::similarity::TILE;
+use crate::similarity::{TileGrid, TILE};
+use crowd::Crowd;
 
 /// Rows scored by one task.
 const BAND_ROWS: usize = 32;
@@ -137,45 +138,75 @@ pub fn detect(stats: &Stats, ctx: &Context, threshold: Option<f64>) -> Detection
     let mut scorer = Scorer::new(stats, ctx, SAMPLE_GATE_FROM);
     let threshold = threshold.unwrap_or_else(|| auto_threshold(&scorer));
     scorer.gate_from = threshold as f32;
-    let mut flags = flagged(&scorer, threshold, None);
-    let mut defects = group::defects(&scorer, &flags);
-    let crowded = crowded_tiles(ctx, &defects);
+    let first = flagged(&scorer, threshold, None);
+    let defects = group::defects(&scorer, &first);
     let grid = ctx.tiles.grid;
-    let crowded_tiles: Vec<[u32; 2]> = (0..crowded.len())
-        .filter(|&t| crowded[t])
-        .map(|t| grid.origin(t))
-        .map(|(x, y)| [x as u32, y as u32])
-        .collect();
-    if !crowded_tiles.is_empty() {
-        // A sensor's defects are sparse; a tile crowded with points that
-        // stood out in every frame is a still scene there (a star field on
-        // a tracking mount, a lit foreground) that its fine detail did not
-        // show as one view (noise sets the signatures of a dark sky at
-        // random). It is judged again as one view, by stillness and shape
-        // only; the other tiles keep their flags.
-        let still = ctx.with_one_view(&crowded_tiles);
-        let scorer = Scorer::new(stats, &still, threshold as f32);
-        let channels = stats.layout().channels;
-        let stride = stats.layout().stride();
-        flags.retain(|&i, _| !crowded[grid.tile_of(i % stride / channels, i / stride)]);
-        flags.extend(flagged(&scorer, threshold, Some(&crowded)));
-        defects = group::defects(&scorer, &flags);
+    let crowd = Crowd::of(grid, &defects);
+    let mut crowded = crowd.crowded();
+    if !crowded.contains(&true) {
+        return Detection {
+            threshold,
+            defects,
+            crowded_tiles: Vec::new(),
+        };
+    }
+    // The crowded tiles judged again as one view (see [`crowd`]); the
+    // other tiles keep their flags.
+    let (mut flags, mut defects) = judged(stats, ctx, threshold, &first, &crowded);
+    let refuted = crowd.refuted(&Crowd::of(grid, &defects), &crowded);
+    if refuted.contains(&true) {
+        for (c, r) in crowded.iter_mut().zip(&refuted) {
+            *c &= !r;
+        }
+        let (channels, stride) = (stats.layout().channels, stats.layout().stride());
+        let tile = |i: usize| grid.tile_of(i % stride / channels, i / stride);
+        flags.retain(|&i, _| !refuted[tile(i)]);
+        flags.extend(
+            first
+                .iter()
+                .filter(|&(&i, _)| refuted[tile(i)])
+                .map(|(&i, f)| (i, *f)),
+        );
+        let still = ctx.with_one_view(&origins(grid, &crowded));
+        defects = group::defects(&Scorer::new(stats, &still, threshold as f32), &flags);
     }
     Detection {
         threshold,
         defects,
-        crowded_tiles,
+        crowded_tiles: origins(grid, &crowded),
     }
 }
 
-/// Whether each tile holds [`CROWDED_TILE`] defects or more.
-fn crowded_tiles(ctx: &Context, defects: &[Defect]) -> Vec<bool> {
+/// The flags and defects with the tiles `crowded` marks judged as one view,
+/// the others keeping their flags of `first`.
+fn judged(
+    stats: &Stats,
+    ctx: &Context,
+    threshold: f64,
+    first: &HashMap<usize, Features>,
+    crowded: &[bool],
+) -> (HashMap<usize, Features>, Vec<Defect>) {
     let grid = ctx.tiles.grid;
-    let mut per_tile = vec![0usize; grid.len()];
-    for d in defects {
-        per_tile[grid.tile_of(d.x as usize, d.y as usize)] += 1;
-    }
-    per_tile.into_iter().map(|n| n >= CROWDED_TILE).collect()
+    let still = ctx.with_one_view(&origins(grid, crowded));
+    let scorer = Scorer::new(stats, &still, threshold as f32);
+    let (channels, stride) = (stats.layout().channels, stats.layout().stride());
+    let mut flags: HashMap<usize, Features> = first
+        .iter()
+        .filter(|&(&i, _)| !crowded[grid.tile_of(i % stride / channels, i / stride)])
+        .map(|(&i, f)| (i, *f))
+        .collect();
+    flags.extend(flagged(&scorer, threshold, Some(crowded)));
+    let defects = group::defects(&scorer, &flags);
+    (flags, defects)
+}
+
+/// The top-left pixels of the tiles `marked`.
+fn origins(grid: TileGrid, marked: &[bool]) -> Vec<[u32; 2]> {
+    (0..marked.len())
+        .filter(|&t| marked[t])
+        .map(|t| grid.origin(t))
+        .map(|(x, y)| [x as u32, y as u32])
+        .collect()
 }
 
 /// Bands of rows covering the frame.

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::evidence::{Evidence, Layout, Seen};
+use crate::params::{CROWDED_BLOCK, CROWDED_TILE};
 use crate::stats::Moments;
 
 const FRAMES: u64 = 24;
@@ -151,6 +152,31 @@ fn a_burst_counts_as_one_view() {
     assert_eq!(detect(&stats, &ctx, None).defects.len(), 1);
 }
 
+/// A star at (`x`, `y`): 16 levels up in every frame, moving with the
+/// scene, its excess spread by the lens over its 8 neighbours (half of it):
+/// the 9 places of [`points`].
+fn star((x, y): (usize, usize)) -> Vec<((usize, usize), Point)> {
+    let core = Point {
+        mean: 110.0,
+        sd: 10.0,
+        excess: 400,
+        dark: 0,
+        seen: seen_bright(24, 0),
+    };
+    let spread = Point {
+        mean: 105.0,
+        excess: 200,
+        ..core
+    };
+    let mut blob = vec![((x, y), core)];
+    for (dy, dx) in (0..3).flat_map(|dy| (0..3).map(move |dx| (dy, dx))) {
+        if (dx, dy) != (1, 1) {
+            blob.push(((x + dx - 1, y + dy - 1), spread));
+        }
+    }
+    blob
+}
+
 #[test]
 fn a_tile_crowded_with_points_seen_in_every_frame_is_judged_as_one_view() {
     // Two tiles of varied frames. Points 16 levels up in every frame,
@@ -159,34 +185,6 @@ fn a_tile_crowded_with_points_seen_in_every_frame_is_judged_as_one_view() {
     // are a still scene there (stars on a tracking mount). A photosite
     // pinned at 255 among them is still a defect: no scene holds a point
     // still in every frame.
-    let star = |(x, y): (usize, usize)| {
-        let core = Point {
-            mean: 110.0,
-            sd: 10.0,
-            excess: 400,
-            dark: 0,
-            seen: seen_bright(24, 0),
-        };
-        let spread = Point {
-            mean: 105.0,
-            excess: 200,
-            ..core
-        };
-        let mut blob = vec![((x, y), core)];
-        for (dx, dy) in [
-            (0, 1),
-            (2, 1),
-            (1, 0),
-            (1, 2),
-            (0, 0),
-            (2, 0),
-            (0, 2),
-            (2, 2),
-        ] {
-            blob.push(((x + dx - 1, y + dy - 1), spread));
-        }
-        blob
-    };
     let pinned = Point {
         mean: 255.0,
         sd: 0.0,
@@ -227,6 +225,59 @@ fn a_tile_crowded_with_points_seen_in_every_frame_is_judged_as_one_view() {
     let d = detect(&points(128, 64, &at[..9 * (kept + 1) + 1]), &ctx, None);
     assert!(d.crowded_tiles.is_empty());
     assert_eq!(d.defects.len(), kept + 2, "{:?}", d.defects);
+}
+
+#[test]
+fn a_block_of_tiles_crowded_with_points_is_judged_as_one_view() {
+    // Stars of a tracked sky scattered two to a tile over 3x3 tiles: no
+    // tile holds CROWDED_TILE of them, the block holds CROWDED_BLOCK or
+    // more, so every tile of it is a still scene.
+    let per_tile = CROWDED_BLOCK.div_ceil(9);
+    assert!(per_tile < CROWDED_TILE);
+    let mut at = Vec::new();
+    for t in 0..9 {
+        for k in 0..per_tile {
+            let (x, y) = ((t % 3) * 64 + 12 + 24 * k, (t / 3) * 64 + 12 + 24 * k);
+            at.extend(star((x, y)));
+        }
+    }
+    let mut ctx = Context::unknown(FRAMES);
+    ctx.tiles = crate::similarity::TileViews::uniform_over(192, 192, 8.0, 0.1);
+    let d = detect(&points(192, 192, &at), &ctx, None);
+    assert_eq!(d.crowded_tiles.len(), 9);
+    assert!(d.defects.is_empty(), "{:?}", d.defects);
+    // One to a tile: under both, every star is reported.
+    let one: Vec<_> = at
+        .chunks(9 * per_tile)
+        .flat_map(|c| &c[..9])
+        .copied()
+        .collect();
+    let d = detect(&points(192, 192, &one), &ctx, None);
+    assert!(d.crowded_tiles.is_empty());
+    assert_eq!(d.defects.len(), 9, "{:?}", d.defects);
+}
+
+#[test]
+fn a_crowd_that_passes_as_one_view_keeps_its_first_verdicts() {
+    // Six offsets of 16 levels on one photosite each in one tile, seen in
+    // every frame (a sensor with very many defects): crowded, but judged as
+    // one view they still pass by their shape, so they are not a still
+    // scene and every one is reported, the tile not listed.
+    let offset = Point {
+        mean: 110.0,
+        sd: 10.0,
+        excess: 400,
+        dark: 0,
+        seen: seen_bright(24, 0),
+    };
+    let at: Vec<_> = [(8, 8), (24, 8), (40, 8), (8, 24), (24, 24), (40, 40)]
+        .map(|p| (p, offset))
+        .to_vec();
+    let mut ctx = Context::unknown(FRAMES);
+    ctx.tiles = crate::similarity::TileViews::uniform_over(128, 64, 8.0, 0.1);
+    let d = detect(&points(128, 64, &at), &ctx, None);
+    assert!(d.crowded_tiles.is_empty(), "{:?}", d.crowded_tiles);
+    assert_eq!(d.defects.len(), 6, "{:?}", d.defects);
 }
 
 #[test]

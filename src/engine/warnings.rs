@@ -5,7 +5,9 @@ use std::collections::HashMap;
 
 use super::FEW_FRAMES;
 use crate::detect::{Context, Detection};
-use crate::params::{CROWDED_TILE, SCENE_LIKE_ONE_KIND, SCENE_LIKE_REPORTS, SCENE_LIKE_WEAK};
+use crate::params::{
+    CROWDED_BLOCK, CROWDED_TILE, SCENE_LIKE_ONE_KIND, SCENE_LIKE_REPORTS, SCENE_LIKE_WEAK,
+};
 use crate::similarity::TOO_ALIKE;
 
 /// The warnings about the series `ctx` describes and what its detection
@@ -52,11 +54,13 @@ pub(super) fn of(ctx: &Context, detection: &Detection) -> Vec<String> {
     }
     if !detection.crowded_tiles.is_empty() {
         w.push(format!(
-            "{} tiles of 64x64 pixels held {} or more points standing out in every frame (a still \
-             star field, a lit foreground): a sensor's defects are sparse, so those tiles were \
-             judged as one view, by stillness and shape only",
+            "{} tiles of 64x64 pixels were crowded with points standing out in every frame ({} \
+             or more in the tile, or {} or more in it and the 8 around it: a still star field, a \
+             lit foreground): a sensor's defects are sparse, so those tiles were judged as one \
+             view, by stillness and shape only (summary.crowded_tiles lists them)",
             detection.crowded_tiles.len(),
-            CROWDED_TILE
+            CROWDED_TILE,
+            CROWDED_BLOCK
         ));
     }
     if let Some(why) = scene_like(detection) {
