@@ -111,14 +111,12 @@ fn find(config: Config) -> anyhow::Result<Exit> {
         &progress,
         &Analysis {
             stats: &outcome.stats,
-            // The pictures score as the detection did: its crowded tiles
-            // as one view.
-            ctx: &hotpix::engine::context(
+            ctx: &hotpix::engine::judged_context(
                 &outcome.frames,
                 outcome.stats.width(),
                 outcome.stats.height(),
-            )
-            .with_one_view(&outcome.report.summary.crowded_tiles),
+                &outcome.report.summary,
+            ),
             report: &outcome.report,
         },
         &mut written,
@@ -272,8 +270,12 @@ fn report_state(config: ReportConfig) -> anyhow::Result<Exit> {
         &progress,
         &Analysis {
             stats: &state.stats,
-            ctx: &hotpix::engine::context(&state.frames, state.stats.width(), state.stats.height())
-                .with_one_view(&report.summary.crowded_tiles),
+            ctx: &hotpix::engine::judged_context(
+                &state.frames,
+                state.stats.width(),
+                state.stats.height(),
+                &report.summary,
+            ),
             report: &report,
         },
         &mut written,

@@ -1,5 +1,6 @@
-//! The command line: clap structs (a flag's doc comment is its --help), and
-//! their validation into a [`Config`] before any photo is decoded.
+//! The command line: clap structs (a flag's doc comment is its --help);
+//! their validation into a [`Config`] before any photo is decoded is in
+//! [`config`].
 
 use std::ffi::OsString;
 use std::path::PathBuf;

@@ -8,7 +8,10 @@
 //! defects after all (a sensor with very many), and the tiles keep their
 //! first verdicts.
 
+use std::collections::HashSet;
+
 use super::Defect;
+use crate::evidence::RING;
 use crate::params::{CROWDED_BLOCK, CROWDED_TILE};
 use crate::similarity::TileGrid;
 
@@ -47,22 +50,30 @@ impl Crowd {
             .collect()
     }
 
-    /// The crowded tiles (`crowded`, of this first crowd) whose block's
-    /// crowded tiles kept more than half their defects judged as one view
-    /// (`after`): not a still scene.
-    pub fn refuted(&self, after: &Crowd, crowded: &[bool]) -> Vec<bool> {
+    /// The crowded tiles (`crowded`, of this crowd of the defects `first`)
+    /// where more than half of the first defects in the crowded tiles of
+    /// their block passed as one view (a defect of `after` within
+    /// [`RING`] of its peak): not a still scene. Each tile decides over its
+    /// own block, so neighbouring tiles may decide apart.
+    pub fn refuted(&self, first: &[Defect], after: &[Defect], crowded: &[bool]) -> Vec<bool> {
+        let found: HashSet<(u32, u32)> = after.iter().map(|d| (d.x, d.y)).collect();
+        let ring = RING as u32;
+        let mut passed = vec![0usize; self.per_tile.len()];
+        for d in first {
+            let t = self.grid.tile_of(d.x as usize, d.y as usize);
+            let near = (d.y.saturating_sub(ring)..=d.y + ring)
+                .any(|y| (d.x.saturating_sub(ring)..=d.x + ring).any(|x| found.contains(&(x, y))));
+            if crowded[t] && near {
+                passed[t] += 1;
+            }
+        }
         (0..crowded.len())
             .map(|t| {
-                if !crowded[t] {
-                    return false;
-                }
                 let (before, kept) = self
                     .block(t)
                     .filter(|&u| crowded[u])
-                    .fold((0, 0), |(b, k), u| {
-                        (b + self.per_tile[u], k + after.per_tile[u])
-                    });
-                kept * 2 > before
+                    .fold((0, 0), |(b, k), u| (b + self.per_tile[u], k + passed[u]));
+                crowded[t] && kept * 2 > before
             })
             .collect()
     }

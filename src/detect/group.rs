@@ -9,15 +9,37 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use super::context::rate_per_second;
 use super::score::{scene_moved, Features, Scorer};
 use super::{Defect, Kind, Photosite};
-use crate::evidence::RING;
+use crate::evidence::{Layout, RING};
 use crate::params::{
     DEAD_MEAN, ECHO_SHARE, HOT_OVER_OFFSET, JPEG_BLOCK, NOISE_FLOOR, OVERTAKEN_SHARE,
     PHOTOSITE_SHARE, PHOTOSITE_SHARE_DIAGONAL, PINNED_MOVES, SATURATED_MEAN, SATURATED_MOVES,
 };
 use crate::rank::Channel;
 
+/// A group of flagged pixels (by pixel index, its echoes folded in) and its
+/// peak subpixel.
+pub(super) type Group = (Vec<usize>, usize);
+
+/// The defects the flags make (see [`groups`]).
 pub(super) fn defects(scorer: &Scorer, flagged: &HashMap<usize, Features>) -> Vec<Defect> {
-    let layout = scorer.stats.layout();
+    describe_all(scorer, flagged, groups(scorer.stats.layout(), flagged))
+}
+
+/// Each group's defect.
+pub(super) fn describe_all(
+    scorer: &Scorer,
+    flagged: &HashMap<usize, Features>,
+    groups: Vec<Group>,
+) -> Vec<Defect> {
+    groups
+        .into_iter()
+        .map(|(members, peak)| describe(scorer, flagged, &members, peak))
+        .collect()
+}
+
+/// The flags' groups, strongest first (ties by position): 8-connected
+/// flagged pixels, a weaker group's echoes folded into the stronger.
+pub(super) fn groups(layout: Layout, flagged: &HashMap<usize, Features>) -> Vec<Group> {
     let (w, ch) = (layout.width, layout.channels);
     let pixels: BTreeSet<usize> = flagged.keys().map(|&i| i / ch).collect();
     let mut seen: HashSet<usize> = HashSet::new();
@@ -75,9 +97,7 @@ pub(super) fn defects(scorer: &Scorer, flagged: &HashMap<usize, Features>) -> Ve
             None => kept.push((members, peak)),
         }
     }
-    kept.into_iter()
-        .map(|(members, peak)| describe(scorer, flagged, &members, peak))
-        .collect()
+    kept
 }
 
 /// Whether two pixels can share a JPEG block: the 16x16 block of a 4:2:0

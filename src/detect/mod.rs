@@ -25,6 +25,7 @@ use crate::rank::Channel;
 use crate::stats::Stats;
 use score::{Band, Scorer};
 
+use crate::evidence::Layout;
 /// The automatic threshold is this many times the [`AUTO_TAIL_QUANTILE`]
 /// of the scores of a sample of subpixels, and never below [`MIN_THRESHOLD`].
 /// The scores are z-scores against each neighbourhood's spread, so on a
@@ -133,13 +134,15 @@ pub struct Detection {
 
 /// Finds the defects: subpixels scoring above `threshold` (automatic when
 /// `None`), grouped, strongest first (ties by position), so the list is the
-/// same for any number of workers.
+/// same for any number of workers. Tiles crowded with defects after this
+/// first pass are judged again as one view (see [`crowd`]).
 pub fn detect(stats: &Stats, ctx: &Context, threshold: Option<f64>) -> Detection {
     let mut scorer = Scorer::new(stats, ctx, SAMPLE_GATE_FROM);
     let threshold = threshold.unwrap_or_else(|| auto_threshold(&scorer));
     scorer.gate_from = threshold as f32;
     let first = flagged(&scorer, threshold, None);
-    let defects = group::defects(&scorer, &first);
+    let groups = group::groups(stats.layout(), &first);
+    let defects = group::describe_all(&scorer, &first, groups.clone());
     let grid = ctx.tiles.grid;
     let crowd = Crowd::of(grid, &defects);
     let mut crowded = crowd.crowded();
@@ -150,54 +153,47 @@ pub fn detect(stats: &Stats, ctx: &Context, threshold: Option<f64>) -> Detection
             crowded_tiles: Vec::new(),
         };
     }
-    // The crowded tiles judged again as one view (see [`crowd`]); the
-    // other tiles keep their flags.
-    let (mut flags, mut defects) = judged(stats, ctx, threshold, &first, &crowded);
-    let refuted = crowd.refuted(&Crowd::of(grid, &defects), &crowded);
+    let still = ctx.with_one_view(&origins(grid, &crowded));
+    let second = flagged(&scorer.judging(&still), threshold, Some(&crowded));
+    let tile = |i: usize| tile_of_subpixel(grid, stats.layout(), i);
+    // A group is judged where its peak is: a crowded tile's groups by the
+    // second pass over the crowded tiles, the others by the first pass,
+    // whole (a star astride a tile's edge is one group).
+    let merged = |crowded: &[bool]| {
+        let mut flags: HashMap<usize, Features> = second
+            .iter()
+            .filter(|&(&i, _)| crowded[tile(i)])
+            .map(|(&i, f)| (i, *f))
+            .collect();
+        let ch = stats.layout().channels;
+        for (members, _) in groups.iter().filter(|(_, peak)| !crowded[tile(*peak)]) {
+            for i in members.iter().flat_map(|&p| p * ch..(p + 1) * ch) {
+                if let Some(f) = first.get(&i) {
+                    flags.insert(i, *f);
+                }
+            }
+        }
+        group::defects(&scorer, &flags)
+    };
+    let mut judged = merged(&crowded);
+    let refuted = crowd.refuted(&defects, &judged, &crowded);
     if refuted.contains(&true) {
         for (c, r) in crowded.iter_mut().zip(&refuted) {
             *c &= !r;
         }
-        let (channels, stride) = (stats.layout().channels, stats.layout().stride());
-        let tile = |i: usize| grid.tile_of(i % stride / channels, i / stride);
-        flags.retain(|&i, _| !refuted[tile(i)]);
-        flags.extend(
-            first
-                .iter()
-                .filter(|&(&i, _)| refuted[tile(i)])
-                .map(|(&i, f)| (i, *f)),
-        );
-        let still = ctx.with_one_view(&origins(grid, &crowded));
-        defects = group::defects(&Scorer::new(stats, &still, threshold as f32), &flags);
+        judged = merged(&crowded);
     }
     Detection {
         threshold,
-        defects,
+        defects: judged,
         crowded_tiles: origins(grid, &crowded),
     }
 }
 
-/// The flags and defects with the tiles `crowded` marks judged as one view,
-/// the others keeping their flags of `first`.
-fn judged(
-    stats: &Stats,
-    ctx: &Context,
-    threshold: f64,
-    first: &HashMap<usize, Features>,
-    crowded: &[bool],
-) -> (HashMap<usize, Features>, Vec<Defect>) {
-    let grid = ctx.tiles.grid;
-    let still = ctx.with_one_view(&origins(grid, crowded));
-    let scorer = Scorer::new(stats, &still, threshold as f32);
-    let (channels, stride) = (stats.layout().channels, stats.layout().stride());
-    let mut flags: HashMap<usize, Features> = first
-        .iter()
-        .filter(|&(&i, _)| !crowded[grid.tile_of(i % stride / channels, i / stride)])
-        .map(|(&i, f)| (i, *f))
-        .collect();
-    flags.extend(flagged(&scorer, threshold, Some(crowded)));
-    let defects = group::defects(&scorer, &flags);
-    (flags, defects)
+/// The tile of flat subpixel index `i`.
+fn tile_of_subpixel(grid: TileGrid, layout: Layout, i: usize) -> usize {
+    let stride = layout.stride();
+    grid.tile_of(i % stride / layout.channels, i / stride)
 }
 
 /// The top-left pixels of the tiles `marked`.

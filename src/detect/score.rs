@@ -163,6 +163,20 @@ impl<'a> Scorer<'a> {
         }
     }
 
+    /// This scorer on the series as `ctx` describes it (its channels'
+    /// spreads, which do not depend on it, kept).
+    pub fn judging<'b>(&self, ctx: &'b Context) -> Scorer<'b>
+    where
+        'a: 'b,
+    {
+        Scorer {
+            stats: self.stats,
+            ctx,
+            spread: self.spread.clone(),
+            gate_from: self.gate_from,
+        }
+    }
+
     /// A quick upper bound of the score of subpixel `xc` of the loaded row
     /// `y`: the local spreads can only raise the divisors above the
     /// channel's, the frames' support only lowers the magnitude, and every

@@ -275,9 +275,82 @@ fn a_crowd_that_passes_as_one_view_keeps_its_first_verdicts() {
         .to_vec();
     let mut ctx = Context::unknown(FRAMES);
     ctx.tiles = crate::similarity::TileViews::uniform_over(128, 64, 8.0, 0.1);
-    let d = detect(&points(128, 64, &at), &ctx, None);
+    let stats = points(128, 64, &at);
+    let d = detect(&stats, &ctx, None);
+    // The first pass did find the crowd.
+    let first = crowd::Crowd::of(ctx.tiles.grid, &d.defects).crowded();
+    assert_eq!(first, [true, false]);
     assert!(d.crowded_tiles.is_empty(), "{:?}", d.crowded_tiles);
     assert_eq!(d.defects.len(), 6, "{:?}", d.defects);
+}
+
+#[test]
+fn a_crowded_star_astride_a_tile_edge_is_judged_whole() {
+    // Five stars in tile 0, one of them at x = 63: its spread reaches
+    // x = 64, in tile 1, which is not crowded. The star is one group, and
+    // judged where its peak is, none of it is left as a defect.
+    let at: Vec<_> = [(8, 8), (24, 8), (40, 8), (8, 24), (63, 40)]
+        .into_iter()
+        .flat_map(star)
+        .collect();
+    let mut ctx = Context::unknown(FRAMES);
+    ctx.tiles = crate::similarity::TileViews::uniform_over(128, 64, 8.0, 0.1);
+    let d = detect(&points(128, 64, &at), &ctx, None);
+    assert_eq!(d.crowded_tiles, [[0, 0]]);
+    assert!(d.defects.is_empty(), "{:?}", d.defects);
+}
+
+#[test]
+fn only_the_crowd_that_passes_as_one_view_refutes_it() {
+    // Four stars, which fail as one view, and three sharp photosites that
+    // move and are seen in 14 of 24 frames: not defects on varied frames
+    // (one that moves must show in nearly every frame), but passing as one
+    // view. They were not in the crowd, so they do not refute it.
+    let mover = Point {
+        mean: 110.0,
+        sd: 30.0,
+        excess: 400,
+        dark: 0,
+        seen: seen_bright(14, 0),
+    };
+    let movers = [(24, 40), (40, 40), (56, 24)].map(|p| (p, mover));
+    let mut ctx = Context::unknown(FRAMES);
+    ctx.tiles = crate::similarity::TileViews::uniform_over(128, 64, 8.0, 0.1);
+    assert!(detect(&points(128, 64, &movers), &ctx, None)
+        .defects
+        .is_empty());
+    let mut at: Vec<_> = [(8, 8), (24, 8), (40, 8), (8, 24)]
+        .into_iter()
+        .flat_map(star)
+        .collect();
+    at.extend(movers);
+    let d = detect(&points(128, 64, &at), &ctx, None);
+    assert_eq!(d.crowded_tiles, [[0, 0]]);
+    let found: Vec<_> = d.defects.iter().map(|d| (d.x, d.y)).collect();
+    let moved = |&(x, y): &(u32, u32)| movers.iter().any(|m| m.0 == (x as usize, y as usize));
+    assert!(found.iter().all(moved), "{found:?}");
+}
+
+#[test]
+fn the_crowded_path_is_the_same_on_any_number_of_threads() {
+    let at: Vec<_> = [(8, 8), (24, 8), (40, 8), (8, 24), (24, 24), (40, 40)]
+        .into_iter()
+        .flat_map(star)
+        .collect();
+    let mut ctx = Context::unknown(FRAMES);
+    ctx.tiles = crate::similarity::TileViews::uniform_over(128, 64, 8.0, 0.1);
+    let stats = points(128, 64, &at);
+    let run = |n| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build()
+            .unwrap()
+            .install(|| detect(&stats, &ctx, None))
+    };
+    let (one, four) = (run(1), run(4));
+    assert!(!one.crowded_tiles.is_empty());
+    assert_eq!(one.defects, four.defects);
+    assert_eq!(one.crowded_tiles, four.crowded_tiles);
 }
 
 #[test]

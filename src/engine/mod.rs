@@ -33,7 +33,7 @@ use accumulate::{accumulate, pass_over, Accumulated, Used, Work};
 use content::{plan_by_content, Plan};
 use series::{body_name, count_bodies, majority_size, probe_one, the_body, Candidate};
 pub use series::{check_one_body, FIND_MIXED_HINT};
-pub use summary::{context, make_report};
+pub use summary::{context, judged_context, make_report};
 
 /// Fewer frames than this give a weak result: few scenes to tell a sensor
 /// defect from a scene detail, and a noisy estimate of each subpixel.

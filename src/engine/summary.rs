@@ -52,6 +52,17 @@ pub fn make_report(
     }
 }
 
+/// The context a report's pictures are drawn with: the series' (see
+/// [`context`]) with the tiles its detection judged as one view.
+pub fn judged_context(
+    frames: &[CountedFrame],
+    width: u32,
+    height: u32,
+    summary: &Summary,
+) -> Context {
+    context(frames, width, height).with_one_view(&summary.crowded_tiles)
+}
+
 /// What the detector knows of the series `frames` of `width` × `height`
 /// (see [`Context`]): each frame's dark-current weight from its EXIF, and
 /// how alike the frames are, as a whole and tile by tile.

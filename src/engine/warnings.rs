@@ -8,6 +8,7 @@ use crate::detect::{Context, Detection};
 use crate::params::{
     CROWDED_BLOCK, CROWDED_TILE, SCENE_LIKE_ONE_KIND, SCENE_LIKE_REPORTS, SCENE_LIKE_WEAK,
 };
+use crate::plural::plural;
 use crate::similarity::TOO_ALIKE;
 
 /// The warnings about the series `ctx` describes and what its detection
@@ -53,14 +54,18 @@ pub(super) fn of(ctx: &Context, detection: &Detection) -> Vec<String> {
         ));
     }
     if !detection.crowded_tiles.is_empty() {
+        let n = detection.crowded_tiles.len();
         w.push(format!(
-            "{} tiles of 64x64 pixels were crowded with points standing out in every frame ({} \
-             or more in the tile, or {} or more in it and the 8 around it: a still star field, a \
-             lit foreground): a sensor's defects are sparse, so those tiles were judged as one \
-             view, by stillness and shape only (summary.crowded_tiles lists them)",
-            detection.crowded_tiles.len(),
+            "{} of 64x64 pixels {} crowded with points standing out in every frame ({} or more \
+             in the tile, or {} or more in its block of 3x3 tiles: a still star field, a lit \
+             foreground): a sensor's defects are sparse, so {} judged as one view, by \
+             stillness and shape only (summary.crowded_tiles lists {})",
+            plural(n as u64, "tile"),
+            if n == 1 { "was" } else { "were" },
             CROWDED_TILE,
-            CROWDED_BLOCK
+            CROWDED_BLOCK,
+            if n == 1 { "it was" } else { "they were" },
+            if n == 1 { "it" } else { "them" }
         ));
     }
     if let Some(why) = scene_like(detection) {

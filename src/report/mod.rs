@@ -78,9 +78,11 @@ pub struct Summary {
     /// Frames in the largest group showing one view (a burst, a tripod
     /// series); such a group counts as one view.
     pub largest_alike_group: u64,
-    /// The top-left pixels of the 64x64 tiles that held 4 defects or more
-    /// and were judged again as one view (a still star field, a lit
-    /// foreground; see the README's "How defects are found").
+    /// The top-left pixels of the 64x64 tiles crowded with defects after a
+    /// first pass (4 or more in the tile, or 12 or more in its block of 3x3
+    /// tiles) and judged again as one view: a still star field, a lit
+    /// foreground (see the README's "How defects are found"). A crowd that
+    /// mostly passed as one view is not listed.
     pub crowded_tiles: Vec<[u32; 2]>,
     /// Problems with the series itself, each with what to do about it.
     pub warnings: Vec<String>,

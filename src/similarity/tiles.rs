@@ -63,12 +63,12 @@ impl TileGrid {
         self.len() == 0
     }
 
-    /// The tile holding pixel (`x`, `y`).
     /// The top-left pixel of tile `t`.
     pub fn origin(&self, t: usize) -> (usize, usize) {
         ((t % self.width) * TILE, (t / self.width) * TILE)
     }
 
+    /// The tile holding pixel (`x`, `y`).
     pub fn tile_of(&self, x: usize, y: usize) -> usize {
         (y / TILE).min(self.height - 1) * self.width + (x / TILE).min(self.width - 1)
     }
