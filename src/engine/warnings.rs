@@ -59,7 +59,8 @@ pub(super) fn of(ctx: &Context, detection: &Detection) -> Vec<String> {
             "{} of 64x64 pixels {} crowded with points standing out in every frame ({} or more \
              in the tile, or {} or more in its block of 3x3 tiles: a still star field, a lit \
              foreground): a sensor's defects are sparse, so {} judged as one view, by \
-             stillness and shape only (summary.crowded_tiles lists {})",
+             stillness and shape only (summary.crowded_tiles lists {}); on a tracking mount, \
+             dithering between frames moves the stars and lets them be told from hot pixels",
             plural(n as u64, "tile"),
             if n == 1 { "was" } else { "were" },
             CROWDED_TILE,
