@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Detection figures on the camera-like generator: generates 800x600 series
 once (varied, five-burst, night-heavy, high-ISO, 4:2:0 q85, weak warm,
-tripod, defect-free, and the night skies, the night collection, fine texture
+tripod, defect-free, and the night skies (tracked, dithered), the night collection, fine texture
 and the older camera) into bench-data/detection/, runs `hotpix find` on each
 and scores its JSON report against the generator's truth.json, independently
 of hotpix's own code: a report counts when it lies within 2 px of one of a
@@ -43,6 +43,7 @@ SERIES = [
     ("skyclean", "night-sky", 20, 800, 600, 23, "--iso", "400-400", "--drift", "1-4",
      "--singles", "none", "--pairs", "none", "--clusters", "none", "--edge", "none"),
     ("tracked", "night-sky-tracked", 20, 800, 600, 24),
+    ("dithered", "night-sky-tracked", 20, 800, 600, 24, "--dither", "6"),
     ("nightcoll", "night-collection", 24, 800, 600, 25),
     ("texture", "textured-warm", 30, 800, 600, 26),
     ("oldstyle", "old-style", 60, 800, 600, 27),

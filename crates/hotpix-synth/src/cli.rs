@@ -63,6 +63,10 @@ pub struct SeriesArgs {
     /// view, e.g. 10-15 [default: 1-15].
     #[arg(long, value_parser = parse_range::<f32>)]
     pub drift: Option<(f32, f32)>,
+    /// Night skies on a tracking mount: the mount moved between frames by up to this many
+    /// photosites (dithering) [default: 0].
+    #[arg(long)]
+    pub dither: Option<f32>,
     /// Condition weights, e.g. daylight=45,clipped_sky=15,indoor=25,night=15, or one name.
     #[arg(long, value_parser = ConditionMix::from_str)]
     pub conditions: Option<ConditionMix>,
@@ -191,6 +195,9 @@ impl SeriesArgs {
         }
         if let Some((lo, hi)) = self.drift {
             spec.sky.drift = [lo, hi];
+        }
+        if let Some(d) = self.dither {
+            spec.sky.dither = d;
         }
         if let Some(make) = &self.make {
             spec.camera.make = make.clone();

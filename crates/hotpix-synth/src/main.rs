@@ -122,9 +122,12 @@ mod tests {
             "3-4",
             "--frames",
             "5",
+            "--dither",
+            "6",
         ]);
         assert_eq!((tracked.frames, tracked.sky.tracked), (5, true));
         assert_eq!(tracked.sky.drift, [3.0, 4.0]);
+        assert_eq!((sky.sky.dither, tracked.sky.dither), (0.0, 6.0));
         let bare = parse(&[
             "--preset",
             "night-sky",

@@ -69,14 +69,14 @@ pub(crate) fn plan_sky_series(spec: &SeriesSpec) -> (Vec<Shot>, Vec<ViewLight>, 
         .ground_travel(spec.width, spec.height, span)
         .min(cap)
         .ceil() as usize)
-        + usize::from(night.tracked) * 4;
+        + usize::from(night.tracked) * (4 + spec.sky.dither.max(0.0).ceil() as usize);
     let gain = f64::from(iso) / 100.0;
     let shots = starts
         .iter()
         .enumerate()
         .map(|(i, &start)| {
             let guide_error = if night.tracked {
-                guide_error(spec.seed, i)
+                guide_error(spec.seed, i, GUIDE_ERROR.max(spec.sky.dither))
             } else {
                 (0.0, 0.0)
             };
@@ -117,8 +117,9 @@ pub(crate) fn plan_sky_series(spec: &SeriesSpec) -> (Vec<Shot>, Vec<ViewLight>, 
     (shots, vec![light], margin)
 }
 
-/// Frame `index`'s tracking error: uniform over a disc of [`GUIDE_ERROR`] (rejection).
-fn guide_error(seed: u64, index: usize) -> (f32, f32) {
+/// Frame `index`'s tracking error (at least [`GUIDE_ERROR`], more when the mount is
+/// dithered): uniform over a disc of `radius` (rejection).
+fn guide_error(seed: u64, index: usize, radius: f32) -> (f32, f32) {
     let mut rng = stream_rng(seed, Stream::Sky, index as u64, 3);
     loop {
         let (x, y) = (
@@ -126,7 +127,7 @@ fn guide_error(seed: u64, index: usize) -> (f32, f32) {
             rng.random_range(-1.0f32..1.0),
         );
         if x * x + y * y <= 1.0 {
-            let r = |v: f32| (v * GUIDE_ERROR * 1000.0).round() / 1000.0;
+            let r = |v: f32| (v * radius * 1000.0).round() / 1000.0;
             return (r(x), r(y));
         }
     }

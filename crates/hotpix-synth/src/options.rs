@@ -33,6 +33,12 @@ pub struct SkyOptions {
     /// how far the sky (tripod) or the ground (tracking mount) moves from one frame's start
     /// to the next one's, for a frame period of the exposure plus 2 s.
     pub drift: [f32; 2],
+    /// On a tracking mount: how far the mount is moved between frames
+    /// (dithering, as capture programs do to tell stars from hot pixels),
+    /// in photosites: each frame's offset is uniform over a disc of this
+    /// radius (0: only the tracking error).
+    #[serde(default)]
+    pub dither: f32,
 }
 
 impl Default for SkyOptions {
@@ -40,6 +46,7 @@ impl Default for SkyOptions {
         SkyOptions {
             tracked: false,
             drift: [1.0, 15.0],
+            dither: 0.0,
         }
     }
 }
