@@ -357,22 +357,29 @@ fn ring_row<T: MinMax + PartialOrd, const SPREAD: bool>(
 mod tests {
     use super::*;
 
-    #[test]
-    fn median8_matches_sorting() {
-        let mut state = 12345u32;
-        for _ in 0..20000 {
+    /// `n` pseudo-random rings from `seed` (xorshift), with few distinct
+    /// values too, so that ties are covered.
+    fn random_rings(seed: u32, n: usize) -> impl Iterator<Item = [u8; 8]> {
+        let mut state = seed;
+        (0..n).map(move |_| {
             let mut v = [0u8; 8];
             for x in &mut v {
                 state ^= state << 13;
                 state ^= state >> 17;
                 state ^= state << 5;
-                // Few distinct values too, so ties are covered.
                 *x = if state % 3 == 0 {
                     (state >> 8) as u8 % 4
                 } else {
                     (state >> 8) as u8
                 };
             }
+            v
+        })
+    }
+
+    #[test]
+    fn median8_matches_sorting() {
+        for v in random_rings(12345, 20000) {
             let mut s = v;
             s.sort_unstable();
             let expected = ((u16::from(s[3]) + u16::from(s[4])).div_ceil(2)) as u8;
@@ -384,19 +391,7 @@ mod tests {
 
     #[test]
     fn ring_spreads_match_sorting() {
-        let mut state = 99u32;
-        for _ in 0..20000 {
-            let mut v = [0u8; 8];
-            for x in &mut v {
-                state ^= state << 13;
-                state ^= state >> 17;
-                state ^= state << 5;
-                *x = if state % 3 == 0 {
-                    (state >> 8) as u8 % 4
-                } else {
-                    (state >> 8) as u8
-                };
-            }
+        for v in random_rings(99, 20000) {
             let mut s = v;
             s.sort_unstable();
             assert_eq!(ring8(v), (median8(v), s[5] - s[2]), "{v:?}");
