@@ -94,10 +94,24 @@ fn sort4<T: MinMax>(a: &mut [T; 4]) {
 /// vectorise.
 #[inline(always)]
 pub fn median8<T: MinMax>(v: [T; 8]) -> T {
+    let (a, b) = sorted_halves(v);
+    let (fourth, fifth) = fourth_fifth(&a, &b);
+    fourth.mid(fifth)
+}
+
+/// The two halves of `v`, each sorted.
+#[inline(always)]
+fn sorted_halves<T: MinMax>(v: [T; 8]) -> ([T; 4], [T; 4]) {
     let mut a = [v[0], v[1], v[2], v[3]];
     let mut b = [v[4], v[5], v[6], v[7]];
     sort4(&mut a);
     sort4(&mut b);
+    (a, b)
+}
+
+/// The 4th and 5th smallest of the union of sorted halves `a` and `b`.
+#[inline(always)]
+fn fourth_fifth<T: MinMax>(a: &[T; 4], b: &[T; 4]) -> (T, T) {
     let fourth = b[3]
         .lo(a[0].hi(b[2]))
         .lo(a[1].hi(b[1]))
@@ -108,7 +122,7 @@ pub fn median8<T: MinMax>(v: [T; 8]) -> T {
         .hi(a[2].lo(b[2]))
         .hi(a[1].lo(b[3]))
         .hi(a[0]);
-    fourth.mid(fifth)
+    (fourth, fifth)
 }
 
 /// The median of 8 values and their spread: the 6th smallest less the 3rd
@@ -116,20 +130,8 @@ pub fn median8<T: MinMax>(v: [T; 8]) -> T {
 /// widen). From the same two sorted halves as [`median8`].
 #[inline(always)]
 pub fn ring8<T: MinMax>(v: [T; 8]) -> (T, T) {
-    let mut a = [v[0], v[1], v[2], v[3]];
-    let mut b = [v[4], v[5], v[6], v[7]];
-    sort4(&mut a);
-    sort4(&mut b);
-    let fourth = b[3]
-        .lo(a[0].hi(b[2]))
-        .lo(a[1].hi(b[1]))
-        .lo(a[2].hi(b[0]))
-        .lo(a[3]);
-    let fifth = b[0]
-        .hi(a[3].lo(b[1]))
-        .hi(a[2].lo(b[2]))
-        .hi(a[1].lo(b[3]))
-        .hi(a[0]);
+    let (a, b) = sorted_halves(v);
+    let (fourth, fifth) = fourth_fifth(&a, &b);
     let third = a[2].lo(b[2]).lo(a[0].hi(b[1])).lo(a[1].hi(b[0]));
     let sixth = a[1].hi(b[1]).hi(a[3].lo(b[2])).hi(a[2].lo(b[3]));
     (fourth.mid(fifth), sixth.minus(third))
