@@ -115,12 +115,8 @@ fn summarize(
         date: Range::of(used.iter().filter_map(|m| m.datetime.clone())),
         workers,
         elapsed_s: started.elapsed().as_secs_f64(),
-        threshold: 0.0,
+        // The detection's figures are set by the report.
         threshold_automatic: true,
-        frame_similarity: None,
-        dark_current_frames: 0,
-        largest_alike_group: 0,
-        crowded_tiles: Vec::new(),
-        warnings: Vec::new(),
+        ..Summary::default()
     }
 }

@@ -34,7 +34,7 @@ pub struct Report {
 }
 
 /// What went into the report.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Summary {
     /// The camera body, when all frames with camera EXIF come from one body.
     pub camera: Option<String>,
