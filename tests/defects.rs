@@ -426,15 +426,16 @@ fn night_sky_without_defects(seed: u64) -> Score {
 #[test]
 fn night_sky_without_defects_reports_no_star() {
     let s = night_sky_without_defects(216);
-    assert!(s.report.defects.len() <= 6, "{:?}", s.report.defects);
+    assert!(s.report.defects.len() <= 3, "{:?}", s.report.defects);
 }
 
 /// Issue 18's target: at most 2 reports.
 #[test]
 #[ignore = "issue 18 target not met: a small lamp or window of a dark static foreground is \
             seen in every frame, and where the ground is too dark for its detail to show it \
-            static, only its shape tells it from a hot pixel (measured: 5 reports on this seed, \
-            all lamps below the horizon; none of the stars)"]
+            static, only its shape tells it from a hot pixel (measured: 3 reports on this seed, \
+            a street lamp's glow and two holes that demosaicing and JPEG dig beside a clipped \
+            lamp; none of the stars)"]
 fn night_sky_without_defects_reports_at_most_two() {
     let s = night_sky_without_defects(216);
     assert!(s.report.defects.len() <= 2, "{:?}", s.report.defects);

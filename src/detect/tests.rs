@@ -414,6 +414,61 @@ fn on_an_astro_series_a_steady_photosite_is_warm_unless_the_scene_overtook_it() 
     assert_eq!(d.defects[0].kind, Kind::Stuck);
 }
 
+/// A subpixel that stands out of its ring while another part of the same
+/// shape 2 pixels away stands out further: the edge of a lit window, the
+/// tip of a tree against the sky. A photosite is the extreme of its
+/// neighbourhood.
+#[test]
+fn a_point_of_a_larger_shape_that_reaches_further_is_not_a_photosite() {
+    let plain = |mean: f32| Point {
+        mean,
+        sd: 10.0,
+        excess: 0,
+        dark: 0,
+        seen: Seen::default(),
+    };
+    let warm = Point {
+        mean: 130.0,
+        sd: 6.0,
+        excess: 20 * 24,
+        dark: 20 * 12 * 15,
+        seen: seen_bright(22, 11),
+    };
+    let cold = Point {
+        mean: 70.0,
+        sd: 6.0,
+        excess: -20 * 24,
+        dark: -20 * 12 * 15,
+        seen: Seen {
+            bright: 0,
+            could_bright: 24,
+            dark: 22,
+            could_dark: 24,
+            hot: 0,
+        },
+    };
+    for (defect, shape) in [(warm, 190.0), (cold, 20.0)] {
+        // Alone, and beside a part of the shape as far out as itself (a
+        // photosite lends its neighbours part of its excess): a defect.
+        for beside in [None, Some(plain(defect.mean))] {
+            let mut at = vec![((6, 6), defect)];
+            at.extend(beside.map(|p| ((6, 8), p)));
+            let d = detect(&points(13, 13, &at), &varied(), None);
+            assert_eq!(d.defects.len(), 1, "{:?}", d.defects);
+            assert_eq!((d.defects[0].x, d.defects[0].y), (6, 6));
+        }
+        // The shape going on 2 pixels below, further out: a window's inside,
+        // the trunk under a tree's tip.
+        let at = [
+            ((6, 6), defect),
+            ((6, 7), plain(shape)),
+            ((6, 8), plain(shape)),
+        ];
+        let d = detect(&points(13, 13, &at), &varied(), None);
+        assert!(d.defects.is_empty(), "{:?}", d.defects);
+    }
+}
+
 #[test]
 fn row_scores_are_the_features_one_by_one() {
     let stats = one_point(150.0, 5.0, 500, 3000, seen_bright(20, 10));
