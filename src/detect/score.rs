@@ -29,8 +29,9 @@ use super::planes::{Planes, MARGIN};
 use crate::evidence::{median8, Layout, MinMax, Seen, RING};
 use crate::params::{
     ALIKE_ONE_VIEW, ALIKE_PARTLY_FROM, BEYOND_MAX, CHANCE_MIN, EXCESS_FLOOR, HALO_MAX,
-    INTERMITTENT_MOVES, NOISE_FLOOR, PINNED_FROM, SCENE_MOVED_FROM, SCENE_MOVED_FULL, SEEN_SHARE,
-    SEEN_SHARE_INTERMITTENT, SHARP_FROM, SHARP_FULL, STRENGTH_MIN, STUCK_FULL_LEVELS,
+    INTERMITTENT_MOVES, LINEAR_COARSE_BELOW, NOISE_FLOOR, PINNED_FROM, SCENE_MOVED_FROM,
+    SCENE_MOVED_FULL, SEEN_SHARE, SEEN_SHARE_INTERMITTENT, SHARP_FROM, SHARP_FULL, STRENGTH_MIN,
+    STUCK_FULL_LEVELS,
 };
 use crate::stats::Stats;
 
@@ -192,7 +193,14 @@ impl<'a> Scorer<'a> {
         let d8 = (p.mean[i] - r.mean[xc]).abs();
         let sd = p.var[i].max(0.0).sqrt();
         let still = d8 / (sd + NOISE_FLOOR) * (d8 / STUCK_FULL_LEVELS).min(1.0);
-        z0.max(z1).max(still)
+        // The shape in 8-bit levels, on alike frames (see `features`).
+        let shape8 = if r.mean[xc] < LINEAR_COARSE_BELOW {
+            let alike = self.ctx.view_at(xc / p.frame.channels, y).1;
+            alike * (p.mean[i] - r.mean[xc]).max(0.0) / NOISE_FLOOR
+        } else {
+            0.0
+        };
+        z0.max(z1).max(still).max(shape8)
     }
 
     /// The features and score of subpixel `xc` of the loaded row `y`.
@@ -221,12 +229,19 @@ impl<'a> Scorer<'a> {
         let stuck = stuck(mean, reference, sd, ring_sd, alike);
         // On alike frames consistency proves nothing; a defect's excess is
         // still its own photosite's, a scene detail's is shared.
-        let shape = if alike > 0.0 {
-            let sharp = sharpness(&p.excess, layout, i, r.excess[xc], excess);
-            let factor = ((sharp - SHARP_FROM) / (SHARP_FULL - SHARP_FROM)).clamp(0.0, 1.0);
-            alike * excess.max(0.0) / s0 * factor
-        } else {
+        let shape = if alike <= 0.0 {
             0.0
+        } else if reference < LINEAR_COARSE_BELOW {
+            // Over a dark reference the linear excess is too coarse: a small
+            // rise and its neighbours' share of it both round to 0 (a dark
+            // foreground). The rise in 8-bit levels, and how much of it the
+            // neighbours share in linear light, read from the means.
+            let s8 = local_spread(&p.mean, layout, i).max(NOISE_FLOOR);
+            let sharp8 = sharpness(&p.mean, layout, i, reference, d8);
+            alike * d8.max(0.0) / s8 * sharp_factor(linear_sharpness(reference, d8, sharp8))
+        } else {
+            let sharp = sharpness(&p.excess, layout, i, r.excess[xc], excess);
+            alike * excess.max(0.0) / s0 * sharp_factor(sharp)
         };
         // On one view only what a static scene cannot give counts.
         let magnitude = if alike >= ALIKE_ONE_VIEW {
@@ -462,6 +477,25 @@ fn local_spread(plane: &[f32], layout: Layout, i: usize) -> f32 {
         crate::evidence::median_of(&mut d)
     };
     (mad * MAD_TO_SIGMA).max(EXCESS_FLOOR)
+}
+
+/// The share of a shape's evidence that counts at sharpness `sharp`: none
+/// below [`SHARP_FROM`], all from [`SHARP_FULL`].
+fn sharp_factor(sharp: f32) -> f32 {
+    ((sharp - SHARP_FROM) / (SHARP_FULL - SHARP_FROM)).clamp(0.0, 1.0)
+}
+
+/// [`sharpness`] in linear light from the 8-bit means' `sharp8`, for a
+/// subpixel `rise` levels over `reference`: its neighbours' share of the
+/// rise, (n² − r²) / (v² − r²) with n the brightest neighbour, v the
+/// subpixel and r the reference (levels), taken from 1.
+fn linear_sharpness(reference: f32, rise: f32, sharp8: f32) -> f32 {
+    if rise <= 0.0 {
+        return 0.0;
+    }
+    let lin = |v: f32| v * v - reference * reference;
+    let neighbour = reference + (1.0 - sharp8) * rise;
+    (1.0 - lin(neighbour) / lin(reference + rise)).clamp(0.0, 1.0)
 }
 
 /// How much of a bright `excess` (above the ring median `center`) is the

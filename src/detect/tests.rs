@@ -469,6 +469,73 @@ fn a_point_of_a_larger_shape_that_reaches_further_is_not_a_photosite() {
     }
 }
 
+/// A subpixel's mean, σ and Σ excess.
+type MeanSdExcess = (f32, f32, i32);
+
+/// A 13x13 series over black (mean 0.5, σ 0.5, Σ excess 0: (v² − r²) / 256
+/// rounds every small rise there to 0) whose R subpixels at the given
+/// places have the given means, σ and Σ excess, seen brighter in every
+/// frame where their Σ excess is not 0.
+fn over_black(at: &[((usize, usize), MeanSdExcess)]) -> Stats {
+    let layout = Layout {
+        width: 13,
+        height: 13,
+        channels: 3,
+    };
+    let n1 = (FRAMES - 1) as f32;
+    let mut m = vec![0.5f32; layout.len()];
+    let mut m2 = vec![0.25 * n1; layout.len()];
+    let quiet = Evidence {
+        excess: 0,
+        dark: 0,
+        seen: Seen {
+            could_bright: 24,
+            ..Seen::default()
+        },
+    };
+    let mut evidence = vec![quiet; layout.len()];
+    for &((x, y), (mean, sd, excess)) in at {
+        let i = (y * 13 + x) * 3;
+        m[i] = mean;
+        m2[i] = sd * sd * n1;
+        if excess != 0 {
+            evidence[i] = Evidence {
+                excess,
+                dark: excess * 15,
+                seen: seen_bright(24, 24),
+            };
+        }
+    }
+    Stats::from_parts(FRAMES, layout, Moments::Welford { mean: m, m2 }, evidence)
+}
+
+/// On one view (a static dark foreground) only the shape tells a photosite
+/// from the scene. 17 levels over black are one linear level a frame and
+/// the neighbours' rise rounds to none, so the linear sums call anything
+/// there sharp. In 8-bit levels the photosite stands out, its neighbours
+/// lent a third of its rise by demosaicing (an eighth of its light), while
+/// a star as bright, whose neighbours the lens lends 40% of its light (65%
+/// of its rise in levels), does not.
+#[test]
+fn over_black_on_one_view_a_photosite_is_told_by_its_shape_in_levels() {
+    let around = |(x, y): (usize, usize), lent: f32| {
+        let mut at = vec![((x, y), (17.5, 1.3, 24))];
+        for (dx, dy) in [(-1, 0), (1, 0), (0, -1), (0, 1)] {
+            let p = ((x as isize + dx) as usize, (y as isize + dy) as usize);
+            at.push((p, (0.5 + 17.0 * lent, 1.0, 0)));
+        }
+        over_black(&at)
+    };
+    let mut ctx = Context::unknown(FRAMES);
+    ctx.tiles = crate::similarity::TileViews::uniform(1.0, 1.0);
+    let d = detect(&around((6, 6), 0.35), &ctx, None);
+    assert_eq!(d.defects.len(), 1, "{:?}", d.defects);
+    assert_eq!((d.defects[0].x, d.defects[0].y), (6, 6));
+    assert_eq!((d.defects[0].seen, d.defects[0].could_show), (24, 24));
+    let d = detect(&around((6, 6), 0.65), &ctx, None);
+    assert!(d.defects.is_empty(), "{:?}", d.defects);
+}
+
 #[test]
 fn row_scores_are_the_features_one_by_one() {
     let stats = one_point(150.0, 5.0, 500, 3000, seen_bright(20, 10));
