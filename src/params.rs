@@ -229,9 +229,10 @@ pub const SCENE_LIKE_ONE_KIND: f64 = 0.8;
 pub const HALO_MAX: f32 = 0.25;
 
 /// A subpixel whose ring at 2 pixels holds a member standing out the same
-/// way by more than this many times its own excess (means over the frames,
-/// from the ring median) is part of a larger shape of the scene, not a
-/// photosite (see `detect::score::beyond`). Physics: a photosite is the
+/// way by more than this many times its own rise (8-bit means over the
+/// frames, from the ring median), and by 2 levels more at least, is part of
+/// a larger shape of the scene, not a photosite (see
+/// `detect::score::beyond`). Physics: a photosite is the
 /// extreme of its neighbourhood, demosaicing lends the pixels around it part
 /// of its excess; the margin over 1 is for noise and ringing. Measured on
 /// detection.py seeds 0 and 100: the 1,868 true reports reach at most 1.29

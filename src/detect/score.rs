@@ -180,8 +180,9 @@ impl<'a> Scorer<'a> {
 
     /// A quick upper bound of the score of subpixel `xc` of the loaded row
     /// `y`: the local spreads can only raise the divisors above the
-    /// channel's, the frames' support only lowers the magnitude, and every
-    /// other factor is at most 1.
+    /// channel's (and the 8-bit shape's above [`NOISE_FLOOR`]), the frames'
+    /// support only lowers the magnitude, and every other factor (how alike
+    /// the frames are, the sharpness) is at most 1.
     #[inline(always)]
     pub fn bound(&self, band: &Band, y: usize, xc: usize) -> f32 {
         let p = &band.planes;
@@ -190,13 +191,13 @@ impl<'a> Scorer<'a> {
         let c = xc % p.frame.channels;
         let z0 = (p.excess[i] - r.excess[xc]).abs() / self.spread[0][c];
         let z1 = (p.dark[i] - r.dark[xc]).max(0.0) / self.spread[1][c];
-        let d8 = (p.mean[i] - r.mean[xc]).abs();
+        let rise = p.mean[i] - r.mean[xc];
+        let d8 = rise.abs();
         let sd = p.var[i].max(0.0).sqrt();
         let still = d8 / (sd + NOISE_FLOOR) * (d8 / STUCK_FULL_LEVELS).min(1.0);
-        // The shape in 8-bit levels, on alike frames (see `features`).
+        // The shape in 8-bit levels over a dark reference (see `features`).
         let shape8 = if r.mean[xc] < LINEAR_COARSE_BELOW {
-            let alike = self.ctx.view_at(xc / p.frame.channels, y).1;
-            alike * (p.mean[i] - r.mean[xc]).max(0.0) / NOISE_FLOOR
+            rise.max(0.0) / NOISE_FLOOR
         } else {
             0.0
         };
@@ -277,7 +278,7 @@ impl<'a> Scorer<'a> {
                 // Light spread over its ring by the lens: a star, a lamp.
                 f.score = f.score.min(self.gate_from * 0.99);
             }
-            if beyond(&p.mean, layout, i, reference) > BEYOND_MAX {
+            if beyond(&p.mean, layout, i, reference, f.sign) > BEYOND_MAX {
                 // Part of a larger shape of the scene that reaches further
                 // than the subpixel itself: a window, a tree top.
                 f.score = f.score.min(self.gate_from * 0.99);
@@ -407,17 +408,24 @@ pub fn scene_moved(ring_sd: f32) -> f32 {
     ((ring_sd - SCENE_MOVED_FROM) / (SCENE_MOVED_FULL - SCENE_MOVED_FROM)).clamp(0.0, 1.0)
 }
 
+/// The members of the ring `dist` pixels around subpixel `i` of `plane`
+/// that exist, or `None` where fewer than 5 do (a corner says nothing
+/// reliable).
+fn ring_around(plane: &[f32], layout: Layout, i: usize, dist: usize) -> Option<([f32; 8], usize)> {
+    let mut members = [0f32; 8];
+    let n = layout.ring_members(plane, i, dist, &mut members);
+    (n >= 5).then_some((members, n))
+}
+
 /// How far the ring 2 pixels around a bright subpixel rises above the ring
 /// at [`MARGIN`] (the 8-bit means' medians), as a share of how far the
 /// subpixel itself does: near 0 for a photosite (demosaicing spreads it one
 /// pixel, not two), a tenth or more of it for light the lens spread (a
 /// star's or a lamp's halo). `reference` is the ring median at 2.
 fn halo(mean: &[f32], layout: Layout, i: usize, reference: f32) -> f32 {
-    let mut members = [0f32; 8];
-    let n = layout.ring_members(mean, i, MARGIN, &mut members);
-    if n < 5 {
+    let Some((mut members, n)) = ring_around(mean, layout, i, MARGIN) else {
         return 0.0;
-    }
+    };
     let far = crate::evidence::median_of(&mut members[..n]);
     let rise = mean[i] - far;
     if rise <= 0.0 {
@@ -427,29 +435,30 @@ fn halo(mean: &[f32], layout: Layout, i: usize, reference: f32) -> f32 {
 }
 
 /// How far the ring 2 pixels around a subpixel reaches beyond it, the way
-/// it stands out of that ring: the ring's most extreme member's distance
-/// from the ring median `reference` (the brightest for a bright subpixel,
-/// the darkest for a dark one), as a share of the subpixel's own. A
-/// photosite is the extreme of its neighbourhood: demosaicing and
-/// sharpening lend the pixels around it part of its excess, never more, so
-/// the share stays under 1 (at most 1.3 measured over 1,868 true reports of
-/// `benches/detection.py`, seeds 0 and 100). A subpixel on a larger shape of
-/// the scene (the edge of a lit window, the tip of a tree against the sky,
-/// a branch) has part of that shape 2 pixels away standing out further.
-fn beyond(mean: &[f32], layout: Layout, i: usize, reference: f32) -> f32 {
-    let mut members = [0f32; 8];
-    let n = layout.ring_members(mean, i, RING, &mut members);
-    let own = mean[i] - reference;
-    if n < 5 || own.abs() < 1.0 {
+/// it stands out (`sign`: +1 brighter, −1 darker): the ring's most extreme
+/// member that way (the brightest, the darkest), its distance from the ring
+/// median `reference` as a share of the subpixel's own rise in the 8-bit
+/// means. A photosite is the extreme of its neighbourhood: demosaicing and
+/// sharpening lend the pixels around it part of its rise, never more (the
+/// 1,868 true reports of `benches/detection.py`, seeds 0 and 100, reach at
+/// most 1.3, with noise). A subpixel on a larger shape of the scene (the
+/// edge of a lit window, the tip of a tree against the sky, a branch) has
+/// part of that shape 2 pixels away standing out further. 0 where the
+/// subpixel's mean does not stand out that way, and where the member stands
+/// out further by less than [`NOISE_FLOOR`] levels (noise of the means).
+fn beyond(mean: &[f32], layout: Layout, i: usize, reference: f32, sign: f32) -> f32 {
+    let Some((members, n)) = ring_around(mean, layout, i, RING) else {
+        return 0.0;
+    };
+    let own = (mean[i] - reference) * sign;
+    let far = members[..n]
+        .iter()
+        .map(|&m| (m - reference) * sign)
+        .fold(f32::MIN, f32::max);
+    if own <= 0.0 || far - own < NOISE_FLOOR {
         return 0.0;
     }
-    let members = &members[..n];
-    let far = if own > 0.0 {
-        members.iter().copied().fold(f32::MIN, f32::max)
-    } else {
-        members.iter().copied().fold(f32::MAX, f32::min)
-    };
-    (far - reference) / own
+    far / own
 }
 
 /// Distance of the ring the local spread is measured on: outside what one
@@ -459,14 +468,13 @@ const SPREAD_RING: usize = MARGIN;
 
 /// The spread of a plane's values near subpixel `i`: MAD × 1.4826 of the
 /// members of the ring at [`SPREAD_RING`] around their own median, at least
-/// a floor. Fewer than 5 members (a corner) say nothing reliable: the floor
-/// then, under which the channel's spread stands anyway.
+/// [`EXCESS_FLOOR`]. Fewer than 5 members (a corner) say nothing reliable:
+/// the floor then, under which the callers keep a floor of their own (the
+/// channel's spread, [`NOISE_FLOOR`]).
 fn local_spread(plane: &[f32], layout: Layout, i: usize) -> f32 {
-    let mut members = [0f32; 8];
-    let n = layout.ring_members(plane, i, SPREAD_RING, &mut members);
-    if n < 5 {
+    let Some((members, n)) = ring_around(plane, layout, i, SPREAD_RING) else {
         return EXCESS_FLOOR;
-    }
+    };
     let mad = if n == 8 {
         let center = median8(members);
         median8(members.map(|m| (m - center).abs()))

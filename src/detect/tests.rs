@@ -584,9 +584,18 @@ fn random_stats(
     frames: u64,
     revealing: u64,
     outliers: f64,
+    dark: bool,
 ) -> Stats {
     use rand::{RngExt, SeedableRng};
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    // A dark background (a night sky, a dark foreground: references on both
+    // sides of LINEAR_COARSE_BELOW) with points up to 40 levels over it, or
+    // a mid-grey one with points anywhere.
+    let base = if dark {
+        rng.random_range(0.5..20.0f32)
+    } else {
+        100.0
+    };
     let layout = Layout {
         width,
         height,
@@ -599,12 +608,23 @@ fn random_stats(
     let mut evidence = Vec::with_capacity(layout.len());
     for _ in 0..layout.len() {
         let wild = rng.random_bool(outliers);
-        let (m, sd, excess, dark) = if wild {
+        let (m, sd, excess, dark_sum) = if wild {
             (
-                rng.random_range(0.0..=255.0f32),
+                if dark {
+                    base + rng.random_range(0.0..40.0f32)
+                } else {
+                    rng.random_range(0.0..=255.0f32)
+                },
                 rng.random_range(0.0..80.0f32),
                 rng.random_range(-40 * f as i32..=40 * f as i32),
                 rng.random_range(-400 * f as i32..=600 * f as i32),
+            )
+        } else if dark {
+            (
+                base + rng.random_range(-0.5..0.5f32),
+                rng.random_range(0.3..3.0f32),
+                rng.random_range(-2..=2),
+                rng.random_range(-20..=20),
             )
         } else {
             (
@@ -630,7 +650,11 @@ fn random_stats(
         };
         mean.push(m);
         m2.push(sd * sd * n1);
-        evidence.push(Evidence { excess, dark, seen });
+        evidence.push(Evidence {
+            excess,
+            dark: dark_sum,
+            seen,
+        });
     }
     Stats::from_parts(frames, layout, Moments::Welford { mean, m2 }, evidence)
 }
@@ -654,10 +678,18 @@ proptest::proptest! {
         threshold in 0.5f32..30.0,
         outliers in 0.0f64..0.5,
         band_rows in 1usize..12,
+        dark in proptest::bool::ANY,
     ) {
         let channels = if grey { 1 } else { 3 };
         let revealing = (revealing_share * frames as f64).round() as u64;
-        let stats = random_stats(seed, (width, height, channels), frames, revealing, outliers);
+        let stats = random_stats(
+            seed,
+            (width, height, channels),
+            frames,
+            revealing,
+            outliers,
+            dark,
+        );
         let mut ctx = Context::unknown(frames);
         // Revealing frames of weights 1 to 15, the others 0.
         let weights: Vec<f64> = (0..revealing).map(|k| (1 + k % 15) as f64).collect();
