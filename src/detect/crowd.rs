@@ -7,25 +7,58 @@
 //! still nor sit on one photosite); where most of them pass, they are
 //! defects after all (a sensor with very many), and the tiles keep their
 //! first verdicts.
+//!
+//! The crowd counts every point that stood out in every frame, the scene's
+//! too: a point whose frames supported it but whose shape turned it away (a
+//! star's halo, part of a larger shape) is still a point of a still scene
+//! there, unless it lies in a defect's own footprint.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
-use super::Defect;
-use crate::evidence::RING;
+use super::group;
+use super::{Defect, Features};
+use crate::detect::planes::MARGIN;
+use crate::evidence::{Layout, RING};
 use crate::params::{CROWDED_BLOCK, CROWDED_TILE};
 use crate::similarity::TileGrid;
 
-/// Defects per tile.
+/// The places of the groups of `vetoed` subpixels (see
+/// [`Features::vetoed`]) outside every defect's footprint ([`MARGIN`]
+/// pixels around its peak: demosaicing and JPEG spread a defect that far,
+/// and its own spread may be turned away by its shape): points of the scene
+/// that stood out in every frame.
+pub(super) fn scene_points(
+    layout: Layout,
+    vetoed: &HashMap<usize, Features>,
+    defects: &[Defect],
+) -> Vec<(usize, usize)> {
+    let near = |x: usize, y: usize, d: &Defect| {
+        (d.x as usize).abs_diff(x) <= MARGIN && (d.y as usize).abs_diff(y) <= MARGIN
+    };
+    group::groups(layout, vetoed)
+        .iter()
+        .map(|&(_, peak)| {
+            let p = peak / layout.channels;
+            (p % layout.width, p / layout.width)
+        })
+        .filter(|&(x, y)| !defects.iter().any(|d| near(x, y, d)))
+        .collect()
+}
+
+/// Defects and scene points per tile.
 pub(super) struct Crowd {
     grid: TileGrid,
     per_tile: Vec<usize>,
 }
 
 impl Crowd {
-    pub fn of(grid: TileGrid, defects: &[Defect]) -> Crowd {
+    pub fn of(grid: TileGrid, defects: &[Defect], scene: &[(usize, usize)]) -> Crowd {
         let mut per_tile = vec![0usize; grid.len()];
         for d in defects {
             per_tile[grid.tile_of(d.x as usize, d.y as usize)] += 1;
+        }
+        for &(x, y) in scene {
+            per_tile[grid.tile_of(x, y)] += 1;
         }
         Crowd { grid, per_tile }
     }
@@ -39,8 +72,9 @@ impl Crowd {
         (y0..(y0 + 3).min(gh)).flat_map(move |y| (x0..(x0 + 3).min(gw)).map(move |x| y * gw + x))
     }
 
-    /// Whether each tile is crowded: it holds [`CROWDED_TILE`] defects or
-    /// more, or its block of 3x3 tiles [`CROWDED_BLOCK`] or more.
+    /// Whether each tile is crowded: it holds [`CROWDED_TILE`] points
+    /// (defects and scene points) or more, or its block of 3x3 tiles
+    /// [`CROWDED_BLOCK`] or more.
     pub fn crowded(&self) -> Vec<bool> {
         (0..self.per_tile.len())
             .map(|t| {
@@ -50,10 +84,11 @@ impl Crowd {
             .collect()
     }
 
-    /// The crowded tiles (`crowded`, of this crowd of the defects `first`)
-    /// where more than half of the first defects in the crowded tiles of
-    /// their block passed as one view (a defect of `after` within
-    /// [`RING`] of its peak): not a still scene. Each tile decides over its
+    /// The crowded tiles (`crowded`, of this crowd of the defects `first`
+    /// and the scene points) where more than half of the points in the
+    /// crowded tiles of their block are first defects that passed as one
+    /// view (a defect of `after` within [`RING`] of its peak): not a still
+    /// scene. Each tile decides over its
     /// own block, so neighbouring tiles may decide apart.
     pub fn refuted(&self, first: &[Defect], after: &[Defect], crowded: &[bool]) -> Vec<bool> {
         let found: HashSet<(u32, u32)> = after.iter().map(|d| (d.x, d.y)).collect();

@@ -140,11 +140,15 @@ pub fn detect(stats: &Stats, ctx: &Context, threshold: Option<f64>) -> Detection
     let mut scorer = Scorer::new(stats, ctx, SAMPLE_GATE_FROM);
     let threshold = threshold.unwrap_or_else(|| auto_threshold(&scorer));
     scorer.gate_from = threshold as f32;
-    let first = flagged(&scorer, threshold, None);
+    let (first, vetoed): (HashMap<usize, Features>, HashMap<usize, Features>) =
+        flagged(&scorer, threshold, None)
+            .into_iter()
+            .partition(|(_, f)| !f.vetoed);
     let groups = group::groups(stats.layout(), &first);
     let defects = group::describe_all(&scorer, &first, groups.clone());
     let grid = ctx.tiles.grid;
-    let crowd = Crowd::of(grid, &defects);
+    let scene = crowd::scene_points(stats.layout(), &vetoed, &defects);
+    let crowd = Crowd::of(grid, &defects, &scene);
     let mut crowded = crowd.crowded();
     if !crowded.contains(&true) {
         return Detection {
@@ -154,7 +158,8 @@ pub fn detect(stats: &Stats, ctx: &Context, threshold: Option<f64>) -> Detection
         };
     }
     let still = ctx.with_one_view(&origins(grid, &crowded));
-    let second = flagged(&scorer.judging(&still), threshold, Some(&crowded));
+    let mut second = flagged(&scorer.judging(&still), threshold, Some(&crowded));
+    second.retain(|_, f| !f.vetoed);
     let tile = |i: usize| tile_of_subpixel(grid, stats.layout(), i);
     // A group is judged where its peak is: a crowded tile's groups by the
     // second pass over the crowded tiles, the others by the first pass,
@@ -212,8 +217,9 @@ fn bands(height: usize) -> impl ParallelIterator<Item = std::ops::Range<usize>> 
         .map(move |b| b * BAND_ROWS..((b + 1) * BAND_ROWS).min(height))
 }
 
-/// Subpixels scoring above `threshold`, by flat index, with their features:
-/// of the whole frame, or only of the tiles `within` marks.
+/// Subpixels scoring above `threshold`, and those whose shape vetoed such a
+/// score ([`Features::vetoed`]), by flat index, with their features: of the
+/// whole frame, or only of the tiles `within` marks.
 fn flagged(scorer: &Scorer, threshold: f64, within: Option<&[bool]>) -> HashMap<usize, Features> {
     let layout = scorer.stats.layout();
     let stride = layout.stride();
@@ -246,7 +252,7 @@ fn flagged(scorer: &Scorer, threshold: f64, within: Option<&[bool]>) -> HashMap<
                     }
                     band.load_row(y);
                     let f = scorer.features(&band, y, xc);
-                    if f.score > t {
+                    if f.score > t || f.vetoed {
                         hits.push((y * stride + xc, f));
                     }
                 }

@@ -78,6 +78,11 @@ pub struct Features {
     /// Which way it stands out: +1 brighter, −1 darker.
     pub sign: f32,
     pub score: f32,
+    /// Its frames supported it, but its shape is the scene's (light the
+    /// lens spread, part of a larger shape): kept under the threshold, yet
+    /// a point that stood out in every frame all the same (see
+    /// [`super::crowd`]).
+    pub vetoed: bool,
 }
 
 /// Scores subpixels of one band of rows.
@@ -271,16 +276,17 @@ impl<'a> Scorer<'a> {
             still: stuck.max(shape),
             sign,
             score: magnitude,
+            vetoed: false,
         };
         if magnitude >= self.gate_from {
             f.score = self.supported(&mut f, p, i, (per_view, alike));
-            if f.sign > 0.0 && halo(&p.mean, layout, i, reference) > HALO_MAX {
-                // Light spread over its ring by the lens: a star, a lamp.
-                f.score = f.score.min(self.gate_from * 0.99);
-            }
-            if beyond(&p.mean, layout, i, reference, f.sign) > BEYOND_MAX {
-                // Part of a larger shape of the scene that reaches further
-                // than the subpixel itself: a window, a tree top.
+            // Light spread over its ring by the lens (a star, a lamp), or
+            // part of a larger shape of the scene that reaches further than
+            // the subpixel itself (a window, a tree top).
+            let scene = (f.sign > 0.0 && halo(&p.mean, layout, i, reference) > HALO_MAX)
+                || beyond(&p.mean, layout, i, reference, f.sign) > BEYOND_MAX;
+            if scene {
+                f.vetoed = f.score > self.gate_from;
                 f.score = f.score.min(self.gate_from * 0.99);
             }
         }

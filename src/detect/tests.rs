@@ -37,6 +37,16 @@ struct Point {
     seen: Seen,
 }
 
+/// How often the background of [`points`] is seen: brighter and darker in
+/// 1 frame of 24 each.
+const BACKGROUND: Seen = Seen {
+    bright: 1,
+    could_bright: 24,
+    dark: 1,
+    could_dark: 24,
+    hot: 0,
+};
+
 /// A `width` x `height` series on a flat background (mean 100, σ 10,
 /// excess sums with a little texture, each subpixel seen brighter or darker
 /// in 1 frame of 24) whose R subpixels at the given places did as their
@@ -50,20 +60,13 @@ fn points(width: usize, height: usize, at: &[((usize, usize), Point)]) -> Stats 
     let n1 = (FRAMES - 1) as f32;
     let mut m = vec![100.0f32; layout.len()];
     let mut m2 = vec![10.0 * 10.0 * n1; layout.len()];
-    let background = Seen {
-        bright: 1,
-        could_bright: 24,
-        dark: 1,
-        could_dark: 24,
-        hot: 0,
-    };
     let mut evidence: Vec<Evidence> = (0..layout.len())
         .map(|i| {
             let (y, x, c) = (i / (3 * width), i / 3 % width, i % 3);
             Evidence {
                 excess: ((y * 7 + x * 13 + c * 5) % 11) as i32 - 5,
                 dark: ((y * 3 + x * 11 + c * 7) % 13) as i32 * 4 - 24,
-                seen: background,
+                seen: BACKGROUND,
             }
         })
         .collect();
@@ -152,17 +155,27 @@ fn a_burst_counts_as_one_view() {
     assert_eq!(detect(&stats, &ctx, None).defects.len(), 1);
 }
 
+/// The core of a star: 10 levels up in the 8-bit means (16 linear levels a
+/// frame), seen brighter in every frame.
+const STAR_CORE: Point = Point {
+    mean: 110.0,
+    sd: 10.0,
+    excess: 400,
+    dark: 0,
+    seen: Seen {
+        bright: 24,
+        could_bright: 24,
+        dark: 0,
+        could_dark: 24,
+        hot: 0,
+    },
+};
+
 /// A star at (`x`, `y`): 16 levels up in every frame, moving with the
 /// scene, its excess spread by the lens over its 8 neighbours (half of it):
 /// the 9 places of [`points`].
 fn star((x, y): (usize, usize)) -> Vec<((usize, usize), Point)> {
-    let core = Point {
-        mean: 110.0,
-        sd: 10.0,
-        excess: 400,
-        dark: 0,
-        seen: seen_bright(24, 0),
-    };
+    let core = STAR_CORE;
     let spread = Point {
         mean: 105.0,
         excess: 200,
@@ -227,6 +240,63 @@ fn a_tile_crowded_with_points_seen_in_every_frame_is_judged_as_one_view() {
     assert_eq!(d.defects.len(), kept + 2, "{:?}", d.defects);
 }
 
+/// A star whose light the lens spreads 2 pixels out (a halo): 10 levels up
+/// and seen in every frame, the 8 places around it 6 levels up and the 16
+/// places 2 pixels out 4 levels up, those seen no more often than the
+/// background. Its frames support it, its shape turns it away.
+fn halo_star((x, y): (usize, usize)) -> Vec<((usize, usize), Point)> {
+    let mut blob = vec![((x, y), STAR_CORE)];
+    for dy in 0..5 {
+        for dx in 0..5 {
+            let ring = (dx as isize - 2).abs().max((dy as isize - 2).abs());
+            let (mean, excess) = match ring {
+                1 => (106.0, 250),
+                2 => (104.0, 150),
+                _ => continue,
+            };
+            let p = Point {
+                mean,
+                excess,
+                seen: BACKGROUND,
+                ..STAR_CORE
+            };
+            blob.push(((x + dx - 2, y + dy - 2), p));
+        }
+    }
+    blob
+}
+
+#[test]
+fn a_crowd_counts_the_scene_points_its_shape_turned_away() {
+    // A haloed star alone is no defect: its shape turns it away.
+    let mut ctx = Context::unknown(FRAMES);
+    ctx.tiles = crate::similarity::TileViews::uniform_over(128, 64, 8.0, 0.1);
+    let d = detect(&points(128, 64, &halo_star((20, 20))), &ctx, None);
+    assert!(d.defects.is_empty(), "{:?}", d.defects);
+    // Two stars that pass, among haloed stars of a still scene: the tile
+    // holds CROWDED_TILE points that stood out in every frame, and is
+    // judged as one view, where the two stars fail.
+    let passing = [(8, 8), (40, 40)];
+    let haloed = [(24, 8), (8, 40), (24, 24)];
+    assert!(passing.len() < CROWDED_TILE && passing.len() + haloed.len() >= CROWDED_TILE);
+    let mut at: Vec<_> = passing.iter().flat_map(|&p| star(p)).collect();
+    at.extend(haloed.iter().flat_map(|&p| halo_star(p)));
+    at.extend(star((100, 30)));
+    let d = detect(&points(128, 64, &at), &ctx, None);
+    assert_eq!(d.crowded_tiles, [[0, 0]]);
+    let found: Vec<_> = d.defects.iter().map(|d| (d.x, d.y)).collect();
+    assert_eq!(found, [(100, 30)], "{:?}", d.defects);
+    // Haloed points within a defect's own footprint (4 pixels) are its own
+    // spread, not the scene's: they do not crowd the tile.
+    let near = [(12, 8), (40, 36), (44, 44)];
+    let mut at: Vec<_> = passing.iter().flat_map(|&p| star(p)).collect();
+    at.extend(near.iter().flat_map(|&p| halo_star(p)));
+    let d = detect(&points(128, 64, &at), &ctx, None);
+    assert!(d.crowded_tiles.is_empty(), "{:?}", d.crowded_tiles);
+    let found: Vec<_> = d.defects.iter().map(|d| (d.x, d.y)).collect();
+    assert_eq!(found.len(), 2, "{:?}", d.defects);
+}
+
 #[test]
 fn a_block_of_tiles_crowded_with_points_is_judged_as_one_view() {
     // Stars of a tracked sky scattered two to a tile over 3x3 tiles: no
@@ -278,7 +348,7 @@ fn a_crowd_that_passes_as_one_view_keeps_its_first_verdicts() {
     let stats = points(128, 64, &at);
     let d = detect(&stats, &ctx, None);
     // The first pass did find the crowd.
-    let first = crowd::Crowd::of(ctx.tiles.grid, &d.defects).crowded();
+    let first = crowd::Crowd::of(ctx.tiles.grid, &d.defects, &[]).crowded();
     assert_eq!(first, [true, false]);
     assert!(d.crowded_tiles.is_empty(), "{:?}", d.crowded_tiles);
     assert_eq!(d.defects.len(), 6, "{:?}", d.defects);
