@@ -196,7 +196,9 @@ pub const HOT_OVER_OFFSET: f64 = 4.0;
 pub const CHANCE_MIN: f64 = 0.022;
 
 /// A subpixel moving this many times as much as its neighbours (σ over the
-/// frames, with [`NOISE_FLOOR`] under both) is bright in some frames only,
+/// frames, with [`NOISE_FLOOR`] under both; the neighbours' σ is the ring's
+/// 2 pixels out, or the one 4 pixels out where that is less, as a star's
+/// light moves its own ring 2 pixels out) is bright in some frames only,
 /// and must show in [`SEEN_SHARE_INTERMITTENT`] of the frames that could
 /// show it. Physics: a steady offset moves as the scene around it does; a
 /// star lingering on a photosite for part of a slowly drifting series, a

@@ -26,7 +26,7 @@
 use super::context::Context;
 use super::counts::strength;
 use super::planes::{Planes, MARGIN};
-use crate::evidence::{median8, Layout, MinMax, Seen, RING};
+use crate::evidence::{median8, median_of, Layout, MinMax, Seen, RING};
 use crate::params::{
     ALIKE_ONE_VIEW, ALIKE_PARTLY_FROM, BEYOND_MAX, CHANCE_MIN, EXCESS_FLOOR, HALO_MAX,
     INTERMITTENT_MOVES, LINEAR_COARSE_BELOW, NOISE_FLOOR, PINNED_FROM, SCENE_MOVED_FROM,
@@ -327,8 +327,14 @@ impl<'a> Scorer<'a> {
         // A subpixel moving much more than its neighbours is bright in some
         // frames only: a star or a lamp passing, or dark current in the long
         // frames. Either way it must show in nearly every frame that could
-        // show it.
-        let moves = (f.sd + NOISE_FLOOR) / (f.ring_sd + NOISE_FLOOR);
+        // show it. Its neighbours are the ring 2 pixels out, or the one at
+        // MARGIN where that moves less: a star lights its ring at 2 as it
+        // passes, so that ring moves with it, while the scene around it
+        // does not.
+        let far_sd = ring_around(&p.var, p.local, i, MARGIN)
+            .map(|(mut m, n)| median_of(&mut m[..n]).max(0.0).sqrt())
+            .unwrap_or(f.ring_sd);
+        let moves = (f.sd + NOISE_FLOOR) / (f.ring_sd.min(far_sd) + NOISE_FLOOR);
         let share = if moves >= INTERMITTENT_MOVES {
             SEEN_SHARE_INTERMITTENT
         } else {
@@ -432,7 +438,7 @@ fn halo(mean: &[f32], layout: Layout, i: usize, reference: f32) -> f32 {
     let Some((mut members, n)) = ring_around(mean, layout, i, MARGIN) else {
         return 0.0;
     };
-    let far = crate::evidence::median_of(&mut members[..n]);
+    let far = median_of(&mut members[..n]);
     let rise = mean[i] - far;
     if rise <= 0.0 {
         return 0.0;
@@ -486,9 +492,9 @@ fn local_spread(plane: &[f32], layout: Layout, i: usize) -> f32 {
         median8(members.map(|m| (m - center).abs()))
     } else {
         let mut m: Vec<f32> = members[..n].to_vec();
-        let center = crate::evidence::median_of(&mut m);
+        let center = median_of(&mut m);
         let mut d: Vec<f32> = m.iter().map(|v| (v - center).abs()).collect();
-        crate::evidence::median_of(&mut d)
+        median_of(&mut d)
     };
     (mad * MAD_TO_SIGMA).max(EXCESS_FLOOR)
 }

@@ -144,6 +144,45 @@ fn a_strong_point_seen_in_a_few_frames_is_not_a_defect() {
 }
 
 #[test]
+fn a_point_moving_more_than_its_surroundings_must_show_in_nearly_every_frame() {
+    // Seen in half the frames, moving three times as much as the scene 4
+    // pixels out (a star lingering on it for part of a slow drift, lighting
+    // the pixels 1 and 2 out as it passes, which move with it): it must show
+    // in nearly every frame, and it does not.
+    let lit = |(x, y): (usize, usize), reach: usize| -> Vec<((usize, usize), Point)> {
+        let core = Point {
+            mean: 110.0,
+            sd: 30.0,
+            excess: 400,
+            dark: 0,
+            seen: seen_bright(12, 0),
+        };
+        let around = Point {
+            mean: 100.0,
+            sd: 20.0,
+            excess: 0,
+            seen: BACKGROUND,
+            ..core
+        };
+        let mut at = vec![((x, y), core)];
+        for dy in 0..=2 * reach {
+            for dx in 0..=2 * reach {
+                if (dx, dy) != (reach, reach) {
+                    at.push(((x + dx - reach, y + dy - reach), around));
+                }
+            }
+        }
+        at
+    };
+    let ctx = Context::unknown(FRAMES);
+    let d = detect(&points(32, 32, &lit((16, 16), 2)), &ctx, None);
+    assert!(d.defects.is_empty(), "{:?}", d.defects);
+    // Where the scene moves as much 4 pixels out too, half the frames do.
+    let d = detect(&points(32, 32, &lit((16, 16), 5)), &ctx, None);
+    assert_eq!(d.defects.len(), 1, "{:?}", d.defects);
+}
+
+#[test]
 fn a_burst_counts_as_one_view() {
     // Seen in every frame, but the frames are 3 views: 3 sightings cannot
     // be told from a coincidence of scene details.
