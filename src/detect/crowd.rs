@@ -16,8 +16,8 @@
 use std::collections::{HashMap, HashSet};
 
 use super::group;
+use super::planes::MARGIN;
 use super::{Defect, Features};
-use crate::detect::planes::MARGIN;
 use crate::evidence::{Layout, RING};
 use crate::params::{CROWDED_BLOCK, CROWDED_TILE};
 use crate::similarity::TileGrid;
