@@ -9,9 +9,10 @@
 //!   moves (stuck), from the 8-bit means and variances; on alike frames
 //!   measured against what a scene point would do under the exposure
 //!   changes alone;
-//! - shape, on alike frames only: a defect's excess sits on one photosite
-//!   (or a pair, a 2x2 cluster), a scene detail's is spread by the lens over
-//!   its neighbours on every side.
+//! - shape, on alike frames, and on any frames over a dark reference (where
+//!   the linear sums round small rises to nothing): a defect's excess sits
+//!   on one photosite (or a pair, a 2x2 cluster), a scene detail's is spread
+//!   by the lens over its neighbours on every side.
 //!
 //! **Whether the frames support it** (see [`super::counts`]): a defect shows
 //! in most of the frames that could show it, and more often than the scene
@@ -233,18 +234,21 @@ impl<'a> Scorer<'a> {
 
         let (per_view, alike) = self.ctx.view_at(xc / layout.channels, y);
         let stuck = stuck(mean, reference, sd, ring_sd, alike);
-        // On alike frames consistency proves nothing; a defect's excess is
-        // still its own photosite's, a scene detail's is shared.
-        let shape = if alike <= 0.0 {
-            0.0
-        } else if reference < LINEAR_COARSE_BELOW {
+        // The shape: a defect's excess is its own photosite's, a scene
+        // detail's is shared. It counts on alike frames, where consistency
+        // proves nothing, and on any frames over a dark reference, where
+        // the linear sums are blind.
+        let shape = if reference < LINEAR_COARSE_BELOW {
             // Over a dark reference the linear excess is too coarse: a small
             // rise and its neighbours' share of it both round to 0 (a dark
-            // foreground). The rise in 8-bit levels, and how much of it the
-            // neighbours share in linear light, read from the means.
+            // foreground, a dark sky). The rise in 8-bit levels, and how much
+            // of it the neighbours share in linear light, read from the
+            // means. On varied frames the frame counts must still support it.
             let s8 = local_spread(&p.mean, layout, i).max(NOISE_FLOOR);
             let sharp8 = sharpness(&p.mean, layout, i, reference, d8);
-            alike * d8.max(0.0) / s8 * sharp_factor(linear_sharpness(reference, d8, sharp8))
+            d8.max(0.0) / s8 * sharp_factor(linear_sharpness(reference, d8, sharp8))
+        } else if alike <= 0.0 {
+            0.0
         } else {
             let sharp = sharpness(&p.excess, layout, i, r.excess[xc], excess);
             alike * excess.max(0.0) / s0 * sharp_factor(sharp)
