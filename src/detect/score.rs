@@ -30,9 +30,9 @@ use super::planes::{Planes, MARGIN};
 use crate::evidence::{median8, median_of, Layout, MinMax, Seen, RING};
 use crate::params::{
     ALIKE_ONE_VIEW, ALIKE_PARTLY_FROM, BEYOND_MAX, CHANCE_MIN, EXCESS_FLOOR, HALO_MAX,
-    INTERMITTENT_MOVES, LINEAR_COARSE_BELOW, NOISE_FLOOR, PINNED_FROM, SCENE_MOVED_FROM,
-    SCENE_MOVED_FULL, SEEN_SHARE, SEEN_SHARE_INTERMITTENT, SHARP_FROM, SHARP_FULL, STRENGTH_MIN,
-    STUCK_FULL_LEVELS,
+    INTERMITTENT_MOVES, JPEG_NOISE_MIN, LINEAR_COARSE_BELOW, NOISE_FLOOR, PINNED_FROM,
+    SCENE_MOVED_FROM, SCENE_MOVED_FULL, SEEN_SHARE, SEEN_SHARE_INTERMITTENT, SHARP_FROM,
+    SHARP_FULL, STRENGTH_MIN, STUCK_FULL_LEVELS,
 };
 use crate::stats::Stats;
 
@@ -186,7 +186,7 @@ impl<'a> Scorer<'a> {
 
     /// A quick upper bound of the score of subpixel `xc` of the loaded row
     /// `y`: the local spreads can only raise the divisors above the
-    /// channel's (and the 8-bit shape's above [`NOISE_FLOOR`]), the frames'
+    /// channel's (and the 8-bit shape's above [`JPEG_NOISE_MIN`]), the frames'
     /// support only lowers the magnitude, and every other factor (how alike
     /// the frames are, the sharpness) is at most 1.
     #[inline(always)]
@@ -203,7 +203,7 @@ impl<'a> Scorer<'a> {
         let still = d8 / (sd + NOISE_FLOOR) * (d8 / STUCK_FULL_LEVELS).min(1.0);
         // The shape in 8-bit levels over a dark reference (see `features`).
         let shape8 = if r.mean[xc] < LINEAR_COARSE_BELOW {
-            rise.max(0.0) / NOISE_FLOOR
+            rise.max(0.0) / JPEG_NOISE_MIN
         } else {
             0.0
         };
@@ -226,8 +226,12 @@ impl<'a> Scorer<'a> {
 
         let excess = p.excess[i] - r.excess[xc];
         let dark = p.dark[i] - r.dark[xc];
-        let s0 = local_spread(&p.excess, layout, i).max(self.spread[0][c]);
-        let s1 = local_spread(&p.dark, layout, i).max(self.spread[1][c]);
+        let s0 = local_spread(&p.excess, layout, i)
+            .unwrap_or(0.0)
+            .max(self.spread[0][c]);
+        let s1 = local_spread(&p.dark, layout, i)
+            .unwrap_or(0.0)
+            .max(self.spread[1][c]);
         let z_excess = excess / s0;
         let z_dark = dark.max(0.0) / s1;
         let consistency = z_excess.abs().max(z_dark);
@@ -244,7 +248,12 @@ impl<'a> Scorer<'a> {
             // foreground, a dark sky). The rise in 8-bit levels, and how much
             // of it the neighbours share in linear light, read from the
             // means. On varied frames the frame counts must still support it.
-            let s8 = local_spread(&p.mean, layout, i).max(NOISE_FLOOR);
+            // The noise of a mean there: what its neighbours differ by, and
+            // at least what they move by a frame (JPEG noise repeats on a
+            // still scene), down to the least JPEG leaves over black.
+            let s8 = local_spread(&p.mean, layout, i).map_or(NOISE_FLOOR, |s| {
+                s.max(ring_sd.clamp(JPEG_NOISE_MIN, NOISE_FLOOR))
+            });
             let sharp8 = sharpness(&p.mean, layout, i, reference, d8);
             d8.max(0.0) / s8 * sharp_factor(linear_sharpness(reference, d8, sharp8))
         } else if alike <= 0.0 {
@@ -483,14 +492,11 @@ fn beyond(mean: &[f32], layout: Layout, i: usize, reference: f32, sign: f32) -> 
 const SPREAD_RING: usize = MARGIN;
 
 /// The spread of a plane's values near subpixel `i`: MAD × 1.4826 of the
-/// members of the ring at [`SPREAD_RING`] around their own median, at least
-/// [`EXCESS_FLOOR`]. Fewer than 5 members (a corner) say nothing reliable:
-/// the floor then, under which the callers keep a floor of their own (the
-/// channel's spread, [`NOISE_FLOOR`]).
-fn local_spread(plane: &[f32], layout: Layout, i: usize) -> f32 {
-    let Some((members, n)) = ring_around(plane, layout, i, SPREAD_RING) else {
-        return EXCESS_FLOOR;
-    };
+/// members of the ring at [`SPREAD_RING`] around their own median. Fewer
+/// than 5 members (a corner) say nothing reliable: `None`. The callers keep
+/// a floor of their own under it (the channel's spread, the noise).
+fn local_spread(plane: &[f32], layout: Layout, i: usize) -> Option<f32> {
+    let (members, n) = ring_around(plane, layout, i, SPREAD_RING)?;
     let mad = if n == 8 {
         let center = median8(members);
         median8(members.map(|m| (m - center).abs()))
@@ -500,7 +506,7 @@ fn local_spread(plane: &[f32], layout: Layout, i: usize) -> f32 {
         let mut d: Vec<f32> = m.iter().map(|v| (v - center).abs()).collect();
         median_of(&mut d)
     };
-    (mad * MAD_TO_SIGMA).max(EXCESS_FLOOR)
+    Some(mad * MAD_TO_SIGMA)
 }
 
 /// The share of a shape's evidence that counts at sharpness `sharp`: none

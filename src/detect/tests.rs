@@ -586,13 +586,13 @@ type MeanSdExcess = (f32, f32, i32);
 /// places have the given means, σ and Σ excess, seen brighter in every
 /// frame where their Σ excess is not 0.
 fn over_black(at: &[((usize, usize), MeanSdExcess)]) -> Stats {
-    over_black_scattered(at, 0)
+    over_dark(at, 0, 0.5)
 }
 
 /// [`over_black`] with the other subpixels' Σ excess scattered over
 /// −`scatter`..=`scatter` (what each frame's rounding of small differences
-/// leaves in the sums of a dark scene).
-fn over_black_scattered(at: &[((usize, usize), MeanSdExcess)], scatter: i32) -> Stats {
+/// leaves in the sums of a dark scene) and their σ over the frames `sd`.
+fn over_dark(at: &[((usize, usize), MeanSdExcess)], scatter: i32, sd: f32) -> Stats {
     let layout = Layout {
         width: 13,
         height: 13,
@@ -600,7 +600,7 @@ fn over_black_scattered(at: &[((usize, usize), MeanSdExcess)], scatter: i32) -> 
     };
     let n1 = (FRAMES - 1) as f32;
     let mut m = vec![0.5f32; layout.len()];
-    let mut m2 = vec![0.25 * n1; layout.len()];
+    let mut m2 = vec![sd * sd * n1; layout.len()];
     let quiet = Evidence {
         excess: 0,
         dark: 0,
@@ -670,13 +670,39 @@ fn over_black_on_varied_frames_a_photosite_is_told_by_its_shape_in_levels() {
             let p = ((x as isize + dx) as usize, (y as isize + dy) as usize);
             at.push((p, (0.5 + 20.0 * lent, 1.0, 0)));
         }
-        over_black_scattered(&at, 8)
+        over_dark(&at, 8, 0.5)
     };
     let ctx = varied();
     let d = detect(&around((6, 6), 0.35), &ctx, None);
     assert_eq!(d.defects.len(), 1, "{:?}", d.defects);
     assert_eq!((d.defects[0].x, d.defects[0].y), (6, 6));
     let d = detect(&around((6, 6), 0.65), &ctx, None);
+    assert!(d.defects.is_empty(), "{:?}", d.defects);
+}
+
+/// Over black the noise a mean can carry is what its neighbourhood moves
+/// by, down to the least JPEG leaves: a photosite 12 levels over a
+/// foreground clipped to black in every frame stands out by far more than
+/// anything there moves, while over a dark foreground whose neighbours move
+/// by 2 levels a frame (JPEG noise) the same rise is within what scene
+/// points there show.
+#[test]
+fn over_black_the_shape_is_measured_against_what_the_neighbourhood_moves() {
+    let around = |sd: f32| {
+        let (x, y) = (6, 6);
+        let mut at = vec![((x, y), (12.5, 1.3, 24))];
+        for (dx, dy) in [(-1, 0), (1, 0), (0, -1), (0, 1)] {
+            let p = ((x as isize + dx) as usize, (y as isize + dy) as usize);
+            at.push((p, (0.5 + 12.0 * 0.35, sd, 0)));
+        }
+        over_dark(&at, 0, sd)
+    };
+    let mut ctx = Context::unknown(FRAMES);
+    ctx.tiles = crate::similarity::TileViews::uniform(1.0, 1.0);
+    let d = detect(&around(0.5), &ctx, None);
+    assert_eq!(d.defects.len(), 1, "{:?}", d.defects);
+    assert_eq!((d.defects[0].x, d.defects[0].y), (6, 6));
+    let d = detect(&around(2.0), &ctx, None);
     assert!(d.defects.is_empty(), "{:?}", d.defects);
 }
 
