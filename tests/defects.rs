@@ -441,6 +441,31 @@ fn night_sky_without_defects_reports_at_most_two() {
     assert!(s.report.defects.len() <= 2, "{:?}", s.report.defects);
 }
 
+/// The same at the reference camera's size (a D80, 3872x2592), at ISO 400
+/// with the stars drifting 1 to 4 px a frame, as the real series: 16 times
+/// the area of the series above, so 16 times the lamps and lit windows of
+/// its foreground. Measured: 130 reports, none of them a star; all in the
+/// foreground, lamps and windows 2 to 4 px across. At ISO 400 the fine
+/// detail of a dark foreground is noise, so the tile signatures of its
+/// frames disagree and its tiles count as many views; a lamp seen in every
+/// frame then passes as a warm photosite. Telling them apart needs a
+/// signature that says "noise only" rather than "different".
+#[test]
+#[ignore = "issue 18 target not met at full size: 130 reports (lamps and windows of a dark \
+            foreground judged as many views), see the doc comment; slow (20 frames of 10 MP)"]
+fn night_sky_without_defects_at_full_size_reports_at_most_two() {
+    let mut spec = SeriesSpec::preset(Preset::NightSky, 3872, 2592, 20, 8);
+    spec.defects = hotpix_synth::DefectPlan::none();
+    spec.iso = Some([400, 400]);
+    spec.sky.drift = [1.0, 4.0];
+    let s = run_series("night-sky-clean-full", &spec, 2);
+    assert!(
+        s.report.defects.len() <= 2,
+        "{} reports",
+        s.report.defects.len()
+    );
+}
+
 /// A night sky from a tracking mount: the stars stand still on the sensor
 /// while the foreground smears, and the dark sky's noise hides that they
 /// stand still. Where they crowd a tile or a block of 3x3 tiles, those
