@@ -113,8 +113,7 @@ fn find(config: Config) -> anyhow::Result<Exit> {
             stats: &outcome.stats,
             ctx: &hotpix::engine::judged_context(
                 &outcome.frames,
-                outcome.stats.width(),
-                outcome.stats.height(),
+                &outcome.stats,
                 &outcome.report.summary,
             ),
             report: &outcome.report,
@@ -270,12 +269,7 @@ fn report_state(config: ReportConfig) -> anyhow::Result<Exit> {
         &progress,
         &Analysis {
             stats: &state.stats,
-            ctx: &hotpix::engine::judged_context(
-                &state.frames,
-                state.stats.width(),
-                state.stats.height(),
-                &report.summary,
-            ),
+            ctx: &hotpix::engine::judged_context(&state.frames, &state.stats, &report.summary),
             report: &report,
         },
         &mut written,

@@ -136,7 +136,7 @@ pub fn load(path: &Path, threshold: Option<f64>) -> Result<Defects, InputError> 
         .map_err(|e| problem(format!("cannot read: {e}")))?;
     if start[..n].starts_with(b"PK") {
         let state = State::load(path).map_err(|e| problem(e.problem.to_string()))?;
-        let ctx = crate::engine::context(&state.frames, state.stats.width(), state.stats.height());
+        let ctx = crate::engine::context(&state.frames, &state.stats);
         let detection = detect(&state.stats, &ctx, threshold);
         let spots = detection
             .defects

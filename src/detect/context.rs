@@ -20,6 +20,9 @@ pub struct Context {
     /// Median correlation between frames' thumbnails; `None` with fewer
     /// than two.
     pub similarity: Option<f64>,
+    /// The share of pairs of frames whose thumbnails show one view (in one
+    /// group): 1 for a tripod series, 0 for frames of different scenes.
+    pub alike_pairs: f32,
     /// How many views the frames show, tile by tile.
     pub tiles: TileViews,
 }
@@ -35,6 +38,13 @@ impl Context {
             sizes[g] += 1;
         }
         let similarity = median_similarity(thumbnails);
+        let pairs = |k: u64| (k * k.saturating_sub(1) / 2) as f64;
+        let n = weights.len() as u64;
+        let alike_pairs = if n < 2 {
+            0.0
+        } else {
+            (sizes.iter().map(|&k| pairs(k)).sum::<f64>() / pairs(n)) as f32
+        };
         Context {
             frames: weights.len() as u64,
             dark_sum: weights.iter().map(|&w| f64::from(w)).sum(),
@@ -42,6 +52,7 @@ impl Context {
             revealing: weights.iter().filter(|&&w| w > 0).count() as u64,
             largest_group: sizes.iter().copied().max().unwrap_or(0),
             similarity,
+            alike_pairs,
             tiles,
         }
     }
@@ -58,6 +69,16 @@ impl Context {
         ctx
     }
 
+    /// This context with the tiles `tiles` (indices) showing one view in at
+    /// least a share `alike` of their pairs of frames.
+    pub fn with_alike(&self, tiles: &[usize], alike: f32) -> Context {
+        let mut ctx = self.clone();
+        for &t in tiles {
+            ctx.tiles.set_alike_at_least(t, alike, self.frames);
+        }
+        ctx
+    }
+
     /// A series of `frames` different views with no exposure data: every
     /// weight 0, no groups.
     pub fn unknown(frames: u64) -> Context {
@@ -68,6 +89,7 @@ impl Context {
             revealing: 0,
             largest_group: 1,
             similarity: None,
+            alike_pairs: 0.0,
             tiles: TileViews::uniform(frames as f32, 0.0),
         }
     }
@@ -138,6 +160,8 @@ mod tests {
             TileViews::uniform(4.0, 0.2),
         );
         assert_eq!(ctx.largest_group, 3);
+        // 3 of the 15 pairs of frames are in one group.
+        assert!((ctx.alike_pairs - 0.2).abs() < 1e-6, "{}", ctx.alike_pairs);
         assert_eq!(ctx.revealing, 4);
         let (per_view, alike) = ctx.view_at(10, 10);
         assert!((per_view - 4.0 / 6.0).abs() < 1e-12 && alike == 0.2);

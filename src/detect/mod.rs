@@ -10,6 +10,7 @@ mod context;
 mod counts;
 mod crowd;
 mod group;
+mod motion;
 mod planes;
 mod score;
 
@@ -19,6 +20,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 pub use context::{rate_per_second, Context};
+pub use motion::judge_still;
 pub use score::{scene_moved, Features, Strength};
 
 use crate::rank::Channel;

@@ -25,7 +25,7 @@ pub fn make_report(
     skipped.sort_by(|a, b| a.path.cmp(&b.path).then_with(|| a.reason.cmp(&b.reason)));
     skipped.dedup_by(|a, b| a.path == b.path);
     let used_meta: Vec<&FrameMeta> = frames.iter().map(|f| &f.meta).collect();
-    let ctx = context(frames, stats.width(), stats.height());
+    let ctx = context(frames, stats);
     let detection = detect(stats, &ctx, threshold);
     let mut summary = summarize(
         &used_meta,
@@ -54,19 +54,17 @@ pub fn make_report(
 
 /// The context a report's pictures are drawn with: the series' (see
 /// [`context`]) with the tiles its detection judged as one view.
-pub fn judged_context(
-    frames: &[CountedFrame],
-    width: u32,
-    height: u32,
-    summary: &Summary,
-) -> Context {
-    context(frames, width, height).with_one_view(&summary.crowded_tiles)
+pub fn judged_context(frames: &[CountedFrame], stats: &Stats, summary: &Summary) -> Context {
+    context(frames, stats).with_one_view(&summary.crowded_tiles)
 }
 
-/// What the detector knows of the series `frames` of `width` × `height`
-/// (see [`Context`]): each frame's dark-current weight from its EXIF, and
-/// how alike the frames are, as a whole and tile by tile.
-pub fn context(frames: &[CountedFrame], width: u32, height: u32) -> Context {
+/// What the detector knows of the series `frames` whose statistics are
+/// `stats` (see [`Context`]): each frame's dark-current weight from its
+/// EXIF, and how alike the frames are, as a whole and tile by tile, the
+/// tiles where the scene stands still as alike as the whole frames (see
+/// [`judge_still`]).
+pub fn context(frames: &[CountedFrame], stats: &Stats) -> Context {
+    let (width, height) = (stats.width(), stats.height());
     let weights: Vec<u8> = frames
         .iter()
         .map(|f| dark_weight(f.meta.exposure_s, f.meta.iso))
@@ -74,7 +72,7 @@ pub fn context(frames: &[CountedFrame], width: u32, height: u32) -> Context {
     let thumbs: Vec<Vec<f32>> = frames.iter().map(|f| f.thumbnail.clone()).collect();
     let tiles: Vec<&[u64]> = frames.iter().map(|f| f.tiles.as_slice()).collect();
     let views = TileViews::new(&tiles, width as usize, height as usize);
-    Context::new(&weights, &thumbs, views)
+    judge_still(&Context::new(&weights, &thumbs, views), stats)
 }
 
 fn summarize(

@@ -300,6 +300,18 @@ impl TileViews {
         }
     }
 
+    /// Takes tile `t` of a series of `frames` frames as showing one view in
+    /// at least a share `alike` of its pairs of frames (its views then
+    /// n / (1 + alike (n − 1)), as [`TileViews::new`] counts them).
+    pub fn set_alike_at_least(&mut self, t: usize, alike: f32, frames: u64) {
+        if alike <= self.alike[t] {
+            return;
+        }
+        let n = frames as f32;
+        self.alike[t] = alike;
+        self.views[t] = self.views[t].min(n / (1.0 + alike * (n - 1.0)));
+    }
+
     /// Takes tile `t` as one view (see [`crate::detect::detect`]).
     pub fn set_one_view(&mut self, t: usize) {
         self.views[t] = 1.0;
