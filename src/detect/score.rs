@@ -32,7 +32,7 @@ use crate::params::{
     ALIKE_ONE_VIEW, ALIKE_PARTLY_FROM, BEYOND_MAX, CHANCE_MIN, EXCESS_FLOOR, HALO_MAX,
     INTERMITTENT_MOVES, JPEG_NOISE_MIN, LINEAR_COARSE_BELOW, NOISE_FLOOR, PINNED_FROM,
     SCENE_MOVED_FROM, SCENE_MOVED_FULL, SEEN_SHARE, SEEN_SHARE_INTERMITTENT, SHARP_FROM,
-    SHARP_FULL, STRENGTH_MIN, STUCK_FULL_LEVELS,
+    SHARP_FULL, STRENGTH_MIN, STUCK_FULL_LEVELS, THROUGH_MAX,
 };
 use crate::stats::Stats;
 
@@ -297,7 +297,8 @@ impl<'a> Scorer<'a> {
             // part of a larger shape of the scene that reaches further than
             // the subpixel itself (a window, a tree top).
             let scene = (f.sign > 0.0 && halo(&p.mean, layout, i, reference) > HALO_MAX)
-                || beyond(&p.mean, layout, i, reference, f.sign) > BEYOND_MAX;
+                || beyond(&p.mean, layout, i, reference, f.sign) > BEYOND_MAX
+                || through(&p.mean, layout, i, reference, f.sign) > THROUGH_MAX;
             if scene {
                 f.vetoed = f.score > self.gate_from;
                 f.score = f.score.min(self.gate_from * 0.99);
@@ -484,6 +485,36 @@ fn beyond(mean: &[f32], layout: Layout, i: usize, reference: f32, sign: f32) -> 
         return 0.0;
     }
     far / own
+}
+
+/// How far a line or an area of the scene runs through a subpixel: of the
+/// four pairs of opposite members of its ring 2 pixels out (left and right,
+/// above and below, the diagonals), the largest share of its own rise (the
+/// 8-bit means' distance from the ring median `reference`, the way `sign`
+/// says) by which both members of a pair stand out, and by
+/// [`NOISE_FLOOR`] levels at least (else 0). A photosite lends the pixels
+/// 2 out a little of its rise, not both sides of it at once; a star
+/// trailing along a column does (see [`THROUGH_MAX`]). 0 where the ring is
+/// not whole (the frame's edges).
+fn through(mean: &[f32], layout: Layout, i: usize, reference: f32, sign: f32) -> f32 {
+    let mut m = [0f32; 8];
+    if layout.ring_members(mean, i, RING, &mut m) < 8 {
+        return 0.0;
+    }
+    let own = (mean[i] - reference) * sign;
+    if own <= 0.0 {
+        return 0.0;
+    }
+    // `ring_members` order: left, right, above, below, then the corners
+    // top-left, top-right, bottom-left, bottom-right.
+    let both = [(0, 1), (2, 3), (4, 7), (5, 6)]
+        .iter()
+        .map(|&(a, b)| ((m[a] - reference) * sign).min((m[b] - reference) * sign))
+        .fold(f32::MIN, f32::max);
+    if both < NOISE_FLOOR {
+        return 0.0;
+    }
+    both / own
 }
 
 /// Distance of the ring the local spread is measured on: outside what one

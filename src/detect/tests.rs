@@ -578,6 +578,50 @@ fn a_point_of_a_larger_shape_that_reaches_further_is_not_a_photosite() {
     }
 }
 
+/// A subpixel that the pixels 2 away on both sides share more than half
+/// its rise with lies on a line of the scene running through it: a star
+/// trailing along a column near the pole, lighting each photosite of it in
+/// half the frames. A photosite lends the pixels 2 away a little of its
+/// rise, and a pair or a cluster lies to one side of its peak.
+#[test]
+fn a_point_on_a_line_running_through_it_is_not_a_photosite() {
+    let plain = |mean: f32| Point {
+        mean,
+        sd: 10.0,
+        excess: 0,
+        dark: 0,
+        seen: Seen::default(),
+    };
+    let warm = Point {
+        mean: 130.0,
+        sd: 6.0,
+        excess: 20 * 24,
+        dark: 20 * 12 * 15,
+        seen: seen_bright(22, 11),
+    };
+    // To one side only, as far up as its neighbour in a pair: a defect.
+    let at = [((6, 6), warm), ((6, 8), plain(120.0))];
+    let d = detect(&points(13, 13, &at), &varied(), None);
+    assert_eq!(d.defects.len(), 1, "{:?}", d.defects);
+    assert_eq!((d.defects[0].x, d.defects[0].y), (6, 6));
+    // Both sides 2 pixels away up by 0.4 of its rise: still a defect.
+    let at = [
+        ((6, 6), warm),
+        ((6, 4), plain(112.0)),
+        ((6, 8), plain(112.0)),
+    ];
+    let d = detect(&points(13, 13, &at), &varied(), None);
+    assert_eq!(d.defects.len(), 1, "{:?}", d.defects);
+    // By 0.6 of it, along the column: a line of the scene.
+    let column: Vec<_> = (0..13)
+        .filter(|&y| y != 6)
+        .map(|y| ((6, y), plain(118.0)))
+        .chain([((6, 6), warm)])
+        .collect();
+    let d = detect(&points(13, 13, &column), &varied(), None);
+    assert!(d.defects.is_empty(), "{:?}", d.defects);
+}
+
 /// A subpixel's mean, σ and Σ excess.
 type MeanSdExcess = (f32, f32, i32);
 
