@@ -460,27 +460,30 @@ fn halo(mean: &[f32], layout: Layout, i: usize, reference: f32) -> f32 {
     (reference - far) / rise
 }
 
-/// How far the ring 2 pixels around a subpixel reaches beyond it, the way
-/// it stands out (`sign`: +1 brighter, −1 darker): the ring's most extreme
-/// member that way (the brightest, the darkest), its distance from the ring
-/// median `reference` as a share of the subpixel's own rise in the 8-bit
-/// means. A photosite is the extreme of its neighbourhood: demosaicing and
-/// sharpening lend the pixels around it part of its rise, never more (the
-/// 1,868 true reports of `benches/detection.py`, seeds 0 and 100, reach at
-/// most 1.3, with noise). A subpixel on a larger shape of the scene (the
-/// edge of a lit window, the tip of a tree against the sky, a branch) has
-/// part of that shape 2 pixels away standing out further. 0 where the
-/// subpixel's mean does not stand out that way, and where the member stands
-/// out further by less than [`NOISE_FLOOR`] levels (noise of the means).
+/// How far the rings 2 and [`MARGIN`] (4) pixels around a subpixel reach
+/// beyond it, the way it stands out (`sign`: +1 brighter, −1 darker): their
+/// most extreme member that way (the brightest, the darkest), its distance
+/// from the ring median `reference` as a share of the subpixel's own rise
+/// in the 8-bit means. A photosite is the extreme of its neighbourhood:
+/// demosaicing and sharpening lend the pixels around it part of its rise,
+/// never more (see [`BEYOND_MAX`]). A subpixel on a larger shape of the
+/// scene (the edge of a lit window, the tip of a tree against the sky, a
+/// branch) has part of that shape 2 or 4 pixels away standing out further:
+/// a tree's tip narrows and pales over a few pixels, so its trunk may be 4
+/// pixels down. 0 where the subpixel's mean does not stand out that way,
+/// and where the member stands out further by less than [`NOISE_FLOOR`]
+/// levels (noise of the means).
 fn beyond(mean: &[f32], layout: Layout, i: usize, reference: f32, sign: f32) -> f32 {
-    let Some((members, n)) = ring_around(mean, layout, i, RING) else {
-        return 0.0;
-    };
     let own = (mean[i] - reference) * sign;
-    let far = members[..n]
+    let far = [RING, MARGIN]
         .iter()
-        .map(|&m| (m - reference) * sign)
+        .filter_map(|&d| ring_around(mean, layout, i, d))
+        .flat_map(|(members, n)| members.into_iter().take(n))
+        .map(|m| (m - reference) * sign)
         .fold(f32::MIN, f32::max);
+    if far == f32::MIN {
+        return 0.0;
+    }
     if own <= 0.0 || far - own < NOISE_FLOOR {
         return 0.0;
     }

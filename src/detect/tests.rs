@@ -575,6 +575,14 @@ fn a_point_of_a_larger_shape_that_reaches_further_is_not_a_photosite() {
         ];
         let d = detect(&points(13, 13, &at), &varied(), None);
         assert!(d.defects.is_empty(), "{:?}", d.defects);
+        // Going on 4 pixels below, past a pale stretch: a tree's tip.
+        let at = [
+            ((6, 6), defect),
+            ((6, 9), plain(shape)),
+            ((6, 10), plain(shape)),
+        ];
+        let d = detect(&points(13, 13, &at), &varied(), None);
+        assert!(d.defects.is_empty(), "{:?}", d.defects);
     }
 }
 
