@@ -523,26 +523,37 @@ fn on_an_astro_series_a_steady_photosite_is_warm_unless_the_scene_overtook_it() 
     assert_eq!(d.defects[0].kind, Kind::Stuck);
 }
 
+/// A scene subpixel of the flat background's kind (σ 10, nothing seen) at
+/// `mean`.
+fn plain_point(mean: f32) -> Point {
+    Point {
+        mean,
+        sd: 10.0,
+        excess: 0,
+        dark: 0,
+        seen: Seen::default(),
+    }
+}
+
+/// A warm photosite at 130 over the background's 100, seen brighter in 22
+/// of 24 frames.
+fn warm_point() -> Point {
+    Point {
+        mean: 130.0,
+        sd: 6.0,
+        excess: 20 * 24,
+        dark: 20 * 12 * 15,
+        seen: seen_bright(22, 11),
+    }
+}
+
 /// A subpixel that stands out of its ring while another part of the same
 /// shape 2 pixels away stands out further: the edge of a lit window, the
 /// tip of a tree against the sky. A photosite is the extreme of its
 /// neighbourhood.
 #[test]
 fn a_point_of_a_larger_shape_that_reaches_further_is_not_a_photosite() {
-    let plain = |mean: f32| Point {
-        mean,
-        sd: 10.0,
-        excess: 0,
-        dark: 0,
-        seen: Seen::default(),
-    };
-    let warm = Point {
-        mean: 130.0,
-        sd: 6.0,
-        excess: 20 * 24,
-        dark: 20 * 12 * 15,
-        seen: seen_bright(22, 11),
-    };
+    let (plain, warm) = (plain_point, warm_point());
     let cold = Point {
         mean: 70.0,
         sd: 6.0,
@@ -593,20 +604,7 @@ fn a_point_of_a_larger_shape_that_reaches_further_is_not_a_photosite() {
 /// rise, and a pair or a cluster lies to one side of its peak.
 #[test]
 fn a_point_on_a_line_running_through_it_is_not_a_photosite() {
-    let plain = |mean: f32| Point {
-        mean,
-        sd: 10.0,
-        excess: 0,
-        dark: 0,
-        seen: Seen::default(),
-    };
-    let warm = Point {
-        mean: 130.0,
-        sd: 6.0,
-        excess: 20 * 24,
-        dark: 20 * 12 * 15,
-        seen: seen_bright(22, 11),
-    };
+    let (plain, warm) = (plain_point, warm_point());
     // To one side only, as far up as its neighbour in a pair: a defect.
     let at = [((6, 6), warm), ((6, 8), plain(120.0))];
     let d = detect(&points(13, 13, &at), &varied(), None);
