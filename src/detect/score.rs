@@ -295,7 +295,8 @@ impl<'a> Scorer<'a> {
             f.score = self.supported(&mut f, p, i, (per_view, alike));
             // Light spread over its ring by the lens (a star, a lamp), or
             // part of a larger shape of the scene that reaches further than
-            // the subpixel itself (a window, a tree top).
+            // the subpixel itself (a window, a tree top), or a line running
+            // through it (a star trailing along a column).
             let scene = (f.sign > 0.0 && halo(&p.mean, layout, i, reference) > HALO_MAX)
                 || beyond(&p.mean, layout, i, reference, f.sign) > BEYOND_MAX
                 || through(&p.mean, layout, i, reference, f.sign) > THROUGH_MAX;
