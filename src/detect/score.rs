@@ -30,7 +30,7 @@ use super::planes::{Planes, MARGIN};
 use crate::evidence::{median8, median_of, Layout, MinMax, Seen, RING};
 use crate::params::{
     ALIKE_ONE_VIEW, ALIKE_PARTLY_FROM, BEYOND_MAX, CHANCE_MIN, EXCESS_FLOOR, HALO_MAX,
-    INTERMITTENT_MOVES, JPEG_NOISE_MIN, LINEAR_COARSE_BELOW, NOISE_FLOOR, PINNED_FROM,
+    INTERMITTENT_MOVES, JPEG_NOISE_MIN, LINEAR_COARSE_BELOW, NOISE_FLOOR, PINNED_FROM, RAY_MAX,
     SCENE_MOVED_FROM, SCENE_MOVED_FULL, SEEN_SHARE, SEEN_SHARE_INTERMITTENT, SHARP_FROM,
     SHARP_FULL, STRENGTH_MIN, STUCK_FULL_LEVELS, THROUGH_MAX,
 };
@@ -296,10 +296,12 @@ impl<'a> Scorer<'a> {
             // Light spread over its ring by the lens (a star, a lamp), or
             // part of a larger shape of the scene that reaches further than
             // the subpixel itself (a window, a tree top), or a line running
-            // through it (a star trailing along a column).
+            // through it (a star trailing along a column), or a shape it
+            // ends (a tree's tip, a lamp's rim).
             let scene = (f.sign > 0.0 && halo(&p.mean, layout, i, reference) > HALO_MAX)
                 || beyond(&p.mean, layout, i, reference, f.sign) > BEYOND_MAX
-                || through(&p.mean, layout, i, reference, f.sign) > THROUGH_MAX;
+                || through(&p.mean, layout, i, reference, f.sign) > THROUGH_MAX
+                || ray(&p.mean, layout, i, reference, f.sign) > RAY_MAX;
             if scene {
                 f.vetoed = f.score > self.gate_from;
                 f.score = f.score.min(self.gate_from * 0.99);
@@ -519,6 +521,38 @@ fn through(mean: &[f32], layout: Layout, i: usize, reference: f32, sign: f32) ->
         return 0.0;
     }
     both / own
+}
+
+/// How far a shape of the scene runs out of a subpixel in one direction:
+/// of the 8 rays from it (left, right, up, down, the diagonals), the
+/// largest share of its own rise (the 8-bit means' distance from the ring
+/// median `reference`, the way `sign` says) by which every pixel 1 to
+/// [`MARGIN`] (4) pixels along the ray stands out, and by [`NOISE_FLOOR`]
+/// levels at least (else 0). A photosite lends its rise one pixel around
+/// it and little further, so no ray from it stays up 4 pixels long; the
+/// subpixel at the end of a shape has one that does: a tree's tip against
+/// the sky, the rim of a lamp's disc, the point of sky between two trees
+/// (see [`RAY_MAX`]). 0 where a ring is not whole (the frame's edges).
+fn ray(mean: &[f32], layout: Layout, i: usize, reference: f32, sign: f32) -> f32 {
+    let own = (mean[i] - reference) * sign;
+    if own <= 0.0 {
+        return 0.0;
+    }
+    let mut least = [f32::MAX; 8];
+    for dist in 1..=MARGIN {
+        let mut m = [0f32; 8];
+        if layout.ring_members(mean, i, dist, &mut m) < 8 {
+            return 0.0;
+        }
+        for (l, v) in least.iter_mut().zip(m) {
+            *l = l.min((v - reference) * sign);
+        }
+    }
+    let best = least.into_iter().fold(f32::MIN, f32::max);
+    if best < NOISE_FLOOR {
+        return 0.0;
+    }
+    best / own
 }
 
 /// Distance of the ring the local spread is measured on: outside what one

@@ -547,14 +547,10 @@ fn warm_point() -> Point {
     }
 }
 
-/// A subpixel that stands out of its ring while another part of the same
-/// shape 2 pixels away stands out further: the edge of a lit window, the
-/// tip of a tree against the sky. A photosite is the extreme of its
-/// neighbourhood.
-#[test]
-fn a_point_of_a_larger_shape_that_reaches_further_is_not_a_photosite() {
-    let (plain, warm) = (plain_point, warm_point());
-    let cold = Point {
+/// A cold photosite at 70 under the background's 100, seen darker in 22
+/// of 24 frames.
+fn cold_point() -> Point {
+    Point {
         mean: 70.0,
         sd: 6.0,
         excess: -20 * 24,
@@ -566,7 +562,16 @@ fn a_point_of_a_larger_shape_that_reaches_further_is_not_a_photosite() {
             could_dark: 24,
             hot: 0,
         },
-    };
+    }
+}
+
+/// A subpixel that stands out of its ring while another part of the same
+/// shape 2 pixels away stands out further: the edge of a lit window, the
+/// tip of a tree against the sky. A photosite is the extreme of its
+/// neighbourhood.
+#[test]
+fn a_point_of_a_larger_shape_that_reaches_further_is_not_a_photosite() {
+    let (plain, warm, cold) = (plain_point, warm_point(), cold_point());
     for (defect, shape) in [(warm, 190.0), (cold, 20.0)] {
         // Alone, and beside a part of the shape as far out as itself (a
         // photosite lends its neighbours part of its excess): a defect.
@@ -588,6 +593,32 @@ fn a_point_of_a_larger_shape_that_reaches_further_is_not_a_photosite() {
             ];
             let d = detect(&points(13, 13, &at), &varied(), None);
             assert!(d.defects.is_empty(), "{rows:?}: {:?}", d.defects);
+        }
+    }
+}
+
+/// A subpixel at the end of a shape of the scene, which runs on from it
+/// one way at nearly its level for 4 pixels or more: a tree's tip against
+/// a lit sky, the rim of a lamp's disc. A photosite lends the pixel beside
+/// it part of its rise, and those further out little of it.
+#[test]
+fn a_point_that_ends_a_shape_of_the_scene_is_not_a_photosite() {
+    let (plain, warm, cold) = (plain_point, warm_point(), cold_point());
+    // Each stands 30 levels off the background's 100. Below it, a shape
+    // `share` of that as far off, `rows` long.
+    for (defect, sign) in [(warm, 1.0), (cold, -1.0)] {
+        for (share, rows, found) in [(0.5, 6, 1), (0.9, 3, 1), (0.9, 4, 0), (0.9, 6, 0)] {
+            let level = 100.0 + sign * 30.0 * share;
+            let at: Vec<_> = (7..7 + rows)
+                .map(|y| ((6, y), plain(level)))
+                .chain([((6, 6), defect)])
+                .collect();
+            let d = detect(&points(13, 13, &at), &varied(), None);
+            let what = (sign, share, rows);
+            assert_eq!(d.defects.len(), found, "{what:?}: {:?}", d.defects);
+            if found == 1 {
+                assert_eq!((d.defects[0].x, d.defects[0].y), (6, 6), "{what:?}");
+            }
         }
     }
 }
