@@ -30,9 +30,9 @@ use super::planes::{Planes, MARGIN};
 use crate::evidence::{median8, median_of, Layout, MinMax, Seen, RING};
 use crate::params::{
     ALIKE_ONE_VIEW, ALIKE_PARTLY_FROM, BEYOND_MAX, CHANCE_MIN, EXCESS_FLOOR, HALO_MAX,
-    INTERMITTENT_MOVES, JPEG_NOISE_MIN, LINEAR_COARSE_BELOW, NOISE_FLOOR, PINNED_FROM, RAY_MAX,
-    SCENE_MOVED_FROM, SCENE_MOVED_FULL, SEEN_SHARE, SEEN_SHARE_INTERMITTENT, SHARP_FROM,
-    SHARP_FULL, STRENGTH_MIN, STUCK_FULL_LEVELS, THROUGH_MAX,
+    INTERMITTENT_MOVES, INTERMITTENT_MOVES_STEADY, JPEG_NOISE_MIN, LINEAR_COARSE_BELOW,
+    NOISE_FLOOR, PINNED_FROM, RAY_MAX, SCENE_MOVED_FROM, SCENE_MOVED_FULL, SEEN_SHARE,
+    SEEN_SHARE_INTERMITTENT, SHARP_FROM, SHARP_FULL, STRENGTH_MIN, STUCK_FULL_LEVELS, THROUGH_MAX,
 };
 use crate::stats::Stats;
 
@@ -80,9 +80,10 @@ pub struct Features {
     pub sign: f32,
     pub score: f32,
     /// Its frames supported it, but its shape is the scene's (light the
-    /// lens spread, part of a larger shape): kept under the threshold, yet
-    /// a point that stood out in every frame all the same (see
-    /// [`super::crowd`]).
+    /// lens spread, part of a larger shape), or it moved as only light
+    /// passing over it moves a photosite of an astro series: kept under
+    /// the threshold, yet a point of the scene that stood out all the same
+    /// (see [`super::crowd`]).
     pub vetoed: bool,
 }
 
@@ -303,7 +304,7 @@ impl<'a> Scorer<'a> {
                 || through(&p.mean, layout, i, reference, f.sign) > THROUGH_MAX
                 || ray(&p.mean, layout, i, reference, f.sign) > RAY_MAX;
             if scene {
-                f.vetoed = f.score > self.gate_from;
+                f.vetoed |= f.score > self.gate_from;
                 f.score = f.score.min(self.gate_from * 0.99);
             }
         }
@@ -352,18 +353,27 @@ impl<'a> Scorer<'a> {
             .map(|(mut m, n)| median_of(&mut m[..n]).max(0.0).sqrt())
             .unwrap_or(f.ring_sd);
         let moves = (f.sd + NOISE_FLOOR) / (f.ring_sd.min(far_sd) + NOISE_FLOOR);
-        let share = if moves >= INTERMITTENT_MOVES {
+        // Where every frame has one exposure × gain (an astro series), dark
+        // current is as steady as an offset: every kind of defect moves by
+        // noise alone, as its neighbours do.
+        let intermittent = if self.ctx.separates_dark() {
+            INTERMITTENT_MOVES
+        } else {
+            INTERMITTENT_MOVES_STEADY
+        };
+        let share = if moves >= intermittent {
             SEEN_SHARE_INTERMITTENT
         } else {
             SEEN_SHARE
         };
         f.strength = self.strength(p, i, per_view, share);
-        let st = &f.strength;
-        let support = if f.sign > 0.0 {
-            st.bright.max(st.hot).max(st.either)
-        } else {
-            st.dark.max(st.either)
-        };
+        let support = support_of(&f.strength, f.sign);
+        if support < STRENGTH_MIN && moves < INTERMITTENT_MOVES && share > SEEN_SHARE {
+            // Turned away only as an astro series' passing light: still a
+            // point of the scene that stood out.
+            let steady = self.strength(p, i, per_view, SEEN_SHARE);
+            f.vetoed = support_of(&steady, f.sign) >= STRENGTH_MIN && f.magnitude > self.gate_from;
+        }
         let counted = if support >= STRENGTH_MIN {
             f.magnitude
         } else {
@@ -405,6 +415,16 @@ impl<'a> Scorer<'a> {
             hot: sure(s.hot, revealing, rate(w.hot, revealing * members)),
             either: sure(s.bright + s.dark, could_either, (pb + pd).min(1.0)),
         }
+    }
+}
+
+/// The frames' support for a subpixel standing out the way `sign` says
+/// (+1 brighter, −1 darker): its strongest count that way.
+fn support_of(st: &Strength, sign: f32) -> f32 {
+    if sign > 0.0 {
+        st.bright.max(st.hot).max(st.either)
+    } else {
+        st.dark.max(st.either)
     }
 }
 
