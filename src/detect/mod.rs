@@ -28,6 +28,7 @@ use crate::stats::Stats;
 use score::{Band, Scorer};
 
 use crate::evidence::Layout;
+use crate::params::OUTSHINE_TIMES;
 /// The automatic threshold is this many times the [`AUTO_TAIL_QUANTILE`]
 /// of the scores of a sample of subpixels, and never below [`MIN_THRESHOLD`].
 /// The scores are z-scores against each neighbourhood's spread, so on a
@@ -153,6 +154,8 @@ pub fn detect(stats: &Stats, ctx: &Context, threshold: Option<f64>) -> Detection
     let crowd = Crowd::of(grid, &defects, &scene);
     let mut crowded = crowd.crowded();
     if !crowded.contains(&true) {
+        let mut defects = defects;
+        defects.retain(|d| !outshone(d, &[&first], &vetoed, stats.layout()));
         return Detection {
             threshold,
             defects,
@@ -161,6 +164,13 @@ pub fn detect(stats: &Stats, ctx: &Context, threshold: Option<f64>) -> Detection
     }
     let still = ctx.with_one_view(&origins(grid, &crowded));
     let mut second = flagged(&scorer.judging(&still), threshold, Some(&crowded));
+    let mut vetoed = vetoed;
+    vetoed.extend(
+        second
+            .iter()
+            .filter(|(_, f)| f.vetoed)
+            .map(|(&i, f)| (i, *f)),
+    );
     second.retain(|_, f| !f.vetoed);
     let tile = |i: usize| tile_of_subpixel(grid, stats.layout(), i);
     // A group is judged where its peak is: a crowded tile's groups by the
@@ -190,11 +200,38 @@ pub fn detect(stats: &Stats, ctx: &Context, threshold: Option<f64>) -> Detection
         }
         judged = merged(&crowded);
     }
+    judged.retain(|d| !outshone(d, &[&second, &first], &vetoed, stats.layout()));
     Detection {
         threshold,
         defects: judged,
         crowded_tiles: origins(grid, &crowded),
     }
+}
+
+/// Whether a subpixel of the scene (vetoed by its shape or as passing
+/// light) within a pixel of defect `d`'s peak, in any channel, stands out
+/// [`OUTSHINE_TIMES`] as far as the peak does (their magnitudes; the peak's
+/// features from the first of `judged` that holds them): the group is that
+/// scene point's weaker spread into other channels and pixels (a star's
+/// weaker channel), not a photosite's.
+fn outshone(
+    d: &Defect,
+    judged: &[&HashMap<usize, Features>],
+    vetoed: &HashMap<usize, Features>,
+    layout: Layout,
+) -> bool {
+    let (x, y, ch) = (d.x as usize, d.y as usize, layout.channels);
+    let peak = (y * layout.width + x) * ch + d.channel.index();
+    let own = judged
+        .iter()
+        .find_map(|m| m.get(&peak))
+        .map_or(d.score, |f| f.magnitude);
+    let ys = y.saturating_sub(1)..=(y + 1).min(layout.height - 1);
+    let xs = x.saturating_sub(1)..=(x + 1).min(layout.width - 1);
+    ys.flat_map(|yy| xs.clone().map(move |xx| yy * layout.width + xx))
+        .flat_map(|p| p * ch..(p + 1) * ch)
+        .filter_map(|i| vetoed.get(&i))
+        .any(|f| f.magnitude > OUTSHINE_TIMES * own)
 }
 
 /// The tile of flat subpixel index `i`.

@@ -52,6 +52,12 @@ const BACKGROUND: Seen = Seen {
 /// in 1 frame of 24) whose R subpixels at the given places did as their
 /// [`Point`] says.
 fn points(width: usize, height: usize, at: &[((usize, usize), Point)]) -> Stats {
+    let at: Vec<_> = at.iter().map(|&((x, y), p)| ((x, y, 0), p)).collect();
+    subpixels(width, height, &at)
+}
+
+/// [`points`] with the subpixels given by place and channel.
+fn subpixels(width: usize, height: usize, at: &[((usize, usize, usize), Point)]) -> Stats {
     let layout = Layout {
         width,
         height,
@@ -70,8 +76,8 @@ fn points(width: usize, height: usize, at: &[((usize, usize), Point)]) -> Stats 
             }
         })
         .collect();
-    for &((x, y), p) in at {
-        let i = (y * width + x) * 3;
+    for &((x, y, c), p) in at {
+        let i = (y * width + x) * 3 + c;
         m[i] = p.mean;
         m2[i] = p.sd * p.sd * n1;
         evidence[i] = Evidence {
@@ -407,6 +413,39 @@ fn on_an_astro_series_a_crowd_counts_the_light_that_passed() {
     assert_eq!(d.crowded_tiles, [[0, 0]]);
     let found: Vec<_> = d.defects.iter().map(|d| (d.x, d.y)).collect();
     assert_eq!(found, [(100, 30)], "{:?}", d.defects);
+}
+
+#[test]
+fn a_point_beside_a_scene_point_twice_as_strong_is_its_spread() {
+    // A haloed star (R, turned away by its shape) whose light reaches the G
+    // subpixel beside it, a third as far up: the star's, not a photosite.
+    let mut ctx = Context::unknown(FRAMES);
+    ctx.tiles = crate::similarity::TileViews::uniform_over(32, 32, 8.0, 0.1);
+    let green = Point {
+        mean: 103.0,
+        excess: 100,
+        ..STAR_CORE
+    };
+    let alone = subpixels(32, 32, &[((17, 16, 1), green)]);
+    assert_eq!(detect(&alone, &ctx, None).defects.len(), 1);
+    let mut at: Vec<_> = halo_star((16, 16))
+        .into_iter()
+        .map(|((x, y), p)| ((x, y, 0), p))
+        .collect();
+    at.push(((17, 16, 1), green));
+    let d = detect(&subpixels(32, 32, &at), &ctx, None);
+    assert!(d.defects.is_empty(), "{:?}", d.defects);
+    // As far up as the star: a photosite beside it.
+    let strong = Point {
+        mean: 110.0,
+        excess: 400,
+        ..STAR_CORE
+    };
+    at.pop();
+    at.push(((17, 16, 1), strong));
+    let d = detect(&subpixels(32, 32, &at), &ctx, None);
+    let found: Vec<_> = d.defects.iter().map(|d| (d.x, d.y, d.channel)).collect();
+    assert_eq!(found, [(17, 16, Channel::G)], "{:?}", d.defects);
 }
 
 #[test]
