@@ -168,6 +168,19 @@ pub const MOTION_LEVELS: f32 = 6.0;
 pub const MOTION_SUBPIXELS: usize = 8;
 pub const MOTION_UNCLIPPED: f32 = 8.0;
 
+/// A tile whose unclipped subpixels' median σ over the frames is over this
+/// many levels moves as a whole (see `detect::motion`): frames of different
+/// scenes or exposures there. Physics: a still scene moves by noise, which
+/// JPEG keeps under this up to the highest ISOs; a change of scene or of
+/// exposure moves a tile by tens of levels. Measured (tiles' median σ, 10th
+/// to 99th percentile): generated night skies 3 to 5 levels at ISO 400, 6
+/// to 8 at ISO 1250, 10 to 13 at ISO 3200, 10 to 18 at ISO 6400; generated
+/// tripod exposure brackets 23 to 54. It was [`MOTION_LEVELS`] (6) before:
+/// the foreground of a 3872x2592 sky at ISO 1250 then moved as a whole, and
+/// its lamps passed for warm photosites (hotpix-synth seed 13: 97 false
+/// reports).
+pub const MOTION_WHOLE_LEVELS: f32 = 20.0;
+
 /// From this similarity up to [`ALIKE_ONE_VIEW`] stillness and shape count
 /// in proportion, beside the frame counts (a tripod series whose tiles are
 /// a third alike; measured on detection.py `tripod`, seed 0).

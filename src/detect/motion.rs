@@ -11,7 +11,8 @@
 //! tile's typical one. A tile moves where at least [`MOTION_SUBPIXELS`] of
 //! its unclipped subpixels have a σ over [`MOTION_TIMES`] times the tile's
 //! median and over [`MOTION_LEVELS`], or where that median itself is over
-//! [`MOTION_LEVELS`] (the whole tile moves: frames of different scenes). A tile whose 3x3 block of tiles has
+//! [`MOTION_WHOLE_LEVELS`] (the whole tile moves: frames of different
+//! scenes or exposures, not the noise of a high ISO). A tile whose 3x3 block of tiles has
 //! none that moves shows the scene standing still, and its frames are as
 //! alike as the whole frames are (their thumbnails' groups, see
 //! [`Context::alike_pairs`]): a tripod series is one view there even where
@@ -21,7 +22,9 @@
 use rayon::prelude::*;
 
 use super::context::Context;
-use crate::params::{MOTION_LEVELS, MOTION_SUBPIXELS, MOTION_TIMES, MOTION_UNCLIPPED};
+use crate::params::{
+    MOTION_LEVELS, MOTION_SUBPIXELS, MOTION_TIMES, MOTION_UNCLIPPED, MOTION_WHOLE_LEVELS,
+};
 use crate::similarity::{TileGrid, TILE};
 use crate::stats::Stats;
 
@@ -57,7 +60,7 @@ pub fn moving_tiles(stats: &Stats, grid: TileGrid) -> Vec<bool> {
                 // A tile moving as a whole (frames of different scenes, an
                 // exposure bracket) moves beyond noise everywhere.
                 let from = (MOTION_TIMES * typical).max(MOTION_LEVELS);
-                typical > MOTION_LEVELS
+                typical > MOTION_WHOLE_LEVELS
                     || sd.iter().filter(|&&s| s > from).count() >= MOTION_SUBPIXELS
             })
         })
@@ -130,21 +133,26 @@ mod tests {
     }
 
     #[test]
-    fn a_tile_moves_where_light_passes_over_a_few_subpixels_or_over_all() {
+    fn a_tile_moves_where_light_passes_over_a_few_subpixels_or_over_all_beyond_noise() {
         // Tile 0: noise only (σ 3, a few at 8: within 3 times the typical).
         // Tile 1: the same noise and a star's trail, 12 pixels at σ 20.
-        // Tile 2: every subpixel at σ 12, frames of different scenes.
+        // Tile 2: every subpixel at σ 30, frames of different scenes.
         // Tile 3: noise and 2 pixels at σ 20 (fewer subpixels than a trail
         // lights: what a hot photosite's noise lends its footprint).
-        let stats = tiles_with(4, |t, k| match (t, k) {
+        // Tile 4: every subpixel at σ 12, the noise of a high ISO.
+        let stats = tiles_with(5, |t, k| match (t, k) {
             (0, k) if k % 97 == 0 => 8.0,
             (1, k) if (100..112).contains(&k) => 20.0,
-            (2, _) => 12.0,
+            (2, _) => 30.0,
             (3, k) if (100..102).contains(&k) => 20.0,
+            (4, _) => 12.0,
             _ => 3.0,
         });
-        let grid = TileGrid::of(4 * TILE, TILE);
-        assert_eq!(moving_tiles(&stats, grid), [false, true, true, false]);
+        let grid = TileGrid::of(5 * TILE, TILE);
+        assert_eq!(
+            moving_tiles(&stats, grid),
+            [false, true, true, false, false]
+        );
     }
 
     #[test]
