@@ -8,13 +8,17 @@
 //! A still scene moves by noise only, which is about the same for the
 //! subpixels of a tile; light passing over a few of them (a star drifting
 //! through, a car's lamp) makes their σ over the frames several times the
-//! tile's typical one. A tile moves where at least [`MOTION_SUBPIXELS`] of
-//! its unclipped subpixels have a σ over [`MOTION_TIMES`] times the tile's
-//! median and over [`MOTION_LEVELS`], or where that median itself is over
-//! [`MOTION_WHOLE_LEVELS`] (the whole tile moves: frames of different
-//! scenes or exposures, not the noise of a high ISO). A tile whose 3x3 block of tiles has
-//! none that moves shows the scene standing still, and its frames are as
-//! alike as the whole frames are (their thumbnails' groups, see
+//! tile's typical one. Such subpixels are those of a tile's unclipped ones
+//! whose σ is over [`MOTION_TIMES`] times the tile's median and over
+//! [`MOTION_LEVELS`]; where that median itself is over
+//! [`MOTION_WHOLE_LEVELS`] the whole tile moves (frames of different
+//! scenes or exposures, not the noise of a high ISO). A tile moves where
+//! [`MOTION_SUBPIXELS`] of its own subpixels do, or
+//! [`MOTION_BLOCK_SUBPIXELS`] of its block of 3x3 tiles' (sky that a few
+//! frames' stars missed, between tiles they crossed; one lamp blinking in a
+//! still foreground moves its own tile only). A tile that does not move
+//! shows the scene standing still, and its frames are as alike as the
+//! whole frames are (their thumbnails' groups, see
 //! [`Context::alike_pairs`]): a tripod series is one view there even where
 //! the tiles' fine detail is noise. Frames of different scenes form no
 //! group, and nothing changes for them.
@@ -23,13 +27,16 @@ use rayon::prelude::*;
 
 use super::context::Context;
 use crate::params::{
-    MOTION_LEVELS, MOTION_SUBPIXELS, MOTION_TIMES, MOTION_UNCLIPPED, MOTION_WHOLE_LEVELS,
+    MOTION_BLOCK_SUBPIXELS, MOTION_LEVELS, MOTION_SUBPIXELS, MOTION_TIMES, MOTION_UNCLIPPED,
+    MOTION_WHOLE_LEVELS,
 };
 use crate::similarity::{TileGrid, TILE};
 use crate::stats::Stats;
 
-/// Which tiles of `stats`' frame move (see the module docs), tile by tile.
-pub fn moving_tiles(stats: &Stats, grid: TileGrid) -> Vec<bool> {
+/// How much each tile of `stats`' frame moves (see the module docs), tile
+/// by tile: how many of its unclipped subpixels light passed over, or
+/// `usize::MAX` where the whole tile moves.
+pub fn motion(stats: &Stats, grid: TileGrid) -> Vec<usize> {
     let layout = stats.layout();
     let (stride, channels) = (layout.stride(), layout.channels);
     let n1 = (stats.frames.max(2) - 1) as f32;
@@ -53,44 +60,50 @@ pub fn moving_tiles(stats: &Stats, grid: TileGrid) -> Vec<bool> {
             }
             sds.into_iter().map(|mut sd| {
                 if sd.is_empty() {
-                    return false;
+                    return 0;
                 }
                 let mid = sd.len() / 2;
                 let typical = *sd.select_nth_unstable_by(mid, f32::total_cmp).1;
                 // A tile moving as a whole (frames of different scenes, an
                 // exposure bracket) moves beyond noise everywhere.
+                if typical > MOTION_WHOLE_LEVELS {
+                    return usize::MAX;
+                }
                 let from = (MOTION_TIMES * typical).max(MOTION_LEVELS);
-                typical > MOTION_WHOLE_LEVELS
-                    || sd.iter().filter(|&&s| s > from).count() >= MOTION_SUBPIXELS
+                sd.iter().filter(|&&s| s > from).count()
             })
         })
         .collect()
 }
 
-/// `ctx` with the tiles of `stats`' frame whose 3x3 block of tiles has none
-/// that moves taken as alike as the whole frames are (see the module docs).
+/// Which tiles of `stats`' frame move: [`MOTION_SUBPIXELS`] or more of
+/// their own subpixels, or [`MOTION_BLOCK_SUBPIXELS`] over their 3x3 block
+/// of tiles (see the module docs).
+pub fn moving_tiles(stats: &Stats, grid: TileGrid) -> Vec<bool> {
+    let counts = motion(stats, grid);
+    (0..grid.len())
+        .map(|t| {
+            let (tx, ty) = (t % grid.width, t / grid.width);
+            let block = (ty.saturating_sub(1)..(ty + 2).min(grid.height))
+                .flat_map(|y| (tx.saturating_sub(1)..(tx + 2).min(grid.width)).map(move |x| (x, y)))
+                .fold(0usize, |sum, (x, y)| {
+                    sum.saturating_add(counts[y * grid.width + x])
+                });
+            counts[t] >= MOTION_SUBPIXELS || block >= MOTION_BLOCK_SUBPIXELS
+        })
+        .collect()
+}
+
+/// `ctx` with the tiles of `stats`' frame that do not move (see
+/// [`moving_tiles`]) taken as alike as the whole frames are (see the
+/// module docs).
 pub fn judge_still(ctx: &Context, stats: &Stats) -> Context {
     let alike = ctx.alike_pairs;
     if alike <= 0.0 {
         return ctx.clone();
     }
-    let grid = ctx.tiles.grid;
-    let moving = moving_tiles(stats, grid);
-    let still: Vec<usize> = (0..grid.len())
-        .filter(|&t| {
-            let (tx, ty) = ((t % grid.width) as isize, (t / grid.width) as isize);
-            !(-1..=1).any(|dy| {
-                (-1..=1).any(|dx| {
-                    let (x, y) = (tx + dx, ty + dy);
-                    x >= 0
-                        && y >= 0
-                        && (x as usize) < grid.width
-                        && (y as usize) < grid.height
-                        && moving[y as usize * grid.width + x as usize]
-                })
-            })
-        })
-        .collect();
+    let moving = moving_tiles(stats, ctx.tiles.grid);
+    let still: Vec<usize> = (0..moving.len()).filter(|&t| !moving[t]).collect();
     ctx.with_alike(&still, alike)
 }
 
@@ -149,10 +162,22 @@ mod tests {
             _ => 3.0,
         });
         let grid = TileGrid::of(5 * TILE, TILE);
-        assert_eq!(
-            moving_tiles(&stats, grid),
-            [false, true, true, false, false]
-        );
+        assert_eq!(motion(&stats, grid), [0, 36, usize::MAX, 6, 0]);
+    }
+
+    #[test]
+    fn a_still_tile_moves_with_its_block_where_a_star_field_does_not_a_lamp() {
+        // Tile 2 of 7: a lamp blinking, 4 pixels (12 subpixels) at σ 40;
+        // tile 5: star trails, 16 pixels (48 subpixels) at σ 20.
+        let stats = tiles_with(7, |t, k| match (t, k) {
+            (2, k) if k < 4 => 40.0,
+            (5, k) if k < 16 => 20.0,
+            _ => 3.0,
+        });
+        let grid = TileGrid::of(7 * TILE, TILE);
+        assert_eq!(motion(&stats, grid), [0, 0, 12, 0, 0, 48, 0]);
+        let moving = moving_tiles(&stats, grid);
+        assert_eq!(moving, [false, false, true, false, true, true, true]);
     }
 
     #[test]
