@@ -814,6 +814,18 @@ fn over_dark(at: &[((usize, usize), MeanSdExcess)], scatter: i32, sd: f32) -> St
     Stats::from_parts(FRAMES, layout, Moments::Welford { mean: m, m2 }, evidence)
 }
 
+/// A point `rise` levels over black at (`x`, `y`), seen in every frame
+/// (Σ excess 24), whose 4 neighbours are lent `lent` of its rise: the
+/// places and values of [`over_black`] and [`over_dark`].
+fn cross((x, y): (usize, usize), rise: f32, lent: f32) -> Vec<((usize, usize), MeanSdExcess)> {
+    let mut at = vec![((x, y), (0.5 + rise, 1.3, 24))];
+    for (dx, dy) in [(-1, 0), (1, 0), (0, -1), (0, 1)] {
+        let p = ((x as isize + dx) as usize, (y as isize + dy) as usize);
+        at.push((p, (0.5 + rise * lent, 1.0, 0)));
+    }
+    at
+}
+
 /// On one view (a static dark foreground) only the shape tells a photosite
 /// from the scene. 17 levels over black are one linear level a frame and
 /// the neighbours' rise rounds to none, so the linear sums call anything
@@ -823,14 +835,7 @@ fn over_dark(at: &[((usize, usize), MeanSdExcess)], scatter: i32, sd: f32) -> St
 /// of its rise in levels), does not.
 #[test]
 fn over_black_on_one_view_a_photosite_is_told_by_its_shape_in_levels() {
-    let around = |(x, y): (usize, usize), lent: f32| {
-        let mut at = vec![((x, y), (17.5, 1.3, 24))];
-        for (dx, dy) in [(-1, 0), (1, 0), (0, -1), (0, 1)] {
-            let p = ((x as isize + dx) as usize, (y as isize + dy) as usize);
-            at.push((p, (0.5 + 17.0 * lent, 1.0, 0)));
-        }
-        over_black(&at)
-    };
+    let around = |at: (usize, usize), lent: f32| over_black(&cross(at, 17.0, lent));
     let mut ctx = Context::unknown(FRAMES);
     ctx.tiles = crate::similarity::TileViews::uniform(1.0, 1.0);
     let d = detect(&around((6, 6), 0.35), &ctx, None);
@@ -848,14 +853,7 @@ fn over_black_on_one_view_a_photosite_is_told_by_its_shape_in_levels() {
 /// support it), and still not a star's light spread by the lens.
 #[test]
 fn over_black_on_varied_frames_a_photosite_is_told_by_its_shape_in_levels() {
-    let around = |(x, y): (usize, usize), lent: f32| {
-        let mut at = vec![((x, y), (20.5, 1.3, 24))];
-        for (dx, dy) in [(-1, 0), (1, 0), (0, -1), (0, 1)] {
-            let p = ((x as isize + dx) as usize, (y as isize + dy) as usize);
-            at.push((p, (0.5 + 20.0 * lent, 1.0, 0)));
-        }
-        over_dark(&at, 8, 0.5)
-    };
+    let around = |at: (usize, usize), lent: f32| over_dark(&cross(at, 20.0, lent), 8, 0.5);
     let ctx = varied();
     let d = detect(&around((6, 6), 0.35), &ctx, None);
     assert_eq!(d.defects.len(), 1, "{:?}", d.defects);
