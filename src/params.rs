@@ -198,6 +198,12 @@ pub const MOTION_WHOLE_LEVELS: f32 = 20.0;
 /// a third alike; measured on detection.py `tripod`, seed 0).
 pub const ALIKE_PARTLY_FROM: f32 = 0.2;
 
+/// Frames whose exposure × ISO agree within this share were taken at one
+/// exposure (see `detect::one_exposure`). Physics: EXIF rounds exposure
+/// times and ISOs to a few significant digits; the steps a camera offers
+/// differ by a third of a stop (26%) or more.
+pub const SAME_EXPOSURE: f64 = 0.02;
+
 /// The automatic threshold is this many times the [`AUTO_TAIL_QUANTILE`] of
 /// the magnitudes of a sample of subpixels, and never below
 /// [`MIN_THRESHOLD`]. The magnitudes are z-scores against each

@@ -3,6 +3,7 @@
 //! view.
 
 use crate::evidence::DARK_WEIGHT_MAX;
+use crate::params::SAME_EXPOSURE;
 use crate::similarity::{alike_groups, median_similarity, TileViews};
 
 /// The series as the detector sees it.
@@ -25,6 +26,31 @@ pub struct Context {
     pub alike_pairs: f32,
     /// How many views the frames show, tile by tile.
     pub tiles: TileViews,
+    /// Every frame's EXIF gives its exposure time and ISO, and their
+    /// product is the same in all (see [`one_exposure`]): a scene point
+    /// brighter than its neighbours then moves by noise alone, as they do,
+    /// not in proportion to its level.
+    pub one_exposure: bool,
+}
+
+/// Whether the frames of `exposures` (exposure time in seconds and ISO
+/// from each frame's EXIF) were all taken at one exposure × gain: known for
+/// every frame and within [`SAME_EXPOSURE`] of each other. An unknown ISO
+/// is taken as ISO 100, as [`crate::evidence::dark_weight`] does.
+pub fn one_exposure(exposures: &[(Option<f64>, Option<u32>)]) -> bool {
+    let doses: Option<Vec<f64>> = exposures
+        .iter()
+        .map(|&(t, iso)| {
+            t.filter(|t| t.is_finite() && *t > 0.0)
+                .map(|t| t * f64::from(iso.unwrap_or(100).max(1)))
+        })
+        .collect();
+    let Some(doses) = doses.filter(|d| !d.is_empty()) else {
+        return false;
+    };
+    let lo = doses.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = doses.iter().copied().fold(0.0, f64::max);
+    hi <= lo * (1.0 + SAME_EXPOSURE)
 }
 
 impl Context {
@@ -54,6 +80,7 @@ impl Context {
             similarity,
             alike_pairs,
             tiles,
+            one_exposure: false,
         }
     }
 
@@ -91,6 +118,7 @@ impl Context {
             similarity: None,
             alike_pairs: 0.0,
             tiles: TileViews::uniform(frames as f32, 0.0),
+            one_exposure: false,
         }
     }
 

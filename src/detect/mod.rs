@@ -19,7 +19,7 @@ use std::collections::HashMap;
 use rayon::prelude::*;
 use serde::Serialize;
 
-pub use context::{rate_per_second, Context};
+pub use context::{one_exposure, rate_per_second, Context};
 pub use motion::judge_still;
 pub use score::{scene_moved, Features, Strength};
 

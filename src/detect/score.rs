@@ -29,10 +29,11 @@ use super::counts::strength;
 use super::planes::{Planes, MARGIN};
 use crate::evidence::{median8, median_of, Layout, MinMax, Seen, RING};
 use crate::params::{
-    ALIKE_ONE_VIEW, ALIKE_PARTLY_FROM, BEYOND_MAX, CHANCE_MIN, EXCESS_FLOOR, HALO_MAX,
+    ALIKE_ONE_VIEW, ALIKE_PARTLY_FROM, BEYOND_MAX, CHANCE_MIN, DEAD_MEAN, EXCESS_FLOOR, HALO_MAX,
     INTERMITTENT_MOVES, INTERMITTENT_MOVES_STEADY, JPEG_NOISE_MIN, LINEAR_COARSE_BELOW,
-    NOISE_FLOOR, PINNED_FROM, RAY_MAX, SCENE_MOVED_FROM, SCENE_MOVED_FULL, SEEN_SHARE,
-    SEEN_SHARE_INTERMITTENT, SHARP_FROM, SHARP_FULL, STRENGTH_MIN, STUCK_FULL_LEVELS, THROUGH_MAX,
+    NOISE_FLOOR, PINNED_FROM, RAY_MAX, SATURATED_MEAN, SCENE_MOVED_FROM, SCENE_MOVED_FULL,
+    SEEN_SHARE, SEEN_SHARE_INTERMITTENT, SHARP_FROM, SHARP_FULL, STRENGTH_MIN, STUCK_FULL_LEVELS,
+    THROUGH_MAX,
 };
 use crate::stats::Stats;
 
@@ -238,7 +239,7 @@ impl<'a> Scorer<'a> {
         let consistency = z_excess.abs().max(z_dark);
 
         let (per_view, alike) = self.ctx.view_at(xc / layout.channels, y);
-        let stuck = stuck(mean, reference, sd, ring_sd, alike);
+        let stuck = stuck(mean, reference, sd, ring_sd, alike, self.ctx.one_exposure);
         // The shape: a defect's excess is its own photosite's, a scene
         // detail's is shared. It counts on alike frames, where consistency
         // proves nothing, and on any frames over a dark reference, where
@@ -260,7 +261,13 @@ impl<'a> Scorer<'a> {
         } else if alike <= 0.0 {
             0.0
         } else {
-            let sharp = sharpness(&p.excess, layout, i, r.excess[xc], excess);
+            // The sums clamp each frame's excess (a saturated point counts
+            // half of full scale): a bright photosite's clamped sum is no
+            // higher than its neighbours' share of it. The means are not
+            // clamped.
+            let sharp8 = sharpness(&p.mean, layout, i, reference, d8);
+            let sharp = sharpness(&p.excess, layout, i, r.excess[xc], excess)
+                .max(linear_sharpness(reference, d8, sharp8));
             alike * excess.max(0.0) / s0 * sharp_factor(sharp)
         };
         // On one view only what a static scene cannot give counts.
@@ -434,13 +441,36 @@ fn support_of(st: &Strength, sign: f32) -> f32 {
 /// once it moves less than half as much as a scene point there would, and
 /// only where the scene was seen to move at all: a flat neighbourhood (a
 /// constant border, a sky clipped to black or white in every frame) shows
-/// nothing pinned. On alike frames a scene point's σ is the ring's scaled
-/// by its brightness (exposure changes scale both).
-pub(super) fn stuck(mean: f32, reference: f32, sd: f32, ring_sd: f32, alike: f32) -> f32 {
+/// nothing pinned. On alike frames of different exposures a scene point's
+/// σ is the ring's scaled by its brightness (exposure changes scale both);
+/// on frames of one exposure × gain it is the ring's, and a scene point
+/// clipped to white or black in every frame shows nothing pinned.
+pub(super) fn stuck(
+    mean: f32,
+    reference: f32,
+    sd: f32,
+    ring_sd: f32,
+    alike: f32,
+    one_exposure: bool,
+) -> f32 {
     let d8 = mean - reference;
     let plain = 1.0 - (sd + NOISE_FLOOR) / (ring_sd + NOISE_FLOOR);
-    let scene_sd = ring_sd * (mean + 1.0) / (reference + 1.0);
-    let for_scene = 1.0 - (sd + NOISE_FLOOR) / (scene_sd + NOISE_FLOOR);
+    // On frames of one exposure × gain a scene point brighter than its
+    // ring moves by noise no larger than the ring's (the tone curve keeps
+    // shot noise about level in 8 bits), and one clipped to white or black
+    // stays there: its stillness is the clipping's. Where the exposures
+    // differ, a scene point moves with them in proportion to its level.
+    let scene_sd = if one_exposure {
+        ring_sd
+    } else {
+        ring_sd * (mean + 1.0) / (reference + 1.0)
+    };
+    let clipped = one_exposure && !(DEAD_MEAN..SATURATED_MEAN).contains(&mean);
+    let for_scene = if clipped {
+        0.0
+    } else {
+        1.0 - (sd + NOISE_FLOOR) / (scene_sd + NOISE_FLOOR)
+    };
     let stillness = (plain.max(0.0) * (1.0 - alike) + for_scene.max(0.0) * alike).max(0.0);
     let level = d8.abs() / (sd + NOISE_FLOOR);
     let pinned = ((stillness - PINNED_FROM) / (1.0 - PINNED_FROM)).clamp(0.0, 1.0);

@@ -194,6 +194,7 @@ fn astro() -> Context {
     astro.dark_sum = 15.0 * 24.0;
     astro.dark_sq = 225.0 * 24.0;
     astro.revealing = 24;
+    astro.one_exposure = true;
     assert!(!astro.separates_dark());
     astro
 }
@@ -629,6 +630,95 @@ fn on_an_astro_series_a_steady_photosite_is_warm_unless_the_scene_overtook_it() 
     let d = detect(&level, &astro, None);
     assert_eq!(d.defects.len(), 1, "{:?}", d.defects);
     assert_eq!(d.defects[0].kind, Kind::Stuck);
+}
+
+/// `ctx` with every tile one view: its frames alike (a tripod's still
+/// foreground).
+fn one_view(mut ctx: Context) -> Context {
+    ctx.tiles = crate::similarity::TileViews::uniform(1.0, 1.0);
+    ctx
+}
+
+/// A lamp at (6, 6) on [`points`]' background: its pixel at `level` and σ
+/// `sd` in every frame, the 8 around it at 200 (the lens spreads its light,
+/// 55% of it in linear light) moving as the background does.
+fn lamp(level: f32, sd: f32) -> Vec<((usize, usize), Point)> {
+    let point = |level: f32, sd: f32| {
+        let per_frame = ((level * level - 100.0 * 100.0) / 256.0).min(126.0) as i32;
+        Point {
+            mean: level,
+            sd,
+            excess: per_frame * FRAMES as i32,
+            dark: per_frame * FRAMES as i32 * 15,
+            seen: seen_bright(24, 24),
+        }
+    };
+    (5..8)
+        .flat_map(|y| (5..8).map(move |x| (x, y)))
+        .map(|(x, y)| {
+            let centre = (x, y) == (6, 6);
+            (
+                (x, y),
+                if centre {
+                    point(level, sd)
+                } else {
+                    point(200.0, 10.0)
+                },
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn on_one_view_of_one_exposure_a_lamp_is_not_pinned() {
+    // Clipped to white in every frame (σ 0), or bright and moving by its
+    // noise (σ 3 where its dark ring moves by 10): on frames of one
+    // exposure × gain a lamp does both, and its shape is no photosite's.
+    for (level, sd) in [(255.0, 0.0), (240.0, 3.0)] {
+        let stats = points(13, 13, &lamp(level, sd));
+        let d = detect(&stats, &one_view(astro()), None);
+        assert!(d.defects.is_empty(), "{level}: {:?}", d.defects);
+        // Where the exposures differ, a scene point would move with them in
+        // proportion to its level, and one staying at it is pinned.
+        let d = detect(&stats, &one_view(varied()), None);
+        assert_eq!(d.defects.len(), 1, "{level}: {:?}", d.defects);
+        assert_eq!((d.defects[0].x, d.defects[0].y), (6, 6));
+    }
+}
+
+#[test]
+fn on_one_view_a_clipped_photosite_is_told_by_its_shape_in_the_means() {
+    // Clipped at 255 in every frame, lending the pixels beside it 60 levels
+    // of its 155 (28% in linear light) and the diagonal ones 30: a bad
+    // photosite's footprint. Its clamped excess sums (126 a frame) leave
+    // it barely twice its neighbours' (60 a frame); the means show it.
+    let sum = |level: f32| ((level * level - 100.0 * 100.0) / 256.0).min(126.0) as i32 * 24;
+    let near = |level: f32| Point {
+        mean: level,
+        sd: 10.0,
+        excess: sum(level),
+        dark: sum(level) * 15,
+        seen: seen_bright(12, 12),
+    };
+    let mut at = vec![(
+        (6, 6),
+        Point {
+            mean: 255.0,
+            sd: 0.0,
+            excess: sum(255.0),
+            dark: sum(255.0) * 15,
+            seen: seen_bright(24, 24),
+        },
+    )];
+    for (dx, dy) in [(-1, 0), (1, 0), (0, -1), (0, 1)] {
+        at.push((((6 + dx) as usize, (6 + dy) as usize), near(160.0)));
+    }
+    for (dx, dy) in [(-1, -1), (1, -1), (-1, 1), (1, 1)] {
+        at.push((((6 + dx) as usize, (6 + dy) as usize), near(130.0)));
+    }
+    let d = detect(&points(13, 13, &at), &one_view(astro()), None);
+    assert_eq!(d.defects.len(), 1, "{:?}", d.defects);
+    assert_eq!((d.defects[0].x, d.defects[0].y), (6, 6));
 }
 
 /// A scene subpixel of the flat background's kind (σ 10, nothing seen) at
@@ -1071,4 +1161,24 @@ proptest::proptest! {
             }
         }
     }
+}
+
+#[test]
+fn one_exposure_is_one_exposure_times_iso_in_every_frame() {
+    let astro = [(Some(20.0), Some(400)); 5];
+    assert!(one_exposure(&astro));
+    // 1/3 s at ISO 800 is 1/6 s at ISO 1600 (EXIF rounding within 2%).
+    assert!(one_exposure(&[
+        (Some(0.333), Some(800)),
+        (Some(1.0 / 6.0), Some(1600))
+    ]));
+    // A third of a stop apart, or a frame without its time: not known to be.
+    assert!(!one_exposure(&[
+        (Some(20.0), Some(400)),
+        (Some(25.0), Some(400))
+    ]));
+    assert!(!one_exposure(&[(Some(20.0), Some(400)), (None, Some(400))]));
+    assert!(!one_exposure(&[]));
+    // Without an ISO, ISO 100 as for the dark-current weights.
+    assert!(one_exposure(&[(Some(2.0), None), (Some(2.0), Some(100))]));
 }

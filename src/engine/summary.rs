@@ -72,7 +72,13 @@ pub fn context(frames: &[CountedFrame], stats: &Stats) -> Context {
     let thumbs: Vec<Vec<f32>> = frames.iter().map(|f| f.thumbnail.clone()).collect();
     let tiles: Vec<&[u64]> = frames.iter().map(|f| f.tiles.as_slice()).collect();
     let views = TileViews::new(&tiles, width as usize, height as usize);
-    judge_still(&Context::new(&weights, &thumbs, views), stats)
+    let exposures: Vec<_> = frames
+        .iter()
+        .map(|f| (f.meta.exposure_s, f.meta.iso))
+        .collect();
+    let mut ctx = Context::new(&weights, &thumbs, views);
+    ctx.one_exposure = one_exposure(&exposures);
+    judge_still(&ctx, stats)
 }
 
 fn summarize(
