@@ -29,11 +29,11 @@ use super::counts::strength;
 use super::planes::{Planes, MARGIN};
 use crate::evidence::{median8, median_of, Layout, MinMax, Seen, RING};
 use crate::params::{
-    ALIKE_ONE_VIEW, ALIKE_PARTLY_FROM, BEYOND_MAX, CHANCE_MIN, DEAD_MEAN, EXCESS_FLOOR, HALO_MAX,
-    INTERMITTENT_MOVES, INTERMITTENT_MOVES_STEADY, JPEG_NOISE_MIN, LINEAR_COARSE_BELOW,
-    NOISE_FLOOR, PINNED_FROM, RAY_MAX, SATURATED_MEAN, SCENE_MOVED_FROM, SCENE_MOVED_FULL,
-    SEEN_SHARE, SEEN_SHARE_INTERMITTENT, SHARP_FROM, SHARP_FULL, STRENGTH_MIN, STUCK_FULL_LEVELS,
-    THROUGH_MAX,
+    ALIKE_ONE_VIEW, ALIKE_PARTLY_FROM, BEYOND_MAX, CHANCE_MIN, CLIPPED_SQUARE_SHARE, DEAD_MEAN,
+    EXCESS_FLOOR, HALO_MAX, INTERMITTENT_MOVES, INTERMITTENT_MOVES_STEADY, JPEG_NOISE_MIN,
+    LINEAR_COARSE_BELOW, NOISE_FLOOR, PINNED_FROM, RAY_MAX, SATURATED_MEAN, SCENE_MOVED_FROM,
+    SCENE_MOVED_FULL, SEEN_SHARE, SEEN_SHARE_INTERMITTENT, SHARP_FROM, SHARP_FULL, STRENGTH_MIN,
+    STUCK_FULL_LEVELS, THROUGH_MAX,
 };
 use crate::stats::Stats;
 
@@ -239,7 +239,8 @@ impl<'a> Scorer<'a> {
         let consistency = z_excess.abs().max(z_dark);
 
         let (per_view, alike) = self.ctx.view_at(xc / layout.channels, y);
-        let stuck = stuck(mean, reference, sd, ring_sd, alike, self.ctx.one_exposure);
+        let noise = SceneNoise::of(self.ctx.one_exposure, &p.mean, layout, i, reference);
+        let stuck = stuck(mean, reference, sd, ring_sd, alike, noise);
         // The shape: a defect's excess is its own photosite's, a scene
         // detail's is shared. It counts on alike frames, where consistency
         // proves nothing, and on any frames over a dark reference, where
@@ -435,41 +436,64 @@ fn support_of(st: &Strength, sign: f32) -> f32 {
     }
 }
 
+/// How a scene point of a one-view series would move over the frames,
+/// against its ring's σ (see [`stuck`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) enum SceneNoise {
+    /// Frames of different exposures: it moves with them, in proportion to
+    /// its level.
+    ScalesWithLevel,
+    /// Frames of one exposure × gain: by noise no larger than its ring's
+    /// (the tone curve keeps shot noise about level in 8 bits).
+    Level,
+    /// Frames of one exposure × gain, clipped to black (where the scene is
+    /// dark its darkest points read 0 whatever their size), or to white
+    /// with light clipped beyond any defect's square around it (a lamp, a
+    /// window, a bright star's core): not at all, the clipping holds it.
+    Clipped,
+}
+
+impl SceneNoise {
+    /// For subpixel `i` of the 8-bit means `mean`, its ring median
+    /// `reference`, on frames of one exposure × gain or not.
+    fn of(one_exposure: bool, mean: &[f32], layout: Layout, i: usize, reference: f32) -> Self {
+        let m = mean[i];
+        if !one_exposure {
+            SceneNoise::ScalesWithLevel
+        } else if m < DEAD_MEAN
+            || (m >= SATURATED_MEAN && lit_beyond_a_square(mean, layout, i, reference))
+        {
+            SceneNoise::Clipped
+        } else {
+            SceneNoise::Level
+        }
+    }
+}
+
 /// How far a subpixel is pinned away from its neighbourhood while the scene
 /// around it moves (a z-score): the distance from its neighbours' mean in
 /// units of its own σ (a pinned photosite moves by noise only), counted
 /// once it moves less than half as much as a scene point there would, and
 /// only where the scene was seen to move at all: a flat neighbourhood (a
 /// constant border, a sky clipped to black or white in every frame) shows
-/// nothing pinned. On alike frames of different exposures a scene point's
-/// σ is the ring's scaled by its brightness (exposure changes scale both);
-/// on frames of one exposure × gain it is the ring's, and a scene point
-/// clipped to white or black in every frame shows nothing pinned.
+/// nothing pinned. On alike frames a scene point moves as `noise` says.
 pub(super) fn stuck(
     mean: f32,
     reference: f32,
     sd: f32,
     ring_sd: f32,
     alike: f32,
-    one_exposure: bool,
+    noise: SceneNoise,
 ) -> f32 {
     let d8 = mean - reference;
     let plain = 1.0 - (sd + NOISE_FLOOR) / (ring_sd + NOISE_FLOOR);
-    // On frames of one exposure × gain a scene point brighter than its
-    // ring moves by noise no larger than the ring's (the tone curve keeps
-    // shot noise about level in 8 bits), and one clipped to white or black
-    // stays there: its stillness is the clipping's. Where the exposures
-    // differ, a scene point moves with them in proportion to its level.
-    let scene_sd = if one_exposure {
-        ring_sd
-    } else {
-        ring_sd * (mean + 1.0) / (reference + 1.0)
-    };
-    let clipped = one_exposure && !(DEAD_MEAN..SATURATED_MEAN).contains(&mean);
-    let for_scene = if clipped {
-        0.0
-    } else {
-        1.0 - (sd + NOISE_FLOOR) / (scene_sd + NOISE_FLOOR)
+    let for_scene = match noise {
+        SceneNoise::ScalesWithLevel => {
+            let scene_sd = ring_sd * (mean + 1.0) / (reference + 1.0);
+            1.0 - (sd + NOISE_FLOOR) / (scene_sd + NOISE_FLOOR)
+        }
+        SceneNoise::Level => plain,
+        SceneNoise::Clipped => 0.0,
     };
     let stillness = (plain.max(0.0) * (1.0 - alike) + for_scene.max(0.0) * alike).max(0.0);
     let level = d8.abs() / (sd + NOISE_FLOOR);
@@ -603,6 +627,28 @@ fn ray(mean: &[f32], layout: Layout, i: usize, reference: f32, sign: f32) -> f32
         return 0.0;
     }
     best / own
+}
+
+/// Whether the light of a clipped subpixel `i` spreads beyond any defect's
+/// square: the 4th brightest (or darkest, below `reference`) of its 8
+/// neighbours stands out by at least [`CLIPPED_SQUARE_SHARE`] of its own
+/// rise in linear light. A 2x2 cluster of bad photosites, the largest
+/// group, has 3 neighbours among its partners, and demosaicing lends the
+/// rest a share of its light; a lamp, a window or a bright star's core is
+/// clipped over a larger disc.
+fn lit_beyond_a_square(mean: &[f32], layout: Layout, i: usize, reference: f32) -> bool {
+    let mut m = [0f32; 8];
+    if layout.ring_members(mean, i, 1, &mut m) < 8 {
+        return false;
+    }
+    let lin = |v: f32| v * v - reference * reference;
+    let own = lin(mean[i]);
+    if own == 0.0 {
+        return false;
+    }
+    let mut shares = m.map(|v| lin(v) / own);
+    shares.sort_unstable_by(|a, b| b.total_cmp(a));
+    shares[3] >= CLIPPED_SQUARE_SHARE
 }
 
 /// Distance of the ring the local spread is measured on: outside what one

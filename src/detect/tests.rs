@@ -687,6 +687,51 @@ fn on_one_view_of_one_exposure_a_lamp_is_not_pinned() {
 }
 
 #[test]
+fn on_one_view_of_one_exposure_a_clipped_cluster_is_pinned_a_black_point_is_not() {
+    // A 2x2 cluster clipped at 255 in every frame, white after
+    // demosaicing: no scene light is clipped within a square so small (the
+    // optics spread a lamp or a star over more), so its stillness still
+    // counts on one exposure.
+    let clipped = Point {
+        mean: 255.0,
+        sd: 0.0,
+        excess: 126 * 24,
+        dark: 126 * 24 * 15,
+        seen: seen_bright(24, 24),
+    };
+    let cluster: Vec<_> = [(6, 6), (7, 6), (6, 7), (7, 7)]
+        .into_iter()
+        .flat_map(|(x, y)| (0..3).map(move |c| ((x, y, c), clipped)))
+        .collect();
+    // (12 of 507 subpixels flagged would lift the automatic threshold of
+    // so small a frame: the least one.)
+    let d = detect(&subpixels(13, 13, &cluster), &one_view(astro()), Some(8.0));
+    assert_eq!(d.defects.len(), 1, "{:?}", d.defects);
+    // A point clipped to black in every frame of one view: where the scene
+    // is dark its darkest points read 0 whatever their size, and stay
+    // there. On frames of different scenes the counts say it is dead.
+    let black = Point {
+        mean: 0.0,
+        sd: 0.0,
+        excess: -39 * 24,
+        dark: -39 * 24 * 15,
+        seen: Seen {
+            bright: 0,
+            could_bright: 24,
+            dark: 24,
+            could_dark: 24,
+            hot: 0,
+        },
+    };
+    let stats = points(13, 13, &[((6, 6), black)]);
+    let d = detect(&stats, &one_view(astro()), None);
+    assert!(d.defects.is_empty(), "{:?}", d.defects);
+    let d = detect(&stats, &varied(), None);
+    assert_eq!(d.defects.len(), 1, "{:?}", d.defects);
+    assert_eq!(d.defects[0].kind, Kind::Dead);
+}
+
+#[test]
 fn on_one_view_a_clipped_photosite_is_told_by_its_shape_in_the_means() {
     // Clipped at 255 in every frame, lending the pixels beside it 60 levels
     // of its 155 (28% in linear light) and the diagonal ones 30: a bad
