@@ -11,7 +11,11 @@
 //! The crowd counts every point that stood out in every frame, the scene's
 //! too: a point whose frames supported it but whose shape turned it away (a
 //! star's halo, part of a larger shape) is still a point of a still scene
-//! there, unless it lies in a defect's own footprint.
+//! there, unless it lies in a defect's own footprint. On an astro series
+//! (one exposure × gain) so are the points of tiles already judged as one
+//! view that stood out as far as a defect would in nearly every frame: a
+//! tracked sky's stars where it stands still count in the crowd of the
+//! tiles beside them, where the turning foreground makes the frames differ.
 
 use std::collections::{HashMap, HashSet};
 

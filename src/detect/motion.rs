@@ -14,9 +14,12 @@
 //! [`MOTION_WHOLE_LEVELS`] the whole tile moves (frames of different
 //! scenes or exposures, not the noise of a high ISO). A tile moves where
 //! [`MOTION_SUBPIXELS`] of its own subpixels do, or
-//! [`MOTION_BLOCK_SUBPIXELS`] of its block of 3x3 tiles' (sky that a few
-//! frames' stars missed, between tiles they crossed; one lamp blinking in a
-//! still foreground moves its own tile only). A tile that does not move
+//! [`MOTION_BLOCK_SUBPIXELS`] of its block of 3x3 tiles' where it moves
+//! beyond its noise itself ([`MOTION_FAINT_SUBPIXELS`] over
+//! [`MOTION_FAINT_TIMES`] its typical σ) or lies between moving tiles: sky
+//! that a few frames' bright stars missed, between tiles they crossed,
+//! where faint ones drift; not the ground below a horizon, nor the tiles
+//! beside one lamp blinking in a still foreground. A tile that does not move
 //! shows the scene standing still, and its frames are as alike as the
 //! whole frames are (their thumbnails' groups, see
 //! [`Context::alike_pairs`]): a tripod series is one view there even where
@@ -27,16 +30,18 @@ use rayon::prelude::*;
 
 use super::context::Context;
 use crate::params::{
-    MOTION_BLOCK_SUBPIXELS, MOTION_LEVELS, MOTION_SUBPIXELS, MOTION_TIMES, MOTION_UNCLIPPED,
-    MOTION_WHOLE_LEVELS,
+    MOTION_BLOCK_SUBPIXELS, MOTION_FAINT_SUBPIXELS, MOTION_FAINT_TIMES, MOTION_LEVELS,
+    MOTION_SUBPIXELS, MOTION_TIMES, MOTION_UNCLIPPED, MOTION_WHOLE_LEVELS, NOISE_FLOOR,
 };
 use crate::similarity::{TileGrid, TILE};
 use crate::stats::Stats;
 
 /// How much each tile of `stats`' frame moves (see the module docs), tile
 /// by tile: how many of its unclipped subpixels light passed over, or
-/// `usize::MAX` where the whole tile moves.
-pub fn motion(stats: &Stats, grid: TileGrid) -> Vec<usize> {
+/// `usize::MAX` where the whole tile moves; and how many moved beyond its
+/// noise at all (over [`MOTION_FAINT_TIMES`] its typical σ: a faint star
+/// drifting through).
+pub fn motion(stats: &Stats, grid: TileGrid) -> Vec<(usize, usize)> {
     let layout = stats.layout();
     let (stride, channels) = (layout.stride(), layout.channels);
     let n1 = (stats.frames.max(2) - 1) as f32;
@@ -60,17 +65,21 @@ pub fn motion(stats: &Stats, grid: TileGrid) -> Vec<usize> {
             }
             sds.into_iter().map(|mut sd| {
                 if sd.is_empty() {
-                    return 0;
+                    return (0, 0);
                 }
                 let mid = sd.len() / 2;
                 let typical = *sd.select_nth_unstable_by(mid, f32::total_cmp).1;
                 // A tile moving as a whole (frames of different scenes, an
                 // exposure bracket) moves beyond noise everywhere.
                 if typical > MOTION_WHOLE_LEVELS {
-                    return usize::MAX;
+                    return (usize::MAX, usize::MAX);
                 }
                 let from = (MOTION_TIMES * typical).max(MOTION_LEVELS);
-                sd.iter().filter(|&&s| s > from).count()
+                let faint = (MOTION_FAINT_TIMES * typical).max(NOISE_FLOOR);
+                (
+                    sd.iter().filter(|&&s| s > from).count(),
+                    sd.iter().filter(|&&s| s > faint).count(),
+                )
             })
         })
         .collect()
@@ -78,18 +87,25 @@ pub fn motion(stats: &Stats, grid: TileGrid) -> Vec<usize> {
 
 /// Which tiles of `stats`' frame move: [`MOTION_SUBPIXELS`] or more of
 /// their own subpixels, or [`MOTION_BLOCK_SUBPIXELS`] over their 3x3 block
-/// of tiles (see the module docs).
+/// of tiles where they move faintly themselves or lie between moving tiles
+/// (see the module docs).
 pub fn moving_tiles(stats: &Stats, grid: TileGrid) -> Vec<bool> {
     let counts = motion(stats, grid);
+    let at = |x: usize, y: usize| counts[y * grid.width + x].0;
     (0..grid.len())
         .map(|t| {
             let (tx, ty) = (t % grid.width, t / grid.width);
-            let block = (ty.saturating_sub(1)..(ty + 2).min(grid.height))
-                .flat_map(|y| (tx.saturating_sub(1)..(tx + 2).min(grid.width)).map(move |x| (x, y)))
-                .fold(0usize, |sum, (x, y)| {
-                    sum.saturating_add(counts[y * grid.width + x])
-                });
-            counts[t] >= MOTION_SUBPIXELS || block >= MOTION_BLOCK_SUBPIXELS
+            let xs = tx.saturating_sub(1)..(tx + 2).min(grid.width);
+            let ys = ty.saturating_sub(1)..(ty + 2).min(grid.height);
+            let row = |y: usize| xs.clone().fold(0usize, |s, x| s.saturating_add(at(x, y)));
+            let block = ys.clone().fold(0usize, |s, y| s.saturating_add(row(y)));
+            let moves = |x: usize, y: usize| at(x, y) >= MOTION_SUBPIXELS;
+            let between =
+                (ty > 0 && ty + 1 < grid.height && moves(tx, ty - 1) && moves(tx, ty + 1))
+                    || (tx > 0 && tx + 1 < grid.width && moves(tx - 1, ty) && moves(tx + 1, ty));
+            let (own, faint) = counts[t];
+            own >= MOTION_SUBPIXELS
+                || (block >= MOTION_BLOCK_SUBPIXELS && (faint >= MOTION_FAINT_SUBPIXELS || between))
         })
         .collect()
 }
@@ -162,34 +178,76 @@ mod tests {
             _ => 3.0,
         });
         let grid = TileGrid::of(5 * TILE, TILE);
-        assert_eq!(motion(&stats, grid), [0, 36, usize::MAX, 6, 0]);
+        // Beyond noise at all (2 times the typical σ): the noise's strays at
+        // 8 too (43 pixels, 129 subpixels).
+        let max = usize::MAX;
+        assert_eq!(
+            motion(&stats, grid),
+            [(0, 129), (36, 36), (max, max), (6, 6), (0, 0)]
+        );
     }
 
     #[test]
     fn a_still_tile_moves_with_its_block_where_a_star_field_does_not_a_lamp() {
-        // Tile 2 of 7: a lamp blinking, 4 pixels (12 subpixels) at σ 40;
-        // tile 5: star trails, 16 pixels (48 subpixels) at σ 20.
-        let stats = tiles_with(7, |t, k| match (t, k) {
+        // Tile 2 of 8: a lamp blinking, 4 pixels (12 subpixels) at σ 40;
+        // tile 5: star trails, 16 pixels (48 subpixels) at σ 20; tile 4:
+        // faint stars drifting, 2 pixels at σ 7 (beyond its noise, not 3
+        // times it); tile 6 beside the trails moves by noise alone (the
+        // ground below a horizon).
+        let stats = tiles_with(8, |t, k| match (t, k) {
             (2, k) if k < 4 => 40.0,
             (5, k) if k < 16 => 20.0,
+            (4, k) if k < 2 => 7.0,
             _ => 3.0,
         });
-        let grid = TileGrid::of(7 * TILE, TILE);
-        assert_eq!(motion(&stats, grid), [0, 0, 12, 0, 0, 48, 0]);
+        let grid = TileGrid::of(8 * TILE, TILE);
+        assert_eq!(
+            motion(&stats, grid),
+            [
+                (0, 0),
+                (0, 0),
+                (12, 12),
+                (0, 0),
+                (0, 6),
+                (48, 48),
+                (0, 0),
+                (0, 0)
+            ]
+        );
         let moving = moving_tiles(&stats, grid);
-        assert_eq!(moving, [false, false, true, false, true, true, true]);
+        assert_eq!(
+            moving,
+            [false, false, true, false, true, true, false, false]
+        );
+    }
+
+    #[test]
+    fn a_still_tile_between_moving_tiles_moves() {
+        // Sky no star crossed, trails left and right of it, nothing faint:
+        // between them it is sky; beside one only, it may be ground.
+        let stats = tiles_with(4, |t, k| match (t, k) {
+            (0 | 2, k) if k < 16 => 20.0,
+            _ => 3.0,
+        });
+        let grid = TileGrid::of(4 * TILE, TILE);
+        assert_eq!(moving_tiles(&stats, grid), [true, true, true, false]);
     }
 
     #[test]
     fn still_tiles_are_as_alike_as_the_whole_frames_where_no_tile_beside_them_moves() {
-        // Tile 4 of 6 moves; tiles 3 to 5 are beside it.
-        let stats = tiles_with(6, |t, k| if t == 4 && k < 40 { 20.0 } else { 3.0 });
+        // Tile 4 of 6 moves; tiles 3 and 5 are beside it, and faint stars
+        // drift through tile 3 only.
+        let stats = tiles_with(6, |t, k| match (t, k) {
+            (4, k) if k < 40 => 20.0,
+            (3, k) if k < 2 => 7.0,
+            _ => 3.0,
+        });
         let mut ctx = Context::unknown(FRAMES);
         ctx.tiles = TileViews::uniform_over(6 * TILE, TILE, FRAMES as f32, 0.1);
         ctx.alike_pairs = 0.9;
         let judged = judge_still(&ctx, &stats);
         let alike: Vec<f32> = (0..6).map(|t| judged.tiles.alike[t]).collect();
-        assert_eq!(alike, [0.9, 0.9, 0.9, 0.1, 0.1, 0.1]);
+        assert_eq!(alike, [0.9, 0.9, 0.9, 0.1, 0.1, 0.9]);
         // Its views: n / (1 + alike (n − 1)).
         let views = judged.tiles.views[0];
         assert!((views - 20.0 / (1.0 + 0.9 * 19.0)).abs() < 1e-4, "{views}");

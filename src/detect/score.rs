@@ -82,9 +82,10 @@ pub struct Features {
     pub score: f32,
     /// Its frames supported it, but its shape is the scene's (light the
     /// lens spread, part of a larger shape), or it moved as only light
-    /// passing over it moves a photosite of an astro series: kept under
-    /// the threshold, yet a point of the scene that stood out all the same
-    /// (see [`super::crowd`]).
+    /// passing over it moves a photosite of an astro series, or it stood
+    /// out in nearly every frame of one view of an astro series without
+    /// being still or sharp: kept under the threshold, yet a point of the
+    /// scene that stood out all the same (see [`super::crowd`]).
     pub vetoed: bool,
 }
 
@@ -300,6 +301,24 @@ impl<'a> Scorer<'a> {
             score: magnitude,
             vetoed: false,
         };
+        // On one view of an astro series (one exposure × gain), a point that
+        // stands out of its ring in nearly every frame as far as a defect
+        // would is a still point of the scene (a tracked sky's star, a
+        // lamp): not a defect, but it counts in the crowd beside the tiles
+        // where the scene moves (see `super::crowd`).
+        if self.ctx.one_exposure
+            && alike >= ALIKE_ONE_VIEW
+            && magnitude < self.gate_from
+            && consistency >= self.gate_from
+        {
+            let s = f.seen;
+            let (seen, could) = if sign > 0.0 {
+                (s.bright, s.could_bright)
+            } else {
+                (s.dark, s.could_dark)
+            };
+            f.vetoed = f64::from(seen) >= SEEN_SHARE_INTERMITTENT * f64::from(could.max(1));
+        }
         if magnitude >= self.gate_from {
             f.score = self.supported(&mut f, p, i, (per_view, alike));
             // Light spread over its ring by the lens (a star, a lamp), or

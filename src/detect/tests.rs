@@ -315,6 +315,31 @@ fn a_tile_crowded_with_points_seen_in_every_frame_is_judged_as_one_view() {
     assert_eq!(d.defects.len(), kept + 2, "{:?}", d.defects);
 }
 
+#[test]
+fn on_an_astro_series_still_stars_of_one_view_count_in_the_crowd_beside_them() {
+    // A tracked sky: tile 0 is still (one view), with 12 stars seen in
+    // every frame; tile 1, where the foreground turns, holds 2 of them.
+    // The still stars are the scene's, not defects, and their crowd spans
+    // both tiles: tile 1 is judged as one view too, and reports nothing.
+    let still = [(8, 8), (24, 8), (40, 8), (56, 8), (8, 24), (24, 24)]
+        .into_iter()
+        .chain([(40, 24), (56, 24), (8, 40), (24, 40), (40, 40), (56, 40)]);
+    let mut at: Vec<_> = still.flat_map(star).collect();
+    at.extend(star((72, 30)).into_iter().chain(star((90, 30))));
+    let stats = points(128, 64, &at);
+    let mut ctx = astro();
+    ctx.tiles = crate::similarity::TileViews::uniform_over(128, 64, 24.0, 0.0);
+    ctx.tiles.set_one_view(0);
+    let d = detect(&stats, &ctx, Some(8.0));
+    assert!(d.defects.is_empty(), "{:?}", d.defects);
+    assert_eq!(d.crowded_tiles, [[0, 0], [64, 0]]);
+    // On frames of different exposures the rule does not apply (a tripod
+    // bracket's scene points are no star field): the two are defects.
+    ctx.one_exposure = false;
+    let d = detect(&stats, &ctx, Some(8.0));
+    assert_eq!(d.defects.len(), 2, "{:?}", d.defects);
+}
+
 /// A star whose light the lens spreads 2 pixels out (a halo): 10 levels up
 /// and seen in every frame, the 8 places around it 6 levels up and the 16
 /// places 2 pixels out 4 levels up, those seen no more often than the
