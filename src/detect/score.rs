@@ -311,25 +311,11 @@ impl<'a> Scorer<'a> {
             && magnitude < self.gate_from
             && consistency >= self.gate_from
         {
-            let s = f.seen;
-            let (seen, could) = if sign > 0.0 {
-                (s.bright, s.could_bright)
-            } else {
-                (s.dark, s.could_dark)
-            };
-            f.vetoed = f64::from(seen) >= SEEN_SHARE_INTERMITTENT * f64::from(could.max(1));
+            f.vetoed = seen_nearly_always(f.seen, sign);
         }
         if magnitude >= self.gate_from {
             f.score = self.supported(&mut f, p, i, (per_view, alike));
-            // Light spread over its ring by the lens (a star, a lamp), or
-            // part of a larger shape of the scene that reaches further than
-            // the subpixel itself (a window, a tree top), or a line running
-            // through it (a star trailing along a column), or a shape it
-            // ends (a tree's tip, a lamp's rim).
-            let scene = (f.sign > 0.0 && halo(&p.mean, layout, i, reference) > HALO_MAX)
-                || beyond(&p.mean, layout, i, reference, f.sign) > BEYOND_MAX
-                || through(&p.mean, layout, i, reference, f.sign) > THROUGH_MAX
-                || ray(&p.mean, layout, i, reference, f.sign) > RAY_MAX;
+            let scene = scene_shape(&p.mean, layout, i, reference, f.sign);
             if scene {
                 f.vetoed |= f.score > self.gate_from;
                 f.score = f.score.min(self.gate_from * 0.99);
@@ -443,6 +429,30 @@ impl<'a> Scorer<'a> {
             either: sure(s.bright + s.dark, could_either, (pb + pd).min(1.0)),
         }
     }
+}
+
+/// Whether the shape around subpixel `i` of the 8-bit means is the
+/// scene's, whatever the frames say: light spread over its ring by the
+/// lens (a star, a lamp), or part of a larger shape of the scene that
+/// reaches further than the subpixel itself (a window, a tree top), or a
+/// line running through it (a star trailing along a column), or a shape it
+/// ends (a tree's tip, a lamp's rim).
+fn scene_shape(mean: &[f32], layout: Layout, i: usize, reference: f32, sign: f32) -> bool {
+    (sign > 0.0 && halo(mean, layout, i, reference) > HALO_MAX)
+        || beyond(mean, layout, i, reference, sign) > BEYOND_MAX
+        || through(mean, layout, i, reference, sign) > THROUGH_MAX
+        || ray(mean, layout, i, reference, sign) > RAY_MAX
+}
+
+/// Whether a subpixel stood out the way `sign` says in nearly every frame
+/// that could show it ([`SEEN_SHARE_INTERMITTENT`]).
+fn seen_nearly_always(s: Seen, sign: f32) -> bool {
+    let (seen, could) = if sign > 0.0 {
+        (s.bright, s.could_bright)
+    } else {
+        (s.dark, s.could_dark)
+    };
+    f64::from(seen) >= SEEN_SHARE_INTERMITTENT * f64::from(could.max(1))
 }
 
 /// The frames' support for a subpixel standing out the way `sign` says
