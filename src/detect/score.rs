@@ -338,12 +338,7 @@ impl<'a> Scorer<'a> {
         let seen_share = |seen: u32, could: u32| f64::from(seen) / f64::from(could.max(1));
         // On one view its frames cannot make anything sure, but a defect
         // still shows in most of the frames that could show it.
-        let share = if f.sign > 0.0 {
-            seen_share(s.bright, s.could_bright)
-        } else {
-            seen_share(s.dark, s.could_dark)
-        }
-        .max(seen_share(
+        let share = share_seen(*s, f.sign).max(seen_share(
             s.bright + s.dark,
             s.could_bright.max(s.could_dark),
         ));
@@ -444,15 +439,21 @@ fn scene_shape(mean: &[f32], layout: Layout, i: usize, reference: f32, sign: f32
         || ray(mean, layout, i, reference, sign) > RAY_MAX
 }
 
-/// Whether a subpixel stood out the way `sign` says in nearly every frame
-/// that could show it ([`SEEN_SHARE_INTERMITTENT`]).
-fn seen_nearly_always(s: Seen, sign: f32) -> bool {
+/// The share of the frames that could show a subpixel standing out the
+/// way `sign` says (+1 brighter, −1 darker) in which it did.
+fn share_seen(s: Seen, sign: f32) -> f64 {
     let (seen, could) = if sign > 0.0 {
         (s.bright, s.could_bright)
     } else {
         (s.dark, s.could_dark)
     };
-    f64::from(seen) >= SEEN_SHARE_INTERMITTENT * f64::from(could.max(1))
+    f64::from(seen) / f64::from(could.max(1))
+}
+
+/// Whether a subpixel stood out the way `sign` says in nearly every frame
+/// that could show it ([`SEEN_SHARE_INTERMITTENT`]).
+fn seen_nearly_always(s: Seen, sign: f32) -> bool {
+    share_seen(s, sign) >= SEEN_SHARE_INTERMITTENT
 }
 
 /// The frames' support for a subpixel standing out the way `sign` says
