@@ -84,6 +84,15 @@ impl Context {
         }
     }
 
+    /// The root mean square of the frames' dark weights (0 without frames):
+    /// the scale of Σ weight × excess against Σ excess.
+    pub fn rms_dark_weight(&self) -> f32 {
+        if self.frames == 0 {
+            return 0.0;
+        }
+        (self.dark_sq / self.frames as f64).sqrt() as f32
+    }
+
     /// This context with the tiles whose top-left pixels are `origins`
     /// taken as one view (the crowded tiles of a detection, see
     /// [`super::detect`]).

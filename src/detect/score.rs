@@ -168,7 +168,7 @@ impl<'a> Scorer<'a> {
         Scorer {
             stats,
             ctx,
-            spread: channel_spreads(stats),
+            spread: channel_spreads(stats, ctx.rms_dark_weight()),
             gate_from,
         }
     }
@@ -767,8 +767,12 @@ const SPREAD_SAMPLE_ROWS: usize = 256;
 
 /// The typical spread, per channel, of Σ excess and Σ weight × excess around
 /// their ring medians over the frame: the median absolute deviation × 1.4826
-/// over a deterministic sample of rows.
-pub(super) fn channel_spreads(stats: &Stats) -> [Vec<f32>; 2] {
+/// over a deterministic sample of rows, never below [`EXCESS_FLOOR`]. The
+/// weighted sum's floor is that times `rms_weight`, the root mean square of
+/// the frames' dark weights: one quantum of excess in a frame of weight w is
+/// w in that sum, so where the floor binds (a sky clipped to black) the two
+/// sums say equally much.
+pub(super) fn channel_spreads(stats: &Stats, rms_weight: f32) -> [Vec<f32>; 2] {
     use rayon::prelude::*;
     let layout = stats.layout();
     let channels = layout.channels;
@@ -791,14 +795,15 @@ pub(super) fn channel_spreads(stats: &Stats) -> [Vec<f32>; 2] {
             out
         })
         .collect();
+    let floors = [EXCESS_FLOOR, EXCESS_FLOOR * rms_weight.max(1.0)];
     let spread = |k: usize, c: usize| {
         let mut all: Vec<f32> = devs.iter().flat_map(|d| d[k][c].iter().copied()).collect();
         if all.is_empty() {
-            return EXCESS_FLOOR;
+            return floors[k];
         }
         let mid = all.len() / 2;
         let m = *all.select_nth_unstable_by(mid, f32::total_cmp).1;
-        (m * MAD_TO_SIGMA).max(EXCESS_FLOOR)
+        (m * MAD_TO_SIGMA).max(floors[k])
     };
     [
         (0..channels).map(|c| spread(0, c)).collect(),

@@ -1048,6 +1048,27 @@ fn over_black_the_shape_is_measured_against_what_the_neighbourhood_moves() {
     assert!(d.defects.is_empty(), "{:?}", d.defects);
 }
 
+/// Over black a faint point's rise rounds to a few linear levels in all
+/// (Σ excess 3 over 24 frames: a distant window 4 levels over a black
+/// foreground), and Σ weight × excess holds the same quanta, each times
+/// its frame's weight (15 on an astro series). Where the spreads sit at
+/// their floor, the weighted sum's floor is the plain one's times the
+/// frames' RMS weight, so both say the point stands 2 floors out; with one
+/// floor for both, the weighted sum made it 30 and a report.
+#[test]
+fn over_black_the_weighted_sum_says_no_more_than_the_plain_one() {
+    let stats = over_black(&[((6, 6), (4.5, 1.8, 3))]);
+    for ctx in [astro(), varied()] {
+        let f = features_at(&stats, &ctx, 8.0, (6, 6, 0));
+        assert!(f.magnitude < 8.0, "{f:?}");
+        let d = detect(&stats, &ctx, None);
+        assert!(d.defects.is_empty(), "{:?}", d.defects);
+    }
+    // The same rise in 24 frames of 1 linear level each (Σ 24) is there.
+    let stats = over_black(&[((6, 6), (17.5, 1.3, 24))]);
+    assert_eq!(detect(&stats, &astro(), None).defects.len(), 1);
+}
+
 #[test]
 fn row_scores_are_the_features_one_by_one() {
     let stats = one_point(150.0, 5.0, 500, 3000, seen_bright(20, 10));
