@@ -37,10 +37,10 @@ use crate::similarity::{TileGrid, TILE};
 use crate::stats::Stats;
 
 /// How much each tile of `stats`' frame moves (see the module docs), tile
-/// by tile: how many of its unclipped subpixels light passed over, or
-/// `usize::MAX` where the whole tile moves; and how many moved beyond its
-/// noise at all (over [`MOTION_FAINT_TIMES`] its typical σ: a faint star
-/// drifting through).
+/// by tile: how many of its subpixels (unclipped, or near black) light
+/// passed over, or `usize::MAX` where the whole tile moves; and how many of
+/// its unclipped ones moved beyond its noise at all (over
+/// [`MOTION_FAINT_TIMES`] its typical σ: a faint star drifting through).
 pub fn motion(stats: &Stats, grid: TileGrid) -> Vec<(usize, usize)> {
     let layout = stats.layout();
     let (stride, channels) = (layout.stride(), layout.channels);
@@ -50,25 +50,34 @@ pub fn motion(stats: &Stats, grid: TileGrid) -> Vec<(usize, usize)> {
         .into_par_iter()
         .flat_map_iter(|ty| {
             let rows = ty * TILE..((ty + 1) * TILE).min(layout.height);
-            // The σ of each tile's unclipped subpixels.
+            // The σ of each tile's unclipped subpixels (its noise, and what
+            // moves it), and of those near black: clipping takes their
+            // noise away, so they say nothing of the tile's typical σ, but
+            // light passing over them still moves them (the black sky of a
+            // low-ISO frame, which a star's trail lifts in one frame).
             let mut sds = vec![Vec::new(); grid.width];
+            let mut blacks = vec![Vec::new(); grid.width];
             let (mut mean, mut m2) = (vec![0f32; stride], vec![0f32; stride]);
             for y in rows {
                 stats.mean_row(y, &mut mean);
                 stats.m2_row(y, &mut m2);
                 for (xc, (&m, &v)) in mean.iter().zip(&m2).enumerate() {
+                    let tx = (xc / channels / TILE).min(grid.width - 1);
+                    let sd = (v / n1).max(0.0).sqrt();
                     if unclipped(m) {
-                        let tx = (xc / channels / TILE).min(grid.width - 1);
-                        sds[tx].push((v / n1).max(0.0).sqrt());
+                        sds[tx].push(sd);
+                    } else if m < MOTION_UNCLIPPED {
+                        blacks[tx].push(sd);
                     }
                 }
             }
-            sds.into_iter().map(|mut sd| {
-                if sd.is_empty() {
-                    return (0, 0);
-                }
-                let mid = sd.len() / 2;
-                let typical = *sd.select_nth_unstable_by(mid, f32::total_cmp).1;
+            sds.into_iter().zip(blacks).map(|(mut sd, black)| {
+                let typical = if sd.is_empty() {
+                    0.0
+                } else {
+                    let mid = sd.len() / 2;
+                    *sd.select_nth_unstable_by(mid, f32::total_cmp).1
+                };
                 // A tile moving as a whole (frames of different scenes, an
                 // exposure bracket) moves beyond noise everywhere.
                 if typical > MOTION_WHOLE_LEVELS {
@@ -77,7 +86,7 @@ pub fn motion(stats: &Stats, grid: TileGrid) -> Vec<(usize, usize)> {
                 let from = (MOTION_TIMES * typical).max(MOTION_LEVELS);
                 let faint = (MOTION_FAINT_TIMES * typical).max(NOISE_FLOOR);
                 (
-                    sd.iter().filter(|&&s| s > from).count(),
+                    sd.iter().chain(&black).filter(|&&s| s > from).count(),
                     sd.iter().filter(|&&s| s > faint).count(),
                 )
             })
@@ -136,23 +145,26 @@ mod tests {
     /// over [`FRAMES`] frames: every subpixel at mean 40, with the σ
     /// `sd(tile, index within the tile)`.
     fn tiles_with(tiles: usize, sd: impl Fn(usize, usize) -> f32) -> Stats {
+        tiles_of(tiles, |t, k| (40.0, sd(t, k)))
+    }
+
+    /// [`tiles_with`] with the mean and σ `at(tile, index within the tile)`.
+    fn tiles_of(tiles: usize, at: impl Fn(usize, usize) -> (f32, f32)) -> Stats {
         let layout = Layout {
             width: tiles * TILE,
             height: TILE,
             channels: 3,
         };
         let n1 = (FRAMES - 1) as f32;
-        let mut m2 = vec![0f32; layout.len()];
-        for (i, v) in m2.iter_mut().enumerate() {
+        let (mut mean, mut m2) = (vec![0f32; layout.len()], vec![0f32; layout.len()]);
+        for (i, (m, v)) in mean.iter_mut().zip(&mut m2).enumerate() {
             let x = i % layout.stride() / 3;
             let y = i / layout.stride();
-            let s = sd(x / TILE, y * TILE + x % TILE);
+            let (level, s) = at(x / TILE, y * TILE + x % TILE);
+            *m = level;
             *v = s * s * n1;
         }
-        let moments = Moments::Welford {
-            mean: vec![40.0; layout.len()],
-            m2,
-        };
+        let moments = Moments::Welford { mean, m2 };
         Stats::from_parts(
             FRAMES,
             layout,
@@ -219,6 +231,24 @@ mod tests {
             moving,
             [false, false, true, false, true, true, false, false]
         );
+    }
+
+    #[test]
+    fn a_black_sky_moves_where_a_trail_lifts_it_and_black_ground_does_not() {
+        // A low-ISO night: the sky clipped near black (mean 2, σ 1). Tile 0:
+        // a star's trail lifts 12 pixels to 30 levels in 1 frame of 20 (mean
+        // 3.5, σ 6.5), under the 8 levels where noise counts as unclipped.
+        // Tile 1: black ground (mean 0, σ 0) with one lit window moving by
+        // noise (σ 3). Tile 2: sky no star crossed.
+        let stats = tiles_of(3, |t, k| match (t, k) {
+            (0, k) if k < 12 => (3.5, 6.5),
+            (1, k) if k < 4 => (120.0, 3.0),
+            (1, _) => (0.0, 0.0),
+            _ => (2.0, 1.0),
+        });
+        let grid = TileGrid::of(3 * TILE, TILE);
+        assert_eq!(motion(&stats, grid), [(36, 0), (0, 0), (0, 0)]);
+        assert_eq!(moving_tiles(&stats, grid), [true, false, false]);
     }
 
     #[test]
