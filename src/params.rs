@@ -240,7 +240,9 @@ pub const SAME_EXPOSURE: f64 = 0.02;
 /// On frames of one exposure, a subpixel clipped to white whose 4th
 /// brightest neighbour rises this share of its own rise (linear light) or
 /// more is a clipped lamp, window or star core, not a defect group, and
-/// its stillness is the clipping's (see `detect::score`). Physics: a 2x2
+/// its stillness is the clipping's (see `detect::score`); on any frames, a
+/// bright subpixel lit so beyond a square is light the lens spread where
+/// its ring at 2 pixels keeps [`HALO_WIDE`] of its rise. Physics: a 2x2
 /// cluster, the largest group, has 3 partners among its 8 neighbours, and
 /// demosaicing lends the others half of a photosite's light at most
 /// (bilinear), less in modern cameras; the anti-aliasing filter lends a
@@ -352,6 +354,29 @@ pub const SCENE_LIKE_ONE_KIND: f64 = 0.8;
 /// mostly under 0.1), while a star or a lamp through the lens and the
 /// anti-aliasing filter keeps a tenth to a third of its rise 2 pixels out.
 pub const HALO_MAX: f32 = 0.25;
+
+/// ... and a bright subpixel whose pixel is lit beyond a defect's 2x2
+/// square in luma ([`CLIPPED_SQUARE_SHARE`]: the 4th brightest of its 8
+/// neighbours rises that share of its rise in linear light, and
+/// [`NOISE_FLOOR`] levels at least) is such light as soon as the ring 2
+/// pixels out keeps this share of its luma's rise. Physics: demosaicing
+/// lends a photosite's light one pixel around it and nothing 2 pixels out
+/// (sharpening pulls that ring down); subsampled chroma and chroma noise
+/// reduction spread its colour further but not its luma; a lens blurs luma
+/// and colour alike (a star drifting a pixel or two a frame through a short
+/// series, a disc in the mean). Measured on hotpix-synth series: of the
+/// defects of the modern-camera series (varied30, q85, texture, sky20 of
+/// detection.py seed 0) none is lit beyond a square in luma; of the older
+/// camera's (bilinear, strong sharpening, 4:2:0; 7 series) 79 are, their
+/// ring at 2 keeping -0.12 to 0.09 of their luma's rise, 4 of them 0.13 to
+/// 0.27 (2 of those lost: a stuck pair whose partner lights the ring, a
+/// weak warm photosite in texture); the slowly drifting stars reported on
+/// defect-free 5-frame skies at 3872x2592 (seeds 23 and 24) 0.10 to 0.30.
+/// Seed 24 (ISO 400, drift 1 to 3 px): 104 -> 5 reports; seed 23 10 -> 0;
+/// detection.py's four seeds: skyclean 1 -> 0 false, the older camera 167
+/// -> 166 of 180 found, every other series the same; at 3872x2592 every sky
+/// finds the same.
+pub const HALO_WIDE: f32 = 0.1;
 
 /// A subpixel whose ring at 2 or 4 pixels holds a member standing out the
 /// same way by more than this many times its own rise (8-bit means over the

@@ -30,10 +30,10 @@ use super::planes::{Planes, MARGIN};
 use crate::evidence::{median8, median_of, Layout, MinMax, Seen, RING};
 use crate::params::{
     ALIKE_ONE_VIEW, ALIKE_PARTLY_FROM, BEYOND_MAX, CHANCE_MIN, CLIPPED_SQUARE_SHARE, DEAD_MEAN,
-    EXCESS_FLOOR, HALO_MAX, INTERMITTENT_MOVES, INTERMITTENT_MOVES_STEADY, JPEG_NOISE_MIN,
-    LINEAR_COARSE_BELOW, NOISE_FLOOR, PINNED_FROM, RAY_MAX, SATURATED_MEAN, SCENE_MOVED_FROM,
-    SCENE_MOVED_FULL, SEEN_SHARE, SEEN_SHARE_INTERMITTENT, SHARP_FROM, SHARP_FULL, STRENGTH_MIN,
-    STUCK_FULL_LEVELS, THROUGH_MAX,
+    EXCESS_FLOOR, HALO_MAX, HALO_WIDE, INTERMITTENT_MOVES, INTERMITTENT_MOVES_STEADY,
+    JPEG_NOISE_MIN, LINEAR_COARSE_BELOW, NOISE_FLOOR, PINNED_FROM, RAY_MAX, SATURATED_MEAN,
+    SCENE_MOVED_FROM, SCENE_MOVED_FULL, SEEN_SHARE, SEEN_SHARE_INTERMITTENT, SHARP_FROM,
+    SHARP_FULL, STRENGTH_MIN, STUCK_FULL_LEVELS, THROUGH_MAX,
 };
 use crate::stats::Stats;
 
@@ -427,13 +427,13 @@ impl<'a> Scorer<'a> {
 }
 
 /// Whether the shape around subpixel `i` of the 8-bit means is the
-/// scene's, whatever the frames say: light spread over its ring by the
-/// lens (a star, a lamp), or part of a larger shape of the scene that
+/// scene's, whatever the frames say: light spread over its rings by the
+/// lens (a star, a lamp: see [`lens_spread`]), or part of a larger shape of the scene that
 /// reaches further than the subpixel itself (a window, a tree top), or a
 /// line running through it (a star trailing along a column), or a shape it
 /// ends (a tree's tip, a lamp's rim).
 fn scene_shape(mean: &[f32], layout: Layout, i: usize, reference: f32, sign: f32) -> bool {
-    (sign > 0.0 && halo(mean, layout, i, reference) > HALO_MAX)
+    (sign > 0.0 && lens_spread(mean, layout, i, reference))
         || beyond(mean, layout, i, reference, sign) > BEYOND_MAX
         || through(mean, layout, i, reference, sign) > THROUGH_MAX
         || ray(mean, layout, i, reference, sign) > RAY_MAX
@@ -657,6 +657,61 @@ fn ray(mean: &[f32], layout: Layout, i: usize, reference: f32, sign: f32) -> f32
         return 0.0;
     }
     best / own
+}
+
+/// Whether a bright subpixel's light is spread as the lens spreads light:
+/// its ring 2 pixels out keeps over [`HALO_MAX`] of its rise (see
+/// [`halo`]), or, in luma, [`HALO_WIDE`] where its pixel is lit beyond a
+/// defect's 2x2 square (see [`lit_beyond_a_square`]) by [`NOISE_FLOOR`]
+/// levels at least: a blur. Demosaicing lends a photosite's light one pixel
+/// around it, and sharpening pulls the ring 2 pixels out down; subsampled
+/// chroma (4:2:0) and chroma noise reduction spread its colour further, but
+/// not its luma. A lens blurs luma and colour alike.
+fn lens_spread(mean: &[f32], layout: Layout, i: usize, reference: f32) -> bool {
+    if halo(mean, layout, i, reference) > HALO_MAX {
+        return true;
+    }
+    let ring = |dist: usize| luma_ring(mean, layout, i, dist);
+    let (Some((mut r2, n2)), Some((mut r4, n4)), Some((r1, 8))) = (ring(2), ring(MARGIN), ring(1))
+    else {
+        return false;
+    };
+    if n2 < 5 || n4 < 5 {
+        return false;
+    }
+    let own = luma(mean, layout, i);
+    let (near, far) = (median_of(&mut r2[..n2]), median_of(&mut r4[..n4]));
+    if own - far <= 0.0 || (near - far) / (own - far) < HALO_WIDE {
+        return false;
+    }
+    let lin = |v: f32| v * v - near * near;
+    let mut lit = r1;
+    lit.sort_unstable_by(|a, b| b.total_cmp(a));
+    lin(own) > 0.0 && lit[3] - near >= NOISE_FLOOR && lin(lit[3]) / lin(own) >= CLIPPED_SQUARE_SHARE
+}
+
+/// The luma (the mean of the channels' means) of the pixel of subpixel `i`.
+fn luma(mean: &[f32], layout: Layout, i: usize) -> f32 {
+    let base = i - i % layout.channels;
+    mean[base..base + layout.channels].iter().sum::<f32>() / layout.channels as f32
+}
+
+/// The luma of the pixels of the ring `dist` pixels around subpixel `i`'s
+/// (those inside the frame, in [`Layout::ring_members`]' order), and how
+/// many there are.
+fn luma_ring(mean: &[f32], layout: Layout, i: usize, dist: usize) -> Option<([f32; 8], usize)> {
+    let base = i - i % layout.channels;
+    let mut sum = [0f32; 8];
+    let mut n = 0;
+    for k in 0..layout.channels {
+        let mut m = [0f32; 8];
+        n = layout.ring_members(mean, base + k, dist, &mut m);
+        for (s, v) in sum.iter_mut().zip(&m[..n]) {
+            *s += v;
+        }
+    }
+    let scale = 1.0 / layout.channels as f32;
+    (n > 0).then(|| (sum.map(|v| v * scale), n))
 }
 
 /// Whether the light of a clipped subpixel `i` spreads beyond any defect's
