@@ -684,10 +684,9 @@ fn lens_spread(mean: &[f32], layout: Layout, i: usize, reference: f32) -> bool {
     if own - far <= 0.0 || (near - far) / (own - far) < HALO_WIDE {
         return false;
     }
-    let lin = |v: f32| v * v - near * near;
     let mut lit = r1;
     lit.sort_unstable_by(|a, b| b.total_cmp(a));
-    lin(own) > 0.0 && lit[3] - near >= NOISE_FLOOR && lin(lit[3]) / lin(own) >= CLIPPED_SQUARE_SHARE
+    own > near && lit[3] - near >= NOISE_FLOOR && beyond_a_square(r1, own, near)
 }
 
 /// The luma (the mean of the channels' means) of the pixel of subpixel `i`.
@@ -723,15 +722,20 @@ fn luma_ring(mean: &[f32], layout: Layout, i: usize, dist: usize) -> Option<([f3
 /// clipped over a larger disc.
 fn lit_beyond_a_square(mean: &[f32], layout: Layout, i: usize, reference: f32) -> bool {
     let mut m = [0f32; 8];
-    if layout.ring_members(mean, i, 1, &mut m) < 8 {
-        return false;
-    }
+    layout.ring_members(mean, i, 1, &mut m) == 8 && beyond_a_square(m, mean[i], reference)
+}
+
+/// Whether of the 8 `neighbours` of a point at `own` (8-bit levels) over or
+/// under `reference` the 4th furthest the way the point stands out rises
+/// [`CLIPPED_SQUARE_SHARE`] of the point's own rise in linear light
+/// (v² − r²).
+fn beyond_a_square(neighbours: [f32; 8], own: f32, reference: f32) -> bool {
     let lin = |v: f32| v * v - reference * reference;
-    let own = lin(mean[i]);
+    let own = lin(own);
     if own == 0.0 {
         return false;
     }
-    let mut shares = m.map(|v| lin(v) / own);
+    let mut shares = neighbours.map(|v| lin(v) / own);
     shares.sort_unstable_by(|a, b| b.total_cmp(a));
     shares[3] >= CLIPPED_SQUARE_SHARE
 }
