@@ -13,6 +13,7 @@ mod group;
 mod motion;
 mod planes;
 mod score;
+mod shape;
 
 use std::collections::HashMap;
 
