@@ -8,10 +8,11 @@
 //! A still scene moves by noise only, which is about the same for the
 //! subpixels of a tile; light passing over a few of them (a star drifting
 //! through, a car's lamp) makes their σ over the frames several times the
-//! tile's typical one. Such subpixels are those of a tile's unclipped ones
-//! whose σ is over [`MOTION_TIMES`] times the tile's median and over
-//! [`MOTION_LEVELS`]; where that median itself is over
-//! [`MOTION_WHOLE_LEVELS`] the whole tile moves (frames of different
+//! tile's typical one. Such subpixels are those of a tile's unclipped ones,
+//! or of those near black (where clipping hides the noise, but not a trail
+//! lifting them), whose σ is over [`MOTION_TIMES`] times the median of the
+//! unclipped ones and over [`MOTION_LEVELS`]; where that median itself is
+//! over [`MOTION_WHOLE_LEVELS`] the whole tile moves (frames of different
 //! scenes or exposures, not the noise of a high ISO). A tile moves where
 //! [`MOTION_SUBPIXELS`] of its own subpixels do, or
 //! [`MOTION_BLOCK_SUBPIXELS`] of its block of 3x3 tiles' where it moves
