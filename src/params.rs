@@ -42,12 +42,14 @@ pub const NOISE_FLOOR: f32 = 2.0;
 /// The least noise JPEG leaves on a subpixel (8-bit levels), the low end
 /// of [`NOISE_FLOOR`]'s range. Where the neighbours of a subpixel over a
 /// dark reference move by less than [`NOISE_FLOOR`] a frame (a foreground
-/// clipped to black), the noise of its mean is taken as what they move, down
-/// to this. Physics, then checked on detection.py seeds 0, 100, 300 and 400
-/// (so those are no longer held out for it): at 1.0, 7 more hot pixels
-/// found and no false report added; at 0.5 (half a level of rounding) 14
-/// false reports more, faint lights of a black foreground; at 1.5, 3 more
-/// found.
+/// clipped to black), the noise of a frame there is taken as what they
+/// move, down to this, and the noise of their mean as that over √views
+/// (independent views average it; a still scene repeats it: see
+/// `detect::score`). Physics, then checked on detection.py seeds 0, 100, 300
+/// and 400 (so those are no longer held out for it): at 1.0, 7 more hot
+/// pixels found and no false report added; at 0.5 (half a level of
+/// rounding) 14 false reports more, faint lights of a black foreground; at
+/// 1.5, 3 more found.
 pub const JPEG_NOISE_MIN: f32 = 1.0;
 
 /// Spread of a subpixel's excess sum below which a spread says nothing

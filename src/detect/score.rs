@@ -208,11 +208,31 @@ impl<'a> Scorer<'a> {
         let still = d8 / (sd + NOISE_FLOOR) * (d8 / STUCK_FULL_LEVELS).min(1.0);
         // The shape in 8-bit levels over a dark reference (see `features`).
         let shape8 = if r.mean[xc] < LINEAR_COARSE_BELOW {
-            rise.max(0.0) / JPEG_NOISE_MIN
+            // As if every frame were a view of its own: the least noise.
+            rise.max(0.0) / self.least_mean_noise(JPEG_NOISE_MIN, (1.0, 0.0))
         } else {
             0.0
         };
         z0.max(z1).max(still).max(shape8)
+    }
+
+    /// The least noise a mean of the frames carries where a frame carries
+    /// `frame_noise` (8-bit levels) and the frames show `per_view` views a
+    /// frame with a share `alike` of pairs of frames alike: a frame's noise
+    /// over √views. Independent views each bring their own noise, which
+    /// averages down; a still scene repeats its noise in every frame. Frames
+    /// falling into g groups of one view each make about 1/g of the pairs
+    /// alike, so no more than 1/alike views count, and from
+    /// [`ALIKE_ONE_VIEW`] one.
+    fn least_mean_noise(&self, frame_noise: f32, (per_view, alike): (f64, f32)) -> f32 {
+        let views = if alike >= ALIKE_ONE_VIEW {
+            1.0
+        } else {
+            (per_view * self.ctx.frames as f64)
+                .min(1.0 / f64::from(alike).max(1e-6))
+                .max(1.0)
+        };
+        frame_noise / views.sqrt() as f32
     }
 
     /// The features and score of subpixel `xc` of the loaded row `y`.
@@ -256,10 +276,11 @@ impl<'a> Scorer<'a> {
             // means. On varied frames the frame counts must still support it.
             // The noise of a mean there: what its neighbours differ by, and
             // at least what they move by a frame (JPEG noise repeats on a
-            // still scene), down to the least JPEG leaves over black.
-            let s8 = local_spread(&p.mean, layout, i).map_or(NOISE_FLOOR, |s| {
-                s.max(ring_sd.clamp(JPEG_NOISE_MIN, NOISE_FLOOR))
-            });
+            // still scene), down to the least JPEG leaves over black; over
+            // independent views that noise averages down as 1/√views.
+            let frame_noise = ring_sd.clamp(JPEG_NOISE_MIN, NOISE_FLOOR);
+            let least = self.least_mean_noise(frame_noise, (per_view, alike));
+            let s8 = local_spread(&p.mean, layout, i).map_or(NOISE_FLOOR, |s| s.max(least));
             let sharp8 = sharpness(&p.mean, layout, i, reference, d8);
             d8.max(0.0) / s8 * sharp_factor(linear_sharpness(reference, d8, sharp8))
         } else if alike <= 0.0 {

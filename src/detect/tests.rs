@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::evidence::{Evidence, Layout, Seen};
-use crate::params::{CROWDED_BLOCK, CROWDED_TILE};
+use crate::params::{ALIKE_ONE_VIEW, CROWDED_BLOCK, CROWDED_TILE};
 use crate::stats::Moments;
 
 const FRAMES: u64 = 24;
@@ -1097,16 +1097,50 @@ fn over_black_the_shape_is_measured_against_what_the_neighbourhood_moves() {
     assert!(d.defects.is_empty(), "{:?}", d.defects);
 }
 
+/// Over a dark sky the noise of a mean is a frame's noise over √views: on
+/// frames of different scenes (a drifting sky) each frame's noise is its
+/// own, so 24 of them average it down to a fifth, and a photosite 7 levels
+/// up, its neighbours lent a third of that, stands 17 of those out. On one
+/// view of the same frames (a still foreground) the noise repeats in every
+/// frame: the same rise is 3.5 times what its neighbours move by, as a
+/// scene point's could be.
+#[test]
+fn over_dark_the_mean_of_many_views_is_quieter_than_one_frame() {
+    let (x, y) = (6, 6);
+    let mut at = vec![((x, y), (7.5, 1.3, 1))];
+    for (dx, dy) in [(-1, 0), (1, 0), (0, -1), (0, 1)] {
+        let p = ((x as isize + dx) as usize, (y as isize + dy) as usize);
+        at.push((p, (0.5 + 7.0 * 0.3, 2.0, 0)));
+    }
+    let stats = over_dark(&at, 0, 2.0);
+    let d = detect(&stats, &varied(), None);
+    assert_eq!(d.defects.len(), 1, "{:?}", d.defects);
+    assert_eq!((d.defects[0].x, d.defects[0].y), (6, 6));
+    // One view, and frames counted as many views but alike in half their
+    // pairs (a still scene around the tile): the noise repeats.
+    for (views, alike) in [(1.0, 1.0), (FRAMES as f32, ALIKE_ONE_VIEW)] {
+        let mut ctx = varied();
+        ctx.tiles = crate::similarity::TileViews::uniform(views, alike);
+        let d = detect(&stats, &ctx, None);
+        assert!(d.defects.is_empty(), "{views} {alike}: {:?}", d.defects);
+    }
+}
+
 /// Over black a faint point's rise rounds to a few linear levels in all
 /// (Σ excess 3 over 24 frames: a distant window 4 levels over a black
-/// foreground), and Σ weight × excess holds the same quanta, each times
+/// foreground, its light spread by the lens so that its shape in levels
+/// says nothing), and Σ weight × excess holds the same quanta, each times
 /// its frame's weight (15 on an astro series). Where the spreads sit at
 /// their floor, the weighted sum's floor is the plain one's times the
 /// frames' RMS weight, so both say the point stands 2 floors out; with one
 /// floor for both, the weighted sum made it 30 and a report.
 #[test]
 fn over_black_the_weighted_sum_says_no_more_than_the_plain_one() {
-    let stats = over_black(&[((6, 6), (4.5, 1.8, 3))]);
+    let mut window = vec![((6, 6), (4.5, 1.8, 3))];
+    for (x, y) in [(5, 6), (7, 6), (6, 5), (6, 7)] {
+        window.push(((x, y), (0.5 + 4.0 * 0.65, 1.0, 0)));
+    }
+    let stats = over_black(&window);
     for ctx in [astro(), varied()] {
         let f = features_at(&stats, &ctx, 8.0, (6, 6, 0));
         assert!(f.magnitude < 8.0, "{f:?}");
