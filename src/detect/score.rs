@@ -29,6 +29,7 @@ use super::counts::strength;
 use super::planes::{Planes, MARGIN};
 use super::shape::{
     linear_sharpness, lit_beyond_a_square, ring_around, scene_shape, sharp_factor, sharpness,
+    sharpness_beside,
 };
 use crate::evidence::{median8, median_of, Layout, MinMax, Seen};
 use crate::params::{
@@ -281,7 +282,13 @@ impl<'a> Scorer<'a> {
             let frame_noise = ring_sd.clamp(JPEG_NOISE_MIN, NOISE_FLOOR);
             let least = self.least_mean_noise(frame_noise, (per_view, alike));
             let s8 = local_spread(&p.mean, layout, i).map_or(NOISE_FLOOR, |s| s.max(least));
-            let sharp8 = sharpness(&p.mean, layout, i, reference, d8);
+            // On frames of different scenes the counts show whether the
+            // point stays where the scene moves; its shape need only be a
+            // defect group's, which may light one neighbour as much as
+            // itself (a pair). On a still view a pair of lights could be
+            // the scene's, and the shape must be one photosite's.
+            let partners = usize::from(alike < ALIKE_PARTLY_FROM);
+            let sharp8 = sharpness_beside(&p.mean, layout, i, reference, d8, partners);
             d8.max(0.0) / s8 * sharp_factor(linear_sharpness(reference, d8, sharp8))
         } else if alike <= 0.0 {
             0.0

@@ -261,6 +261,20 @@ pub(super) fn linear_sharpness(reference: f32, rise: f32, sharp8: f32) -> f32 {
 /// less); a scene glint, spread by the lens, lifts its neighbours by 40% or
 /// more. At an edge, the neighbours that exist.
 pub(super) fn sharpness(plane: &[f32], layout: Layout, i: usize, center: f32, excess: f32) -> f32 {
+    sharpness_beside(plane, layout, i, center, excess, 0)
+}
+
+/// [`sharpness`] against the largest excess of its neighbours but the
+/// `partners` largest: those a defect group's other photosites may hold (a
+/// pair's partner is 1). The rest are lent what demosaicing lends.
+pub(super) fn sharpness_beside(
+    plane: &[f32],
+    layout: Layout,
+    i: usize,
+    center: f32,
+    excess: f32,
+    partners: usize,
+) -> f32 {
     if excess <= 0.0 {
         return 0.0;
     }
@@ -287,8 +301,13 @@ pub(super) fn sharpness(plane: &[f32], layout: Layout, i: usize, center: f32, ex
         (0, 1),
         (1, 1),
     ]
-    .iter()
-    .filter_map(|&(dx, dy)| at(dx, dy))
-    .fold(0f32, f32::max);
+    .map(|(dx, dy)| at(dx, dy).unwrap_or(0.0));
+    let best = if partners == 0 {
+        best.into_iter().fold(0f32, f32::max)
+    } else {
+        let mut sorted = best;
+        sorted.sort_unstable_by(|a, b| b.total_cmp(a));
+        sorted[partners.min(sorted.len() - 1)]
+    };
     (1.0 - best / excess).clamp(0.0, 1.0)
 }

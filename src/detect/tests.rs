@@ -1126,6 +1126,43 @@ fn over_dark_the_mean_of_many_views_is_quieter_than_one_frame() {
     }
 }
 
+/// Over a dark sky on frames of different scenes, a defect pair lights its
+/// partner as much as itself: its shape is a group's, and the counts show
+/// it stays where the scene moves. On one view a pair of lights could be
+/// the scene's, and only one photosite's shape counts. A point the lens
+/// spread lights all its neighbours, and fails either way.
+#[test]
+fn over_dark_on_varied_frames_a_pair_is_sharp_beside_its_partner() {
+    let pair = over_dark(
+        &[((6, 6), (16.5, 1.3, 1)), ((7, 6), (14.5, 1.3, 1))],
+        0,
+        0.5,
+    );
+    let d = detect(&pair, &varied(), None);
+    assert_eq!(d.defects.len(), 1, "{:?}", d.defects);
+    assert_eq!((d.defects[0].x, d.defects[0].y), (6, 6));
+    let mut still = varied();
+    still.tiles = crate::similarity::TileViews::uniform(1.0, 1.0);
+    let d = detect(&pair, &still, None);
+    assert!(d.defects.is_empty(), "{:?}", d.defects);
+    let mut disc = vec![((6, 6), (16.5, 1.3, 1))];
+    for (dx, dy) in [
+        (-1, -1),
+        (0, -1),
+        (1, -1),
+        (-1, 0),
+        (1, 0),
+        (-1, 1),
+        (0, 1),
+        (1, 1),
+    ] {
+        let p = ((6 + dx) as usize, (6 + dy) as usize);
+        disc.push((p, (0.5 + 16.0 * 0.65, 1.3, 1)));
+    }
+    let d = detect(&over_dark(&disc, 0, 0.5), &varied(), None);
+    assert!(d.defects.is_empty(), "{:?}", d.defects);
+}
+
 /// Over black a faint point's rise rounds to a few linear levels in all
 /// (Σ excess 3 over 24 frames: a distant window 4 levels over a black
 /// foreground, its light spread by the lens so that its shape in levels
