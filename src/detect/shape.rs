@@ -264,6 +264,18 @@ pub(super) fn sharpness(plane: &[f32], layout: Layout, i: usize, center: f32, ex
     sharpness_beside(plane, layout, i, center, excess, 0)
 }
 
+/// The 8 neighbours of a pixel, as (dx, dy).
+pub(super) const NEIGHBOURS: [(isize, isize); 8] = [
+    (-1, -1),
+    (0, -1),
+    (1, -1),
+    (-1, 0),
+    (1, 0),
+    (-1, 1),
+    (0, 1),
+    (1, 1),
+];
+
 /// [`sharpness`] against the largest excess of its neighbours but the
 /// `partners` largest: those a defect group's other photosites may hold (a
 /// pair's partner is 1). The rest are lent what demosaicing lends.
@@ -291,17 +303,7 @@ pub(super) fn sharpness_beside(
         let j = i as isize + dy * stride as isize + dx * layout.channels as isize;
         Some((plane[j as usize] - center).max(0.0))
     };
-    let best = [
-        (-1isize, -1isize),
-        (0, -1),
-        (1, -1),
-        (-1, 0),
-        (1, 0),
-        (-1, 1),
-        (0, 1),
-        (1, 1),
-    ]
-    .map(|(dx, dy)| at(dx, dy).unwrap_or(0.0));
+    let best = NEIGHBOURS.map(|(dx, dy)| at(dx, dy).unwrap_or(0.0));
     let best = if partners == 0 {
         best.into_iter().fold(0f32, f32::max)
     } else {

@@ -1146,16 +1146,7 @@ fn over_dark_on_varied_frames_a_pair_is_sharp_beside_its_partner() {
     let d = detect(&pair, &still, None);
     assert!(d.defects.is_empty(), "{:?}", d.defects);
     let mut disc = vec![((6, 6), (16.5, 1.3, 1))];
-    for (dx, dy) in [
-        (-1, -1),
-        (0, -1),
-        (1, -1),
-        (-1, 0),
-        (1, 0),
-        (-1, 1),
-        (0, 1),
-        (1, 1),
-    ] {
+    for (dx, dy) in super::shape::NEIGHBOURS {
         let p = ((6 + dx) as usize, (6 + dy) as usize);
         disc.push((p, (0.5 + 16.0 * 0.65, 1.3, 1)));
     }
