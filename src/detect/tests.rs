@@ -600,6 +600,27 @@ fn the_crowded_path_is_the_same_on_any_number_of_threads() {
     assert_eq!(one.crowded_tiles, four.crowded_tiles);
 }
 
+/// A photosite pinned at 255 while the scene moves, seen in only 2 of 24
+/// frames: its own ringing and sharpening halo, 2 pixels out, widened its
+/// ring's spread and so the threshold of its sightings. Its means and σ
+/// prove that it stood apart in every frame, which counts where the scene
+/// moved (a third of the frames alike); on one view a clipped lamp stands
+/// apart as well, and only its sightings count.
+#[test]
+fn where_the_scene_moved_a_point_held_apart_in_every_frame_shows_in_every_frame() {
+    let pinned = one_point(255.0, 0.0, 155 * 24, 0, seen_bright(2, 0));
+    let detect_at = |alike: f32| {
+        let mut ctx = Context::unknown(FRAMES);
+        ctx.tiles = crate::similarity::TileViews::uniform(3.0, alike);
+        detect(&pinned, &ctx, None).defects
+    };
+    let d = detect_at(0.35);
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!((d[0].x, d[0].y, d[0].kind), (6, 6, Kind::Stuck));
+    let d = detect_at(0.6);
+    assert!(d.is_empty(), "{d:?}");
+}
+
 #[test]
 fn between_varied_and_one_view_stillness_counts_in_proportion() {
     // Pinned at 255 above a moving neighbourhood in all 24 frames, and an
