@@ -14,6 +14,7 @@ mod motion;
 mod planes;
 mod score;
 mod shape;
+mod spread;
 
 use std::collections::HashMap;
 
