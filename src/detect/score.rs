@@ -100,6 +100,9 @@ pub(super) struct Scorer<'a> {
     /// Magnitude from which the frames' support is asked (below it a
     /// subpixel is never flagged, and its score is its magnitude).
     pub gate_from: f32,
+    /// The least noise of an 8-bit mean over a dark reference, every frame a
+    /// view of its own: the bound's divisor.
+    least_noise: f32,
 }
 
 /// A band's planes and the per-row ring medians of each.
@@ -176,6 +179,7 @@ impl<'a> Scorer<'a> {
             ctx,
             spread: channel_spreads(stats, ctx.rms_dark_weight()),
             gate_from,
+            least_noise: least_noise(ctx),
         }
     }
 
@@ -190,12 +194,14 @@ impl<'a> Scorer<'a> {
             ctx,
             spread: self.spread.clone(),
             gate_from: self.gate_from,
+            least_noise: least_noise(ctx),
         }
     }
 
     /// A quick upper bound of the score of subpixel `xc` of the loaded row
     /// `y`: the local spreads can only raise the divisors above the
-    /// channel's (and the 8-bit shape's above [`JPEG_NOISE_MIN`]), the frames'
+    /// channel's (and the 8-bit shape's above [`JPEG_NOISE_MIN`] over
+    /// √frames, as if every frame were a view of its own), the frames'
     /// support only lowers the magnitude, and every other factor (how alike
     /// the frames are, the sharpness) is at most 1.
     #[inline(always)]
@@ -212,31 +218,11 @@ impl<'a> Scorer<'a> {
         let still = d8 / (sd + NOISE_FLOOR) * (d8 / STUCK_FULL_LEVELS).min(1.0);
         // The shape in 8-bit levels over a dark reference (see `features`).
         let shape8 = if r.mean[xc] < LINEAR_COARSE_BELOW {
-            // As if every frame were a view of its own: the least noise.
-            rise.max(0.0) / self.least_mean_noise(JPEG_NOISE_MIN, (1.0, 0.0))
+            rise.max(0.0) / self.least_noise
         } else {
             0.0
         };
         z0.max(z1).max(still).max(shape8)
-    }
-
-    /// The least noise a mean of the frames carries where a frame carries
-    /// `frame_noise` (8-bit levels) and the frames show `per_view` views a
-    /// frame with a share `alike` of pairs of frames alike: a frame's noise
-    /// over √views. Independent views each bring their own noise, which
-    /// averages down; a still scene repeats its noise in every frame. Frames
-    /// falling into g groups of one view each make about 1/g of the pairs
-    /// alike, so no more than 1/alike views count, and from
-    /// [`ALIKE_ONE_VIEW`] one.
-    fn least_mean_noise(&self, frame_noise: f32, (per_view, alike): (f64, f32)) -> f32 {
-        let views = if alike >= ALIKE_ONE_VIEW {
-            1.0
-        } else {
-            (per_view * self.ctx.frames as f64)
-                .min(1.0 / f64::from(alike).max(1e-6))
-                .max(1.0)
-        };
-        frame_noise / views.sqrt() as f32
     }
 
     /// The features and score of subpixel `xc` of the loaded row `y`.
@@ -283,7 +269,7 @@ impl<'a> Scorer<'a> {
             // still scene), down to the least JPEG leaves over black; over
             // independent views that noise averages down as 1/√views.
             let frame_noise = ring_sd.clamp(JPEG_NOISE_MIN, NOISE_FLOOR);
-            let least = self.least_mean_noise(frame_noise, (per_view, alike));
+            let least = mean_noise(self.ctx, frame_noise, (per_view, alike));
             let s8 = local_spread(&p.mean, layout, i).map_or(NOISE_FLOOR, |s| s.max(least));
             // On frames of different scenes the counts show whether the
             // point stays where the scene moves; its shape need only be a
@@ -493,6 +479,30 @@ impl<'a> Scorer<'a> {
             either: sure(s.bright + s.dark, could_either, (pb + pd).min(1.0)),
         }
     }
+}
+
+/// The least noise a mean of `ctx`'s frames carries where a frame carries
+/// `frame_noise` (8-bit levels), the frames show `per_view` views a frame
+/// and a share `alike` of their pairs are alike: a frame's noise over
+/// √views. Independent views each bring their own noise, which averages
+/// down; a still scene repeats its noise in every frame. Frames falling into
+/// g groups of one view each make about 1/g of the pairs alike, so no more
+/// than 1/alike views count, and from [`ALIKE_ONE_VIEW`] one.
+fn mean_noise(ctx: &Context, frame_noise: f32, (per_view, alike): (f64, f32)) -> f32 {
+    let views = if alike >= ALIKE_ONE_VIEW {
+        1.0
+    } else {
+        (per_view * ctx.frames as f64)
+            .min(1.0 / f64::from(alike).max(1e-6))
+            .max(1.0)
+    };
+    frame_noise / views.sqrt() as f32
+}
+
+/// The least noise of an 8-bit mean over a dark reference on `ctx`'s
+/// frames: the least a frame carries, every frame a view of its own.
+fn least_noise(ctx: &Context) -> f32 {
+    mean_noise(ctx, JPEG_NOISE_MIN, (1.0, 0.0))
 }
 
 /// The share of the frames that could show a subpixel standing out the
