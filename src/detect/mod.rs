@@ -15,6 +15,7 @@ mod planes;
 mod score;
 mod shape;
 mod spread;
+mod support;
 
 use std::collections::HashMap;
 
@@ -23,7 +24,8 @@ use serde::Serialize;
 
 pub use context::{one_exposure, rate_per_second, Context};
 pub use motion::judge_still;
-pub use score::{scene_moved, Features, Strength};
+pub use score::{scene_moved, Features};
+pub use support::Strength;
 
 use crate::rank::Channel;
 use crate::stats::Stats;

@@ -91,11 +91,44 @@ impl Planes {
     /// footprint: demosaicing and JPEG spread it that far), summed: what the
     /// scene does there by chance. At the edges, those that exist.
     pub fn window(&self, i: usize) -> Seen {
+        let mut sum = Seen::default();
+        self.each_in_window(i, |j| {
+            let s = &self.seen[j];
+            sum.bright += s.bright;
+            sum.could_bright += s.could_bright;
+            sum.dark += s.dark;
+            sum.could_dark += s.could_dark;
+            sum.hot += s.hot;
+        });
+        sum
+    }
+
+    /// At most the share of the frames in which the members of
+    /// [`Planes::window`] at local index `i` stood at or beyond `level`
+    /// (8-bit), above it where `sign` is +1, below where −1, over `frames`
+    /// frames. Per member, by Cantelli's inequality on its own frames: no
+    /// more than σ²/(σ² + t²) of values lie t or more beyond their mean (σ²
+    /// their variance about it). Exact for the frames at hand, whatever the
+    /// scene did; 1 for a member whose mean is at or beyond the level.
+    pub fn share_beyond(&self, i: usize, level: f32, sign: f32, frames: u32) -> f64 {
+        let n = f64::from(frames.max(2));
+        let (mut sum, mut members) = (0.0, 0u32);
+        self.each_in_window(i, |j| {
+            let t = f64::from((level - self.mean[j]) * sign);
+            let var = f64::from(self.var[j].max(0.0)) * (n - 1.0) / n;
+            sum += if t <= 0.0 { 1.0 } else { var / (var + t * t) };
+            members += 1;
+        });
+        sum / f64::from(members.max(1))
+    }
+
+    /// Calls `f` with the local index of each member of
+    /// [`Planes::window`] at local index `i`.
+    fn each_in_window(&self, i: usize, mut f: impl FnMut(usize)) {
         let l = self.local;
         let stride = l.stride();
         let (y, x, c) = (i / stride, i % stride / l.channels, i % l.channels);
         let r = MARGIN as isize;
-        let mut sum = Seen::default();
         for dy in -r..=r {
             let yy = y as isize + dy;
             if yy < 0 || yy >= l.height as isize {
@@ -106,15 +139,9 @@ impl Planes {
                 if xx < 0 || xx >= l.width as isize || (dx.abs() <= 2 && dy.abs() <= 2) {
                     continue;
                 }
-                let s = &self.seen[(yy as usize * l.width + xx as usize) * l.channels + c];
-                sum.bright += s.bright;
-                sum.could_bright += s.could_bright;
-                sum.dark += s.dark;
-                sum.could_dark += s.could_dark;
-                sum.hot += s.hot;
+                f((yy as usize * l.width + xx as usize) * l.channels + c);
             }
         }
-        sum
     }
 
     /// How many same-channel subpixels [`Planes::window`] sums at local
@@ -137,4 +164,73 @@ impl Planes {
 #[target_feature(enable = "avx2")]
 unsafe fn ring_row_avx2(plane: &[f32], local: Layout, y: usize, out: &mut [f32]) {
     ring_medians_row(plane, local, y, out);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stats::Moments;
+
+    /// Cantelli's bound holds for the frames at hand, whatever they hold:
+    /// over a window of pseudo-random frames (a dark sky's noise, and a
+    /// trail lighting a subpixel in one frame of six), the share of the
+    /// members' frames at or beyond a level, counted frame by frame, never
+    /// exceeds [`Planes::share_beyond`], and far from the sky's levels the
+    /// bound is small.
+    #[test]
+    fn share_beyond_bounds_the_frames_that_reach_a_level() {
+        let (w, h, n) = (11usize, 11usize, 7usize);
+        let layout = Layout {
+            width: w,
+            height: h,
+            channels: 1,
+        };
+        let mut state = 0x9e37_79b9u32;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            state
+        };
+        let frames: Vec<Vec<f64>> = (0..w * h)
+            .map(|_| {
+                (0..n)
+                    .map(|_| {
+                        let noise = f64::from(next() % 5);
+                        let trail = if next() % 6 == 0 { next() % 120 } else { 0 };
+                        3.0 + noise + f64::from(trail)
+                    })
+                    .collect()
+            })
+            .collect();
+        let mean: Vec<f32> = frames
+            .iter()
+            .map(|v| (v.iter().sum::<f64>() / n as f64) as f32)
+            .collect();
+        let m2: Vec<f32> = frames
+            .iter()
+            .zip(&mean)
+            .map(|(v, &m)| v.iter().map(|x| (x - f64::from(m)).powi(2)).sum::<f64>() as f32)
+            .collect();
+        let evidence = vec![Default::default(); w * h];
+        let stats = Stats::from_parts(n as u64, layout, Moments::Welford { mean, m2 }, evidence);
+        let planes = Planes::around(&stats, 0..h);
+        let centre = 5 * w + 5;
+        let mut members = Vec::new();
+        planes.each_in_window(centre, |j| members.push(j));
+        assert_eq!(members.len(), 9 * 9 - 5 * 5);
+        for level in [2.0f32, 5.0, 8.0, 20.0, 40.0, 80.0, 110.0] {
+            for sign in [1.0f32, -1.0] {
+                let reached = members
+                    .iter()
+                    .flat_map(|&j| &frames[j])
+                    .filter(|&&v| (v as f32 - level) * sign >= 0.0)
+                    .count();
+                let share = reached as f64 / (members.len() * n) as f64;
+                let bound = planes.share_beyond(centre, level, sign, n as u32);
+                assert!(share <= bound + 1e-6, "{level} {sign}: {share} > {bound}");
+            }
+        }
+        assert!(planes.share_beyond(centre, 110.0, 1.0, n as u32) < 0.1);
+    }
 }

@@ -14,7 +14,7 @@
 //!   on one photosite (or a pair, a 2x2 cluster), a scene detail's is spread
 //!   by the lens over its neighbours on every side.
 //!
-//! **Whether the frames support it** (see [`super::counts`]): a defect shows
+//! **Whether the frames support it** (see [`super::support`]): a defect shows
 //! in most of the frames that could show it, and more often than the scene
 //! around it shows anything by chance. A star or a lamp that lit the
 //! photosite in 2 frames of 20, or a coincidence of 2 photos, fails this
@@ -25,36 +25,23 @@
 //! beside the frame counts, in proportion to how alike the frames are.
 
 use super::context::Context;
-use super::counts::strength;
 use super::planes::{Planes, MARGIN};
 use super::shape::{
     linear_sharpness, lit_beyond_a_square, ring_around, scene_shape, sharp_factor, sharpness,
     sharpness_beside,
 };
 use super::spread::{channel_spreads, local_spread};
+use super::support::{
+    held_apart, seen_nearly_always, share_seen, strength_of, support_of, Strength,
+};
 use crate::evidence::{median_of, Layout, MinMax, Seen};
 use crate::params::{
-    ALIKE_ONE_VIEW, ALIKE_PARTLY_FROM, CHANCE_MIN, DEAD_MEAN, INTERMITTENT_MOVES,
-    INTERMITTENT_MOVES_STEADY, JPEG_NOISE_MIN, LINEAR_COARSE_BELOW, NOISE_FLOOR, PINNED_FROM,
-    SATURATED_MEAN, SCENE_MOVED_FROM, SCENE_MOVED_FULL, SEEN_MIN, SEEN_SHARE,
-    SEEN_SHARE_INTERMITTENT, STRENGTH_MIN, STUCK_FULL_LEVELS,
+    ALIKE_ONE_VIEW, ALIKE_PARTLY_FROM, DEAD_MEAN, INTERMITTENT_MOVES, INTERMITTENT_MOVES_STEADY,
+    JPEG_NOISE_MIN, LINEAR_COARSE_BELOW, NOISE_FLOOR, PINNED_FROM, SATURATED_MEAN,
+    SCENE_MOVED_FROM, SCENE_MOVED_FULL, SEEN_SHARE, SEEN_SHARE_INTERMITTENT, STRENGTH_MIN,
+    STUCK_FULL_LEVELS,
 };
 use crate::stats::Stats;
-
-/// How sure the frames make it, per side: −log₁₀ of the chance that the
-/// scene alone shows it as often (see [`super::counts`]), or 0 where it
-/// showed in fewer than half the frames that could show it.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct Strength {
-    /// Brighter, over all frames.
-    pub bright: f32,
-    /// Darker, over all frames.
-    pub dark: f32,
-    /// Brighter, over the frames long or high-ISO enough for dark current.
-    pub hot: f32,
-    /// Brighter or darker (a photosite pinned between the scene's levels).
-    pub either: f32,
-}
 
 /// What the detector reads of one subpixel, and its score.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -363,16 +350,16 @@ impl<'a> Scorer<'a> {
         // the threshold of its sightings. On one view they prove nothing a
         // lamp does not show as well.
         let held = if alike < ALIKE_ONE_VIEW {
-            self.held_apart(f)
+            held_apart(self.ctx.frames, f)
         } else {
-            0.0
+            None
         };
         let share = share_seen(*s, f.sign)
             .max(seen_share(
                 s.bright + s.dark,
                 s.could_bright.max(s.could_dark),
             ))
-            .max(held);
+            .max(if held.is_some() { 1.0 } else { 0.0 });
         let one_view = if share >= SEEN_SHARE {
             f.still
         } else {
@@ -405,12 +392,19 @@ impl<'a> Scorer<'a> {
         } else {
             SEEN_SHARE
         };
-        f.strength = self.strength(p, i, per_view, share);
+        // A point held apart in every frame has its count weighed against
+        // how often its neighbourhood reaches the level it held, where its
+        // shape is a defect's (the edge of a still lamp in a moving tile is
+        // held as well).
+        let held = held
+            .filter(|_| f.still >= self.gate_from)
+            .map(|level| (level, f.sign));
+        f.strength = strength_of(self.ctx, p, i, per_view, share, held);
         let support = support_of(&f.strength, f.sign);
         if support < STRENGTH_MIN && moves < INTERMITTENT_MOVES && share > SEEN_SHARE {
             // Turned away only as an astro series' passing light: still a
             // point of the scene that stood out.
-            let steady = self.strength(p, i, per_view, SEEN_SHARE);
+            let steady = strength_of(self.ctx, p, i, per_view, SEEN_SHARE, None);
             f.vetoed = support_of(&steady, f.sign) >= STRENGTH_MIN && f.magnitude > self.gate_from;
         }
         let counted = if support >= STRENGTH_MIN {
@@ -424,60 +418,6 @@ impl<'a> Scorer<'a> {
         let partly =
             ((alike - ALIKE_PARTLY_FROM) / (ALIKE_ONE_VIEW - ALIKE_PARTLY_FROM)).clamp(0.0, 1.0);
         counted.max(partly * one_view)
-    }
-
-    /// 1 where the subpixel's means and σ put it beyond its reference in
-    /// every frame, by at least [`SEEN_MIN`]: by Samuelson's inequality no
-    /// value of n lies further than σ (n − 1)/√n from their mean (σ the
-    /// sample deviation), and its reference moves about as its ring does.
-    /// Else 0.
-    fn held_apart(&self, f: &Features) -> f64 {
-        let n = self.ctx.frames as f32;
-        if n < 2.0 {
-            return 0.0;
-        }
-        let k = (n - 1.0) / n.sqrt();
-        let (own, around) = (f.sd * k, f.ring_sd * k);
-        let gap = if f.sign > 0.0 {
-            (f.mean - own) - (f.reference + around)
-        } else {
-            (f.reference - around) - (f.mean + own)
-        };
-        if gap >= f32::from(SEEN_MIN) {
-            1.0
-        } else {
-            0.0
-        }
-    }
-
-    /// How sure the frames make subpixel `i` of the band, each side against
-    /// the rate at which its neighbourhood is seen (see [`super::counts`]).
-    fn strength(&self, p: &Planes, i: usize, per_view: f64, share: f64) -> Strength {
-        let s = p.seen[i];
-        let w = p.window(i);
-        let members = f64::from(p.window_members(i));
-        // The rate at which the neighbourhood is seen, never below what
-        // chance always gives.
-        let rate =
-            |seen: u32, could: f64| ((f64::from(seen) + 0.5) / (could + 1.0)).max(CHANCE_MIN);
-        let sure = |seen: u32, could: f64, rate: f64| -> f32 {
-            if could <= 0.0 || f64::from(seen) < share * could {
-                return 0.0;
-            }
-            strength(f64::from(seen) * per_view, could * per_view, rate) as f32
-        };
-        let revealing = self.ctx.revealing as f64;
-        let (pb, pd) = (
-            rate(w.bright, f64::from(w.could_bright)),
-            rate(w.dark, f64::from(w.could_dark)),
-        );
-        let could_either = f64::from(s.could_bright.max(s.could_dark));
-        Strength {
-            bright: sure(s.bright, s.could_bright.into(), pb),
-            dark: sure(s.dark, s.could_dark.into(), pd),
-            hot: sure(s.hot, revealing, rate(w.hot, revealing * members)),
-            either: sure(s.bright + s.dark, could_either, (pb + pd).min(1.0)),
-        }
     }
 }
 
@@ -503,33 +443,6 @@ fn mean_noise(ctx: &Context, frame_noise: f32, (per_view, alike): (f64, f32)) ->
 /// frames: the least a frame carries, every frame a view of its own.
 fn least_noise(ctx: &Context) -> f32 {
     mean_noise(ctx, JPEG_NOISE_MIN, (1.0, 0.0))
-}
-
-/// The share of the frames that could show a subpixel standing out the
-/// way `sign` says (+1 brighter, −1 darker) in which it did.
-fn share_seen(s: Seen, sign: f32) -> f64 {
-    let (seen, could) = if sign > 0.0 {
-        (s.bright, s.could_bright)
-    } else {
-        (s.dark, s.could_dark)
-    };
-    f64::from(seen) / f64::from(could.max(1))
-}
-
-/// Whether a subpixel stood out the way `sign` says in nearly every frame
-/// that could show it ([`SEEN_SHARE_INTERMITTENT`]).
-fn seen_nearly_always(s: Seen, sign: f32) -> bool {
-    share_seen(s, sign) >= SEEN_SHARE_INTERMITTENT
-}
-
-/// The frames' support for a subpixel standing out the way `sign` says
-/// (+1 brighter, −1 darker): its strongest count that way.
-fn support_of(st: &Strength, sign: f32) -> f32 {
-    if sign > 0.0 {
-        st.bright.max(st.hot).max(st.either)
-    } else {
-        st.dark.max(st.either)
-    }
 }
 
 /// How a scene point of a one-view series would move over the frames,

@@ -1405,3 +1405,70 @@ fn one_exposure_is_one_exposure_times_iso_in_every_frame() {
     // Without an ISO, ISO 100 as for the dark-current weights.
     assert!(one_exposure(&[(Some(2.0), None), (Some(2.0), Some(100))]));
 }
+
+/// Five frames of a drifting sky near black (mean 3, σ `sd` over the
+/// frames, one subpixel in `seen_in` of every 10 seen brighter once: the
+/// seen rule's least step is a noise step or two there), 17x17, whose R
+/// subpixel at (8, 8) stands at `level` with σ 2 and was seen brighter in
+/// all 5 frames.
+fn five_over_the_sky(level: f32, sd: f32, seen_in: usize) -> Stats {
+    const N: u64 = 5;
+    let layout = Layout {
+        width: 17,
+        height: 17,
+        channels: 3,
+    };
+    let n1 = (N - 1) as f32;
+    let mut m = vec![3.0f32; layout.len()];
+    let mut m2 = vec![sd * sd * n1; layout.len()];
+    let mut evidence: Vec<Evidence> = (0..layout.len())
+        .map(|i| Evidence {
+            excess: 0,
+            dark: 0,
+            seen: Seen {
+                bright: u32::from(i / 3 % 10 < seen_in),
+                could_bright: 5,
+                ..Seen::default()
+            },
+        })
+        .collect();
+    let i = (8 * 17 + 8) * 3;
+    let per_frame = ((level * level - 9.0) / 256.0) as i32;
+    m[i] = level;
+    m2[i] = 2.0 * 2.0 * n1;
+    evidence[i] = Evidence {
+        excess: per_frame * N as i32,
+        dark: per_frame * N as i32 * 15,
+        seen: Seen {
+            bright: 5,
+            could_bright: 5,
+            hot: 5,
+            ..Seen::default()
+        },
+    };
+    Stats::from_parts(N, layout, Moments::Welford { mean: m, m2 }, evidence)
+}
+
+/// Near black a neighbourhood passes the seen rule's least step (3 levels)
+/// in a tenth of frames or more, so 5 of 5 frames alone cannot make a
+/// defect sure (0.12⁵ ≈ 10^−4.6). A photosite 60 levels up, whose means
+/// and σ hold it there in every frame, is weighed instead against the
+/// share of its neighbours' frames that reach 60 levels, which their own
+/// means and σ bound (Cantelli) far under any chance rate: it is found.
+/// Where the neighbours' frames do reach that level (a trail crossed them:
+/// σ 25 over the frames), their share stays that of the seen rule, and it
+/// is not.
+#[test]
+fn a_point_held_far_beyond_its_sky_is_weighed_against_how_often_the_sky_reaches_it() {
+    let mut ctx = Context::unknown(5);
+    ctx.tiles = crate::similarity::TileViews::uniform(5.0, 0.0);
+    let quiet = five_over_the_sky(63.0, 2.0, 6);
+    let d = detect(&quiet, &ctx, None);
+    assert_eq!(d.defects.len(), 1, "{:?}", d.defects);
+    assert_eq!((d.defects[0].x, d.defects[0].y), (8, 8));
+    let f = features_at(&quiet, &ctx, 8.0, (8, 8, 0));
+    assert!(f.strength.bright >= 5.0, "{f:?}");
+    let crossed = five_over_the_sky(63.0, 25.0, 6);
+    let d = detect(&crossed, &ctx, None);
+    assert!(d.defects.is_empty(), "{:?}", d.defects);
+}
