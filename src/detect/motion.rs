@@ -11,7 +11,10 @@
 //! tile's typical one. Such subpixels are those of a tile's unclipped ones,
 //! or of those near black (where clipping hides the noise, but not a trail
 //! lifting them), whose σ is over [`MOTION_TIMES`] times the median of the
-//! unclipped ones and over [`MOTION_LEVELS`]; where that median itself is
+//! unclipped ones and over [`MOTION_LEVELS`] (where most of the tile is
+//! near black, those near black count from their own median σ, and
+//! [`MOTION_LIFT_LEVELS`]: its few unclipped ones may be the light passing
+//! itself); where the unclipped ones' median itself is
 //! over [`MOTION_WHOLE_LEVELS`] the whole tile moves (frames of different
 //! scenes or exposures, not the noise of a high ISO). A tile moves where
 //! [`MOTION_SUBPIXELS`] of its own subpixels do, or
@@ -32,7 +35,8 @@ use rayon::prelude::*;
 use super::context::Context;
 use crate::params::{
     MOTION_BLOCK_SUBPIXELS, MOTION_FAINT_SUBPIXELS, MOTION_FAINT_TIMES, MOTION_LEVELS,
-    MOTION_SUBPIXELS, MOTION_TIMES, MOTION_UNCLIPPED, MOTION_WHOLE_LEVELS, NOISE_FLOOR,
+    MOTION_LIFT_LEVELS, MOTION_SUBPIXELS, MOTION_TIMES, MOTION_UNCLIPPED, MOTION_WHOLE_LEVELS,
+    NOISE_FLOOR,
 };
 use crate::similarity::{TileGrid, TILE};
 use crate::stats::Stats;
@@ -72,27 +76,41 @@ pub fn motion(stats: &Stats, grid: TileGrid) -> Vec<(usize, usize)> {
                     }
                 }
             }
-            sds.into_iter().zip(blacks).map(|(mut sd, black)| {
-                let typical = if sd.is_empty() {
-                    0.0
-                } else {
-                    let mid = sd.len() / 2;
-                    *sd.select_nth_unstable_by(mid, f32::total_cmp).1
-                };
+            sds.into_iter().zip(blacks).map(|(mut sd, mut black)| {
+                let typical = median(&mut sd);
                 // A tile moving as a whole (frames of different scenes, an
                 // exposure bracket) moves beyond noise everywhere.
                 if typical > MOTION_WHOLE_LEVELS {
                     return (usize::MAX, usize::MAX);
                 }
+                // Where most of the tile is near black (a low-ISO night
+                // sky), its unclipped subpixels may be the very light
+                // passing over it, and their σ is no measure of its noise:
+                // the subpixels near black are lifted from theirs.
                 let from = (MOTION_TIMES * typical).max(MOTION_LEVELS);
+                let black_from = if sd.len() >= black.len() {
+                    from
+                } else {
+                    from.min((MOTION_TIMES * median(&mut black)).max(MOTION_LIFT_LEVELS))
+                };
                 let faint = (MOTION_FAINT_TIMES * typical).max(NOISE_FLOOR);
                 (
-                    sd.iter().chain(&black).filter(|&&s| s > from).count(),
+                    sd.iter().filter(|&&s| s > from).count()
+                        + black.iter().filter(|&&s| s > black_from).count(),
                     sd.iter().filter(|&&s| s > faint).count(),
                 )
             })
         })
         .collect()
+}
+
+/// The median of `values` (0 for none).
+fn median(values: &mut [f32]) -> f32 {
+    if values.is_empty() {
+        return 0.0;
+    }
+    let mid = values.len() / 2;
+    *values.select_nth_unstable_by(mid, f32::total_cmp).1
 }
 
 /// Which tiles of `stats`' frame move: [`MOTION_SUBPIXELS`] or more of
@@ -250,6 +268,30 @@ mod tests {
         let grid = TileGrid::of(3 * TILE, TILE);
         assert_eq!(motion(&stats, grid), [(36, 0), (0, 0), (0, 0)]);
         assert_eq!(moving_tiles(&stats, grid), [true, false, false]);
+    }
+
+    #[test]
+    fn a_black_sky_whose_only_light_is_a_trail_moves_by_what_lifts_its_black() {
+        // A low-ISO night, 5 frames' worth of σ: the sky near black (mean
+        // 2, σ 0.5). Tile 0: a star's trail, its core 40 subpixels above
+        // black (mean 30, σ 18: all of the tile's unclipped ones, so their
+        // median σ is the trail's, not noise) and its edges 100 subpixels
+        // lifted from black (mean 5, σ 11). Tile 1: noisy ground near black
+        // (σ 1.1, and 20 subpixels just under 8 levels at σ 6.5, the tail
+        // of a noise of 4 that clipping left) with a lit window moving by
+        // that noise (40 subpixels at mean 60, σ 4).
+        let stats = tiles_of(2, |t, k| match (t, k) {
+            (0, k) if k < 40 => (30.0, 18.0),
+            (0, k) if k < 140 => (5.0, 11.0),
+            (1, k) if k < 40 => (60.0, 4.0),
+            (1, k) if k < 60 => (6.5, 6.5),
+            (1, _) => (1.5, 1.1),
+            _ => (2.0, 0.5),
+        });
+        let grid = TileGrid::of(2 * TILE, TILE);
+        assert_eq!(motion(&stats, grid)[0].0, 3 * 100);
+        assert_eq!(motion(&stats, grid)[1].0, 0);
+        assert_eq!(moving_tiles(&stats, grid), [true, false]);
     }
 
     #[test]
