@@ -159,7 +159,9 @@ pub fn detect(stats: &Stats, ctx: &Context, threshold: Option<f64>) -> Detection
     let mut crowded = crowd.crowded();
     if !crowded.contains(&true) {
         let mut defects = defects;
-        defects.retain(|d| !outshone(d, &[&first], &vetoed, stats.layout()));
+        defects.retain(|d| {
+            !outshone(d, &[&first], &vetoed, stats.layout()) && !sharpening_fringe(d, stats)
+        });
         return Detection {
             threshold,
             defects,
@@ -204,7 +206,9 @@ pub fn detect(stats: &Stats, ctx: &Context, threshold: Option<f64>) -> Detection
         }
         judged = merged(&crowded);
     }
-    judged.retain(|d| !outshone(d, &[&second, &first], &vetoed, stats.layout()));
+    judged.retain(|d| {
+        !outshone(d, &[&second, &first], &vetoed, stats.layout()) && !sharpening_fringe(d, stats)
+    });
     Detection {
         threshold,
         defects: judged,
@@ -236,6 +240,31 @@ fn outshone(
         .flat_map(|p| p * ch..(p + 1) * ch)
         .filter_map(|i| vetoed.get(&i))
         .any(|f| f.magnitude > OUTSHINE_TIMES * own)
+}
+
+/// Whether `d` is darker than its surroundings beside light clipped white
+/// 2 pixels from its peak: that light's sharpening fringe (see
+/// [`shape::beside_clipped`]), not a photosite. Judged on the reports,
+/// after grouping and the crowd, which it leaves as they were: the fringe
+/// still joins a group beside it.
+fn sharpening_fringe(d: &Defect, stats: &Stats) -> bool {
+    if d.mean >= d.reference {
+        return false;
+    }
+    let layout = stats.layout();
+    let (x, y) = (d.x as usize, d.y as usize);
+    let rows = y.saturating_sub(2)..(y + 3).min(layout.height);
+    let local = Layout {
+        height: rows.len(),
+        ..layout
+    };
+    let stride = layout.stride();
+    let mut mean = vec![0f32; local.len()];
+    for (k, row) in rows.clone().enumerate() {
+        stats.mean_row(row, &mut mean[k * stride..(k + 1) * stride]);
+    }
+    let i = ((y - rows.start) * layout.width + x) * layout.channels + d.channel.index();
+    shape::beside_clipped(&mean, local, i)
 }
 
 /// The tile of flat subpixel index `i`.

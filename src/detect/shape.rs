@@ -6,8 +6,8 @@
 
 use crate::evidence::{median_of, Layout, RING};
 use crate::params::{
-    BEYOND_MAX, CLIPPED_SQUARE_SHARE, HALO_MAX, HALO_WIDE, NOISE_FLOOR, RAY_MAX, SHARP_FROM,
-    SHARP_FULL, THROUGH_MAX,
+    BEYOND_MAX, CLIPPED, CLIPPED_SQUARE_SHARE, HALO_MAX, HALO_WIDE, NOISE_FLOOR, RAY_MAX,
+    SHARP_FROM, SHARP_FULL, THROUGH_MAX,
 };
 
 use super::planes::MARGIN;
@@ -233,6 +233,35 @@ pub(super) fn scene_shape(
         || beyond(mean, layout, i, reference, sign) > BEYOND_MAX
         || through(mean, layout, i, reference, sign) > THROUGH_MAX
         || ray(mean, layout, i, reference, sign) > RAY_MAX
+}
+
+/// Whether a subpixel of the same channel 2 pixels from subpixel `i` of
+/// the 8-bit means (its ring of 16) is clipped white ([`CLIPPED`]).
+/// Physics: sharpening undershoots beside a clipped light (a lamp, a
+/// window) by a share of its step, which takes the photosites 1 or 2
+/// pixels out down towards black in every frame the light is there: as dark
+/// as a dead photosite, and where the light is clipped no frame tells them
+/// apart. Within 1 pixel the clipped light may be the subpixel's own
+/// group's (a stuck or saturated hot partner of a pair or a 2x2 cluster),
+/// 2 pixels out it is the scene's.
+pub(super) fn beside_clipped(mean: &[f32], layout: Layout, i: usize) -> bool {
+    let stride = layout.stride();
+    let (y, x) = (
+        (i / stride) as isize,
+        (i % stride / layout.channels) as isize,
+    );
+    let (h, w) = (layout.height as isize, layout.width as isize);
+    (-2..=2isize).any(|dy| {
+        (-2..=2isize).any(|dx| {
+            let (nx, ny) = (x + dx, y + dy);
+            dx.abs().max(dy.abs()) == 2
+                && (0..w).contains(&nx)
+                && (0..h).contains(&ny)
+                && mean
+                    [(i as isize + dy * stride as isize + dx * layout.channels as isize) as usize]
+                    >= f32::from(CLIPPED)
+        })
+    })
 }
 
 /// The share of a shape's evidence that counts at sharpness `sharp`: none

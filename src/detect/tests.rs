@@ -756,19 +756,7 @@ fn on_one_view_of_one_exposure_a_clipped_cluster_is_pinned_a_black_point_is_not(
     // A point clipped to black in every frame of one view: where the scene
     // is dark its darkest points read 0 whatever their size, and stay
     // there. On frames of different scenes the counts say it is dead.
-    let black = Point {
-        mean: 0.0,
-        sd: 0.0,
-        excess: -39 * 24,
-        dark: -39 * 24 * 15,
-        seen: Seen {
-            bright: 0,
-            could_bright: 24,
-            dark: 24,
-            could_dark: 24,
-            hot: 0,
-        },
-    };
+    let black = black_point();
     let stats = points(13, 13, &[((6, 6), black)]);
     let d = detect(&stats, &one_view(astro()), None);
     assert!(d.defects.is_empty(), "{:?}", d.defects);
@@ -833,6 +821,24 @@ fn warm_point() -> Point {
         excess: 20 * 24,
         dark: 20 * 12 * 15,
         seen: seen_bright(22, 11),
+    }
+}
+
+/// A photosite clipped to black in every frame (39 linear levels under its
+/// ring), seen darker in all 24.
+fn black_point() -> Point {
+    Point {
+        mean: 0.0,
+        sd: 0.0,
+        excess: -39 * 24,
+        dark: -39 * 24 * 15,
+        seen: Seen {
+            bright: 0,
+            could_bright: 24,
+            dark: 24,
+            could_dark: 24,
+            hot: 0,
+        },
     }
 }
 
@@ -1471,4 +1477,44 @@ fn a_point_held_far_beyond_its_sky_is_weighed_against_how_often_the_sky_reaches_
     let crossed = five_over_the_sky(63.0, 25.0, 6);
     let d = detect(&crossed, &ctx, None);
     assert!(d.defects.is_empty(), "{:?}", d.defects);
+}
+
+/// A photosite black in every frame of different scenes is dead; beside a
+/// light clipped white 2 pixels away (a lamp: 3x3 pixels at 255 in every
+/// frame, never standing out of their ring, clipped as well) the same black
+/// point is the light's sharpening fringe, and no dead photosite is
+/// reported. A clipped partner 1 pixel away may be its
+/// own group's (a stuck photosite of a pair): the pair is reported whole.
+#[test]
+fn a_black_point_beside_a_clipped_light_is_its_sharpening_fringe() {
+    let black = black_point();
+    let clipped = Point {
+        mean: 255.0,
+        sd: 0.0,
+        excess: 126 * 24,
+        dark: 126 * 24 * 15,
+        seen: seen_bright(24, 12),
+    };
+    let dead = |d: &Detection| d.defects.iter().filter(|d| d.kind == Kind::Dead).count();
+    let alone = detect(&points(17, 17, &[((8, 8), black)]), &varied(), None);
+    assert_eq!(dead(&alone), 1, "{:?}", alone.defects);
+    // The lamp's own pixels never stand out of their ring, clipped too.
+    let lit = Point {
+        seen: Seen {
+            could_bright: 24,
+            ..Seen::default()
+        },
+        ..clipped
+    };
+    let mut lamp = vec![((8, 8), black)];
+    lamp.extend((10..13).flat_map(|x| (7..10).map(move |y| ((x, y), lit))));
+    let beside = detect(&points(17, 17, &lamp), &varied(), None);
+    assert_eq!(dead(&beside), 0, "{:?}", beside.defects);
+    let pair = detect(
+        &points(17, 17, &[((8, 8), black), ((9, 8), clipped)]),
+        &varied(),
+        None,
+    );
+    assert_eq!(pair.defects.len(), 1, "{:?}", pair.defects);
+    assert_eq!(pair.defects[0].pixels, 2, "{:?}", pair.defects);
 }
