@@ -1009,18 +1009,24 @@ fn over_black(at: &[((usize, usize), MeanSdExcess)]) -> Stats {
     over_dark(at, 0, 0.5)
 }
 
+/// A `side` x `side` frame of 3 channels over `frames` frames, every
+/// subpixel at mean `mean` and σ `sd`: its layout, means and M2.
+fn flat(side: usize, frames: u64, mean: f32, sd: f32) -> (Layout, Vec<f32>, Vec<f32>) {
+    let layout = Layout {
+        width: side,
+        height: side,
+        channels: 3,
+    };
+    let m2 = sd * sd * (frames - 1) as f32;
+    (layout, vec![mean; layout.len()], vec![m2; layout.len()])
+}
+
 /// [`over_black`] with the other subpixels' Σ excess scattered over
 /// −`scatter`..=`scatter` (what each frame's rounding of small differences
 /// leaves in the sums of a dark scene) and their σ over the frames `sd`.
 fn over_dark(at: &[((usize, usize), MeanSdExcess)], scatter: i32, sd: f32) -> Stats {
-    let layout = Layout {
-        width: 13,
-        height: 13,
-        channels: 3,
-    };
+    let (layout, mut m, mut m2) = flat(13, FRAMES, 0.5, sd);
     let n1 = (FRAMES - 1) as f32;
-    let mut m = vec![0.5f32; layout.len()];
-    let mut m2 = vec![sd * sd * n1; layout.len()];
     let quiet = Evidence {
         excess: 0,
         dark: 0,
@@ -1419,14 +1425,8 @@ fn one_exposure_is_one_exposure_times_iso_in_every_frame() {
 /// all 5 frames.
 fn five_over_the_sky(level: f32, sd: f32, seen_in: usize) -> Stats {
     const N: u64 = 5;
-    let layout = Layout {
-        width: 17,
-        height: 17,
-        channels: 3,
-    };
+    let (layout, mut m, mut m2) = flat(17, N, 3.0, sd);
     let n1 = (N - 1) as f32;
-    let mut m = vec![3.0f32; layout.len()];
-    let mut m2 = vec![sd * sd * n1; layout.len()];
     let mut evidence: Vec<Evidence> = (0..layout.len())
         .map(|i| Evidence {
             excess: 0,
