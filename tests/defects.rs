@@ -3,8 +3,9 @@
 //! 30 and 12 frames, five frames with a burst, night-heavy, high-ISO,
 //! 4:2:0 at quality 85, weak warm offsets, a tripod bracket and a
 //! defect-free series. Scored as `benches/detection.py` scores: only
-//! defects the truth marks `detectable` (at least 3 levels from what the
-//! frame would be without them, in at least half the frames) are counted as
+//! defects the truth marks `detectable` (in at least half the frames, 3
+//! levels from what the frame would be without them, and 3 levels off their
+//! ring in the decoded photo) are counted as
 //! missed, and blinking groups (a kind hotpix does not report: from JPEGs it
 //! cannot be told from a scene point) are not scored at all. Each test
 //! prints its figures.

@@ -52,4 +52,7 @@ pub enum SynthError {
     /// The EXIF writer refused the fields.
     #[error("EXIF encoding failed: {0}")]
     Exif(#[from] exif::Error),
+    /// The frame just encoded did not decode (the truth reads what the photo shows).
+    #[error("decoding the encoded frame failed: {0}")]
+    Decode(#[from] image::ImageError),
 }

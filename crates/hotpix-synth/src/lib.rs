@@ -55,7 +55,7 @@ pub use encode::{encode_jpeg, FrameExif, SOFTWARE};
 pub use error::SynthError;
 pub use num::NOISE_BOUND_SIGMAS;
 pub use preset::{default_plan, Preset, ASTRO_HOT_RATE};
-pub use render::{Frame, Renderer, VISIBLE_LEVELS};
+pub use render::{Frame, Renderer, RING, VISIBLE_LEVELS};
 pub use sensor::{RawFrame, WHITE_LEVEL};
 pub use shot::{Shot, SkyShot};
 pub use spec::{

@@ -191,14 +191,19 @@ impl Renderer {
         )
     }
 
-    /// Frame `index` as a JPEG, and for each group whether it was visible in it: its
-    /// photosites developed again without it, in a window just large enough (development is
-    /// local), and compared with the frame in their own channel.
+    /// Frame `index` as a JPEG, and for each group whether it was visible in it (see
+    /// [`shows`]): its photosites developed again without it, in a window just large enough
+    /// (development is local), and compared in their own channel with the developed frame;
+    /// and the JPEG decoded, to compare them with their ring in the photo.
     pub fn frame(&self, defects: &[DefectGroup], index: usize) -> Result<Frame, SynthError> {
         let (raw, faults, clean) = self.expose(defects, index);
         let dev = self.developer(index);
         let rgb = dev.frame(&raw);
-        let w = raw.width as usize;
+        let jpeg = self.encode(&rgb, index)?;
+        let photo = image::load_from_memory_with_format(&jpeg, image::ImageFormat::Jpeg)?
+            .into_rgb8()
+            .into_raw();
+        let (w, h) = (raw.width as usize, raw.height as usize);
         let mut window = Vec::new();
         // Each group's photosites with the counts they would read if sound.
         let mut sound: Vec<Vec<(u32, u32, u16)>> = vec![Vec::new(); defects.len()];
@@ -225,27 +230,59 @@ impl Renderer {
                 dev.rect(&raw, overrides, out, &mut window);
                 g.photosites.iter().any(|p| {
                     let c = p.channel as usize;
-                    let with = i32::from(rgb[(p.y as usize * w + p.x as usize) * 3 + c]);
+                    let (x, y) = (p.x as usize, p.y as usize);
+                    let with = i32::from(rgb[(y * w + x) * 3 + c]);
                     let without =
                         i32::from(window[((p.y - y0) as usize * ww + (p.x - x0) as usize) * 3 + c]);
-                    moved(g, with - without)
+                    let shown = i32::from(photo[(y * w + x) * 3 + c]);
+                    let ring = ring_median(&photo, (w, h), (x, y, c));
+                    shows(g, with - without, shown as f32 - ring)
                 })
             })
             .collect();
-        Ok(Frame {
-            jpeg: self.encode(&rgb, index)?,
-            visible,
-        })
+        Ok(Frame { jpeg, visible })
     }
 }
 
-/// Whether a developed difference (with minus without the defect) counts as the defect
-/// showing: brighter for hot, warm, blinking and stuck-high, darker for dead, either way
-/// for stuck-mid.
-fn moved(g: &DefectGroup, diff: i32) -> bool {
+/// The neighbourhood a defect must stand out of in the photo: the same channel's pixels this
+/// far from its photosite (the ring the detector reads too).
+pub const RING: usize = 2;
+
+/// The median of the ring around subpixel (x, y, c) of an RGB image of size `(w, h)` (the
+/// mean of the middle two for an even count; the ring is cut by the frame's edges).
+fn ring_median(rgb: &[u8], (w, h): (usize, usize), (x, y, c): (usize, usize, usize)) -> f32 {
+    let mut ring: Vec<u8> = (y.saturating_sub(RING)..(y + RING + 1).min(h))
+        .flat_map(|yy| (x.saturating_sub(RING)..(x + RING + 1).min(w)).map(move |xx| (xx, yy)))
+        .filter(|&(xx, yy)| xx.abs_diff(x).max(yy.abs_diff(y)) == RING)
+        .map(|(xx, yy)| rgb[(yy * w + xx) * 3 + c])
+        .collect();
+    ring.sort_unstable();
+    let n = ring.len();
+    if n == 0 {
+        return f32::NAN;
+    }
+    (f32::from(ring[(n - 1) / 2]) + f32::from(ring[n / 2])) / 2.0
+}
+
+/// Whether a defect shows at one photosite of a frame: it moved the developed value (before
+/// JPEG) from what the photosite would read if sound by `own` levels, at least
+/// [`VISIBLE_LEVELS`] in its direction, and in the photo (the decoded JPEG) the photosite
+/// stands `beside` levels off its ring's median, at least as many either way. The first says
+/// the defect did it, the second that the photo shows a point there: a dead photosite on a sky
+/// darker than 3 levels, or a small offset that JPEG quantised away, does not show. Either
+/// way, because a photosite clipped in one colour can come out of the colour matrix and the
+/// chroma smoothing as a dark hole. (Before 2026-12-08 the truth asked only the first.)
+fn shows(g: &DefectGroup, own: i32, beside: f32) -> bool {
+    moved(g, own as f32) && beside.abs() >= VISIBLE_LEVELS as f32
+}
+
+/// Whether a developed difference counts as the defect showing: brighter for hot, warm,
+/// blinking and stuck-high, darker for dead, either way for stuck-mid.
+fn moved(g: &DefectGroup, diff: f32) -> bool {
+    let v = VISIBLE_LEVELS as f32;
     match (g.kind, g.stuck) {
-        (DefectKind::Dead, _) => -diff >= VISIBLE_LEVELS,
-        (DefectKind::Stuck, Some(StuckLevel::Mid)) => diff.abs() >= VISIBLE_LEVELS,
-        _ => diff >= VISIBLE_LEVELS,
+        (DefectKind::Dead, _) => -diff >= v,
+        (DefectKind::Stuck, Some(StuckLevel::Mid)) => diff.abs() >= v,
+        _ => diff >= v,
     }
 }

@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 
 use hotpix_synth::{
     self as synth, DefectGroup, DefectKind, DefectPlan, KindCounts, Renderer, SeriesSpec, Shape,
-    StuckLevel, EDGE_BAND, GROUP_GAP, INTERIOR_MARGIN, VISIBLE_LEVELS,
+    StuckLevel, EDGE_BAND, GROUP_GAP, INTERIOR_MARGIN, RING, VISIBLE_LEVELS,
 };
 
 fn every_shape_spec(width: u32, height: u32, frames: usize, seed: u64) -> SeriesSpec {
@@ -158,27 +158,37 @@ fn shapes_edges_and_spacing_are_what_the_truth_claims() {
     assert!(synth::try_place_defects(&crowded).is_err());
 }
 
-/// Whether a developed difference (with minus without) shows the defect, written from the
-/// definition: brighter for hot, warm, blinking and stuck-high, darker for dead, either way
-/// for stuck-mid, by at least 3 levels.
-fn shows(g: &DefectGroup, diff: i32) -> bool {
-    match (g.kind, g.stuck) {
-        (DefectKind::Dead, _) => diff <= -3,
-        (DefectKind::Stuck, Some(StuckLevel::Mid)) => diff.abs() >= 3,
-        _ => diff >= 3,
-    }
+/// Whether a defect shows at a photosite, written from the definition: it moved its developed
+/// value (before JPEG) by `own` levels from the value developed without it, at least 3 levels
+/// its way (brighter for hot, warm, blinking and stuck-high, darker for dead, either way for
+/// stuck-mid), and in the decoded photo its value stands off the median of its `ring` (the
+/// same channel 2 pixels away) by at least 3 levels, either way.
+fn shows(g: &DefectGroup, own: i32, shown: i32, ring: &mut [i32]) -> bool {
+    ring.sort();
+    let median = f64::from(ring[(ring.len() - 1) / 2] + ring[ring.len() / 2]) / 2.0;
+    let own = f64::from(own);
+    let beside = f64::from(shown) - median;
+    let dir = match (g.kind, g.stuck) {
+        (DefectKind::Dead, _) => -1.0,
+        (DefectKind::Stuck, Some(StuckLevel::Mid)) => own.signum(),
+        _ => 1.0,
+    };
+    own * dir >= 3.0 && beside.abs() >= 3.0
 }
 
 #[test]
 fn detectable_agrees_with_full_developments_without_each_defect() {
-    assert_eq!(VISIBLE_LEVELS, 3);
+    assert_eq!((VISIBLE_LEVELS, RING), (3, 2));
     let mut spec = every_shape_spec(160, 120, 6, 53);
     spec.conditions = "daylight=1,clipped_sky=1,indoor=1,night=1".parse().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let truth = synth::write_series(&spec, dir.path()).unwrap();
     let r = Renderer::new(&spec);
-    let w = spec.width as usize;
+    let (w, h) = (spec.width as usize, spec.height as usize);
     let mut kinds_seen = BTreeSet::new();
+    // Frames where a defect moved its own value, yet the photo does not show it out of its
+    // ring.
+    let mut hidden_by_ring = 0;
     for (gi, g) in truth.defects.iter().enumerate() {
         let others: Vec<DefectGroup> = truth
             .defects
@@ -191,9 +201,27 @@ fn detectable_agrees_with_full_developments_without_each_defect() {
         for i in 0..spec.frames {
             let with = r.render(&truth.defects, i);
             let without = r.render(&others, i);
+            let jpeg = r.render_jpeg(&truth.defects, i).unwrap();
+            let photo = image::load_from_memory(&jpeg)
+                .unwrap()
+                .into_rgb8()
+                .into_raw();
             let moved = g.photosites.iter().any(|p| {
-                let k = (p.y as usize * w + p.x as usize) * 3 + p.channel as usize;
-                shows(g, i32::from(with[k]) - i32::from(without[k]))
+                let at = |x: usize, y: usize| (y * w + x) * 3 + p.channel as usize;
+                let (x, y) = (p.x as usize, p.y as usize);
+                let mut ring: Vec<i32> = (y.saturating_sub(2)..(y + 3).min(h))
+                    .flat_map(|yy| (x.saturating_sub(2)..(x + 3).min(w)).map(move |xx| (xx, yy)))
+                    .filter(|&(xx, yy)| xx.abs_diff(x).max(yy.abs_diff(y)) == 2)
+                    .map(|(xx, yy)| i32::from(photo[at(xx, yy)]))
+                    .collect();
+                let k = at(x, y);
+                let own = i32::from(with[k]) - i32::from(without[k]);
+                let shown = i32::from(photo[k]);
+                // The old definition: the move alone.
+                let moved_own = shows(g, own, 3 * own.signum(), &mut [0]);
+                let visible = shows(g, own, shown, &mut ring);
+                hidden_by_ring += usize::from(moved_own && !visible);
+                visible
             });
             if moved {
                 visible.push(i);
@@ -208,4 +236,6 @@ fn detectable_agrees_with_full_developments_without_each_defect() {
         kinds_seen.iter().any(|k| k.1) && kinds_seen.iter().any(|k| !k.1),
         "{kinds_seen:?}"
     );
+    // And the photo decides some frames: the definition is not the value's move alone.
+    assert!(hidden_by_ring > 0);
 }

@@ -329,10 +329,12 @@ pub struct DefectGroup {
     pub on_frames: Option<Vec<usize>>,
     /// Every photosite is within 3 px of the frame edge.
     pub edge: bool,
-    /// At one of its photosites the developed value (before JPEG) in the photosite's own
-    /// channel differs from the same frame developed without this defect by at least
-    /// [`crate::VISIBLE_LEVELS`] levels in the defect's direction, in at least half the
-    /// frames. Set by [`crate::write_series`]; false in a freshly placed list.
+    /// In at least half the frames, at one of its photosites, the defect moved the
+    /// developed value (before JPEG) in the photosite's own channel by at least
+    /// [`crate::VISIBLE_LEVELS`] levels in its direction (against the same frame developed
+    /// without it), and the photo (the decoded JPEG) shows the photosite that far off the
+    /// median of its ring (the same channel [`crate::RING`] pixels away), either way. Set by
+    /// [`crate::write_series`]; false in a freshly placed list.
     pub detectable: bool,
     /// The frames (0-based) in which it was visible in that sense.
     pub visible_frames: Vec<usize>,
