@@ -14,7 +14,9 @@ usage: python3 benches/detection.py [--seed-offset N] [--only NAME,...]
                                     [--detail] [--threshold T] [--bin DIR]
 
 Prints one line a series (found by kind and shape, false reports, reports on
-the exact photosite, kinds right, photosites listed) and the kind confusion.
+the exact photosite, kinds right, photosites listed), the astro series' hot
+pixels found by their dark signal a frame (the detection limit), and the kind
+confusion.
 Kinds: on a series of one exposure x ISO (an astro series) a hot or stuck
 group reported warm counts as right, as issue 18 asks (dark current, an
 offset and a saturated or never-overtaken stuck photosite cannot be told
@@ -89,8 +91,11 @@ def score(truth, report, detail=False):
     strict = [0]
     exact = [0, 0]
     sites = [0, 0, 0, 0]  # groups found, photosites listed right, photosites in truth, listed
+    longest = max(dose(s) for s in truth["shots"]) / 100
     for g in groups:
         cat_keys = [g["kind"], g["shape"]] + (["edge"] if g["edge"] else [])
+        if g["kind"] == "hot" and one_exposure:
+            cat_keys.append(signal_band(longest * max(p.get("rate", 0) for p in g["photosites"])))
         if not g["detectable"]:
             continue
         ok = g["id"] in found
@@ -137,6 +142,14 @@ def score(truth, report, detail=False):
                 exact=exact, conf=conf, strict=strict[0], sites=sites, threshold=report["summary"]["threshold"],
                 weakest=seen_of(weakest), strongest=seen_of(strongest))
 
+# On an astro series (one exposure × ISO), a hot pixel's dark signal in a
+# frame (rate in full scale a second at ISO 100, times seconds × ISO / 100),
+# in bands of full scale: what sets how far it can rise above a dark sky.
+SIGNAL_BANDS = [(0.003, "<0.3%"), (0.01, "0.3-1%"), (0.03, "1-3%"), (float("inf"), ">=3%")]
+
+def signal_band(signal):
+    return "signal " + next(name for top, name in SIGNAL_BANDS if signal < top)
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", help="folder with hotpix and hotpix-synth (default: build them)")
@@ -153,6 +166,7 @@ def main():
     only = set(filter(None, a.only.split(",")))
     os.makedirs(DATA, exist_ok=True)
     tot_conf = collections.Counter()
+    tot_signal = collections.defaultdict(lambda: [0, 0])
     for name, preset, frames, w, h, seed, *extra in SERIES:
         if only and name not in only:
             continue
@@ -178,9 +192,15 @@ def main():
         kinds_right = sum(n for (t, r), n in s["conf"].items() if t == r)
         kinds_all = sum(s["conf"].values())
         tot_conf += s["conf"]
+        for _, band in SIGNAL_BANDS:
+            det, f = c.get("signal " + band, [0, 0])
+            tot_signal[band][0] += det
+            tot_signal[band][1] += f
         print(f"{name:9} found {pct('all'):7} | st {pct('stuck'):5} hot {pct('hot'):5} warm {pct('warm'):5} dead {pct('dead'):5} blink {pct('blinking'):5} | "
               f"single {pct('single'):6} pair {pct('pair'):5} clus {pct('cluster'):5} edge {pct('edge'):5} | false {s['false']:3} ({s['false']/mp:.1f}/MP) real {real:.2f} | "
               f"exact {s['exact'][0]}/{s['exact'][1]} kind {kinds_right}/{kinds_all} (strict {s['strict']}) sites {s['sites'][1]}/{s['sites'][2]} of {s['sites'][3]} | thr {s['threshold']:.1f} | seen: weakest true {s['weakest']}, strongest false {s['strongest']}")
+    print("astro series, hot pixels found by their dark signal a frame (full scale): " +
+          ", ".join(f"{band} {f}/{det}" for band, (det, f) in tot_signal.items() if det))
     print("confusion (truth -> reported):")
     kinds = ["stuck", "hot", "warm", "dead"]
     print("          " + " ".join(f"{k:>8}" for k in kinds))
