@@ -31,6 +31,10 @@ pub struct Context {
     /// brighter than its neighbours then moves by noise alone, as they do,
     /// not in proportion to its level.
     pub one_exposure: bool,
+    /// Every frame's EXIF gives its exposure time, and exposure × gain
+    /// differs between them (see [`exposures_differ`]): a scene point moves
+    /// with them in proportion to its level.
+    pub exposures_differ: bool,
 }
 
 /// Whether the frames of `exposures` (exposure time in seconds and ISO
@@ -38,6 +42,18 @@ pub struct Context {
 /// every frame and within [`SAME_EXPOSURE`] of each other. An unknown ISO
 /// is taken as ISO 100, as [`crate::evidence::dark_weight`] does.
 pub fn one_exposure(exposures: &[(Option<f64>, Option<u32>)]) -> bool {
+    dose_spread(exposures).is_some_and(|spread| spread <= SAME_EXPOSURE)
+}
+
+/// Whether the frames of `exposures` are known to differ in exposure ×
+/// gain: known for every frame, and not all within [`SAME_EXPOSURE`].
+pub fn exposures_differ(exposures: &[(Option<f64>, Option<u32>)]) -> bool {
+    dose_spread(exposures).is_some_and(|spread| spread > SAME_EXPOSURE)
+}
+
+/// The greatest exposure × gain of the frames over their least, less 1,
+/// where every frame's exposure time is known.
+fn dose_spread(exposures: &[(Option<f64>, Option<u32>)]) -> Option<f64> {
     let doses: Option<Vec<f64>> = exposures
         .iter()
         .map(|&(t, iso)| {
@@ -45,12 +61,10 @@ pub fn one_exposure(exposures: &[(Option<f64>, Option<u32>)]) -> bool {
                 .map(|t| t * f64::from(iso.unwrap_or(100).max(1)))
         })
         .collect();
-    let Some(doses) = doses.filter(|d| !d.is_empty()) else {
-        return false;
-    };
+    let doses = doses.filter(|d| !d.is_empty())?;
     let lo = doses.iter().copied().fold(f64::INFINITY, f64::min);
     let hi = doses.iter().copied().fold(0.0, f64::max);
-    hi <= lo * (1.0 + SAME_EXPOSURE)
+    Some(hi / lo - 1.0)
 }
 
 impl Context {
@@ -81,6 +95,7 @@ impl Context {
             alike_pairs,
             tiles,
             one_exposure: false,
+            exposures_differ: false,
         }
     }
 
@@ -128,6 +143,7 @@ impl Context {
             alike_pairs: 0.0,
             tiles: TileViews::uniform(frames as f32, 0.0),
             one_exposure: false,
+            exposures_differ: false,
         }
     }
 

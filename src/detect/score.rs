@@ -65,6 +65,8 @@ pub struct Features {
     /// The part of the magnitude a static scene cannot give (stillness,
     /// shape): all that counts on one view.
     pub still: f32,
+    /// The stillness part of it: pinned while the scene around it moves.
+    pub pinned: f32,
     /// Which way it stands out: +1 brighter, −1 darker.
     pub sign: f32,
     pub score: f32,
@@ -303,6 +305,7 @@ impl<'a> Scorer<'a> {
             strength: Strength::default(),
             magnitude,
             still: stuck.max(shape),
+            pinned: stuck,
             sign,
             score: magnitude,
             vetoed: false,
@@ -364,6 +367,16 @@ impl<'a> Scorer<'a> {
             f.still
         } else {
             f.still.min(self.gate_from) * (share / SEEN_SHARE) as f32
+        };
+        // On frames known to differ in exposure a scene point scales with
+        // them: one held while they change shows it across the frames, in
+        // texture that hides it from the per-frame threshold too; but not
+        // one clipped, which the clipping holds (a lamp, a deep shadow).
+        let one_view = if self.ctx.exposures_differ && (DEAD_MEAN..SATURATED_MEAN).contains(&f.mean)
+        {
+            one_view.max(f.pinned)
+        } else {
+            one_view
         };
         if alike >= ALIKE_ONE_VIEW {
             return one_view;

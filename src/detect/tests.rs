@@ -106,6 +106,7 @@ fn varied() -> Context {
     ctx.dark_sum = 15.0 * 12.0;
     ctx.dark_sq = 225.0 * 12.0;
     ctx.revealing = 12;
+    ctx.exposures_differ = true;
     ctx
 }
 
@@ -730,6 +731,42 @@ fn on_one_view_of_one_exposure_a_lamp_is_not_pinned() {
         assert_eq!(d.defects.len(), 1, "{level}: {:?}", d.defects);
         assert_eq!((d.defects[0].x, d.defects[0].y), (6, 6));
     }
+}
+
+#[test]
+fn on_one_view_of_different_exposures_a_pinned_point_needs_no_count() {
+    // A tripod bracket: a photosite held at 200 (σ 2) where its ring, at
+    // 100, moves with the exposures (σ 10), seen brighter in only 9 of 24
+    // frames (texture raises the per-frame threshold). A scene point would
+    // scale with the exposures; one held while they change is pinned in
+    // every frame, whatever the threshold saw.
+    let held = Point {
+        mean: 200.0,
+        sd: 2.0,
+        excess: 117 * 24,
+        dark: 0,
+        seen: seen_bright(9, 0),
+    };
+    let stats = points(13, 13, &[((6, 6), held)]);
+    let d = detect(&stats, &one_view(varied()), None);
+    assert_eq!(d.defects.len(), 1, "{:?}", d.defects);
+    assert_eq!((d.defects[0].x, d.defects[0].y), (6, 6));
+    // On frames of one exposure × gain a steady point is what a lamp or a
+    // window shows: its count must carry it, and 9 of 24 does not; nor
+    // where the exposures are not known.
+    for ctx in [astro(), Context::unknown(FRAMES)] {
+        let d = detect(&stats, &one_view(ctx), None);
+        assert!(d.defects.is_empty(), "{:?}", d.defects);
+    }
+    // Nor one clipped to white in every frame: the clipping holds a lamp.
+    let clipped = Point {
+        mean: 255.0,
+        sd: 0.0,
+        ..held
+    };
+    let stats = points(13, 13, &[((6, 6), clipped)]);
+    let d = detect(&stats, &one_view(varied()), None);
+    assert!(d.defects.is_empty(), "{:?}", d.defects);
 }
 
 #[test]
@@ -1416,6 +1453,17 @@ fn one_exposure_is_one_exposure_times_iso_in_every_frame() {
     assert!(!one_exposure(&[]));
     // Without an ISO, ISO 100 as for the dark-current weights.
     assert!(one_exposure(&[(Some(2.0), None), (Some(2.0), Some(100))]));
+    // Known to differ: a third of a stop apart, every time known.
+    assert!(exposures_differ(&[
+        (Some(20.0), Some(400)),
+        (Some(25.0), Some(400))
+    ]));
+    assert!(!exposures_differ(&astro));
+    assert!(!exposures_differ(&[
+        (Some(20.0), Some(400)),
+        (None, Some(1600))
+    ]));
+    assert!(!exposures_differ(&[]));
 }
 
 /// Five frames of a drifting sky near black (mean 3, σ `sd` over the

@@ -78,6 +78,7 @@ pub fn context(frames: &[CountedFrame], stats: &Stats) -> Context {
         .collect();
     let mut ctx = Context::new(&weights, &thumbs, views);
     ctx.one_exposure = one_exposure(&exposures);
+    ctx.exposures_differ = exposures_differ(&exposures);
     judge_still(&ctx, stats)
 }
 
