@@ -100,6 +100,17 @@ fn seen_bright(bright: u32, hot: u32) -> Seen {
     }
 }
 
+/// Seen darker in `dark` of 24 frames.
+fn seen_dark(dark: u32) -> Seen {
+    Seen {
+        bright: 0,
+        could_bright: 24,
+        dark,
+        could_dark: 24,
+        hot: 0,
+    }
+}
+
 fn varied() -> Context {
     let mut ctx = Context::unknown(FRAMES);
     // Half the frames long enough to show dark current, weights 0 and 15.
@@ -869,13 +880,7 @@ fn black_point() -> Point {
         sd: 0.0,
         excess: -39 * 24,
         dark: -39 * 24 * 15,
-        seen: Seen {
-            bright: 0,
-            could_bright: 24,
-            dark: 24,
-            could_dark: 24,
-            hot: 0,
-        },
+        seen: seen_dark(24),
     }
 }
 
@@ -887,13 +892,7 @@ fn cold_point() -> Point {
         sd: 6.0,
         excess: -20 * 24,
         dark: -20 * 12 * 15,
-        seen: Seen {
-            bright: 0,
-            could_bright: 24,
-            dark: 22,
-            could_dark: 24,
-            hot: 0,
-        },
+        seen: seen_dark(22),
     }
 }
 
