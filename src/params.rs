@@ -253,7 +253,7 @@ pub const MOTION_WHOLE_LEVELS: f32 = 20.0;
 pub const ALIKE_PARTLY_FROM: f32 = 0.2;
 
 /// Frames whose exposure × ISO agree within this share were taken at one
-/// exposure (see `detect::one_exposure`). Physics: EXIF rounds exposure
+/// exposure (see `detect::Exposures`). Physics: EXIF rounds exposure
 /// times and ISOs to a few significant digits; the steps a camera offers
 /// differ by a third of a stop (26%) or more.
 pub const SAME_EXPOSURE: f64 = 0.02;

@@ -26,29 +26,39 @@ pub struct Context {
     pub alike_pairs: f32,
     /// How many views the frames show, tile by tile.
     pub tiles: TileViews,
-    /// Every frame's EXIF gives its exposure time and ISO, and their
-    /// product is the same in all (see [`one_exposure`]): a scene point
-    /// brighter than its neighbours then moves by noise alone, as they do,
-    /// not in proportion to its level.
-    pub one_exposure: bool,
-    /// Every frame's EXIF gives its exposure time, and exposure × gain
-    /// differs between them (see [`exposures_differ`]): a scene point moves
-    /// with them in proportion to its level.
-    pub exposures_differ: bool,
+    /// What the frames' EXIF says of their exposure × gain.
+    pub exposures: Exposures,
 }
 
-/// Whether the frames of `exposures` (exposure time in seconds and ISO
-/// from each frame's EXIF) were all taken at one exposure × gain: known for
-/// every frame and within [`SAME_EXPOSURE`] of each other. An unknown ISO
-/// is taken as ISO 100, as [`crate::evidence::dark_weight`] does.
-pub fn one_exposure(exposures: &[(Option<f64>, Option<u32>)]) -> bool {
-    dose_spread(exposures).is_some_and(|spread| spread <= SAME_EXPOSURE)
+/// What the frames' EXIF says of their exposure × gain, which decides how a
+/// scene point moves over them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Exposures {
+    /// Some frame's exposure time is not known (or there is no frame):
+    /// nothing is assumed.
+    #[default]
+    Unknown,
+    /// Every frame was taken at one exposure × gain (an astro series): a
+    /// scene point brighter than its neighbours moves by noise alone, as
+    /// they do, not in proportion to its level.
+    One,
+    /// Exposure × gain is known for every frame and differs between them (a
+    /// bracket): a scene point moves with them in proportion to its level.
+    Differ,
 }
 
-/// Whether the frames of `exposures` are known to differ in exposure ×
-/// gain: known for every frame, and not all within [`SAME_EXPOSURE`].
-pub fn exposures_differ(exposures: &[(Option<f64>, Option<u32>)]) -> bool {
-    dose_spread(exposures).is_some_and(|spread| spread > SAME_EXPOSURE)
+impl Exposures {
+    /// Of the frames of `exposures` (exposure time in seconds and ISO from
+    /// each frame's EXIF): one exposure × gain where every frame's is known
+    /// and all are within [`SAME_EXPOSURE`] of each other. An unknown ISO
+    /// is taken as ISO 100, as [`crate::evidence::dark_weight`] does.
+    pub fn of(exposures: &[(Option<f64>, Option<u32>)]) -> Exposures {
+        match dose_spread(exposures) {
+            None => Exposures::Unknown,
+            Some(spread) if spread <= SAME_EXPOSURE => Exposures::One,
+            Some(_) => Exposures::Differ,
+        }
+    }
 }
 
 /// The greatest exposure × gain of the frames over their least, less 1,
@@ -94,8 +104,7 @@ impl Context {
             similarity,
             alike_pairs,
             tiles,
-            one_exposure: false,
-            exposures_differ: false,
+            exposures: Exposures::Unknown,
         }
     }
 
@@ -142,8 +151,7 @@ impl Context {
             similarity: None,
             alike_pairs: 0.0,
             tiles: TileViews::uniform(frames as f32, 0.0),
-            one_exposure: false,
-            exposures_differ: false,
+            exposures: Exposures::Unknown,
         }
     }
 

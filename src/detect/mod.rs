@@ -22,7 +22,7 @@ use std::collections::HashMap;
 use rayon::prelude::*;
 use serde::Serialize;
 
-pub use context::{exposures_differ, one_exposure, rate_per_second, Context};
+pub use context::{rate_per_second, Context, Exposures};
 pub use motion::judge_still;
 pub use score::{scene_moved, Features};
 pub use support::Strength;

@@ -24,7 +24,7 @@
 //! between varied and one view (tiles a fifth to a half alike) they count
 //! beside the frame counts, in proportion to how alike the frames are.
 
-use super::context::Context;
+use super::context::{Context, Exposures};
 use super::planes::{Planes, MARGIN};
 use super::shape::{
     linear_sharpness, lit_beyond_a_square, ring_around, scene_shape, sharp_factor, sharpness,
@@ -241,7 +241,7 @@ impl<'a> Scorer<'a> {
         let consistency = z_excess.abs().max(z_dark);
 
         let (per_view, alike) = self.ctx.view_at(xc / layout.channels, y);
-        let noise = SceneNoise::of(self.ctx.one_exposure, &p.mean, layout, i, reference);
+        let noise = SceneNoise::of(self.ctx.exposures, &p.mean, layout, i, reference);
         let stuck = stuck(mean, reference, sd, ring_sd, alike, noise);
         // The shape: a defect's excess is its own photosite's, a scene
         // detail's is shared. It counts on alike frames, where consistency
@@ -315,7 +315,7 @@ impl<'a> Scorer<'a> {
         // would is a still point of the scene (a tracked sky's star, a
         // lamp): not a defect, but it counts in the crowd beside the tiles
         // where the scene moves (see `super::crowd`).
-        if self.ctx.one_exposure
+        if self.ctx.exposures == Exposures::One
             && alike >= ALIKE_ONE_VIEW
             && magnitude < self.gate_from
             && consistency >= self.gate_from
@@ -372,8 +372,8 @@ impl<'a> Scorer<'a> {
         // them: one held while they change shows it across the frames, in
         // texture that hides it from the per-frame threshold too; but not
         // one clipped, which the clipping holds (a lamp, a deep shadow).
-        let one_view = if self.ctx.exposures_differ && (DEAD_MEAN..SATURATED_MEAN).contains(&f.mean)
-        {
+        let differ = self.ctx.exposures == Exposures::Differ;
+        let one_view = if differ && (DEAD_MEAN..SATURATED_MEAN).contains(&f.mean) {
             one_view.max(f.pinned)
         } else {
             one_view
@@ -478,9 +478,9 @@ pub(super) enum SceneNoise {
 impl SceneNoise {
     /// For subpixel `i` of the 8-bit means `mean`, its ring median
     /// `reference`, on frames of one exposure × gain or not.
-    fn of(one_exposure: bool, mean: &[f32], layout: Layout, i: usize, reference: f32) -> Self {
+    fn of(exposures: Exposures, mean: &[f32], layout: Layout, i: usize, reference: f32) -> Self {
         let m = mean[i];
-        if !one_exposure {
+        if exposures != Exposures::One {
             SceneNoise::ScalesWithLevel
         } else if m < DEAD_MEAN
             || (m >= SATURATED_MEAN && lit_beyond_a_square(mean, layout, i, reference))

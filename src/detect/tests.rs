@@ -117,7 +117,7 @@ fn varied() -> Context {
     ctx.dark_sum = 15.0 * 12.0;
     ctx.dark_sq = 225.0 * 12.0;
     ctx.revealing = 12;
-    ctx.exposures_differ = true;
+    ctx.exposures = Exposures::Differ;
     ctx
 }
 
@@ -206,7 +206,7 @@ fn astro() -> Context {
     astro.dark_sum = 15.0 * 24.0;
     astro.dark_sq = 225.0 * 24.0;
     astro.revealing = 24;
-    astro.one_exposure = true;
+    astro.exposures = Exposures::One;
     assert!(!astro.separates_dark());
     astro
 }
@@ -347,7 +347,7 @@ fn on_an_astro_series_still_stars_of_one_view_count_in_the_crowd_beside_them() {
     assert_eq!(d.crowded_tiles, [[0, 0], [64, 0]]);
     // On frames of different exposures the rule does not apply (a tripod
     // bracket's scene points are no star field): the two are defects.
-    ctx.one_exposure = false;
+    ctx.exposures = Exposures::Differ;
     let d = detect(&stats, &ctx, Some(8.0));
     assert_eq!(d.defects.len(), 2, "{:?}", d.defects);
 }
@@ -1436,33 +1436,28 @@ proptest::proptest! {
 
 #[test]
 fn one_exposure_is_one_exposure_times_iso_in_every_frame() {
+    let of = Exposures::of;
     let astro = [(Some(20.0), Some(400)); 5];
-    assert!(one_exposure(&astro));
+    assert_eq!(of(&astro), Exposures::One);
     // 1/3 s at ISO 800 is 1/6 s at ISO 1600 (EXIF rounding within 2%).
-    assert!(one_exposure(&[
-        (Some(0.333), Some(800)),
-        (Some(1.0 / 6.0), Some(1600))
-    ]));
-    // A third of a stop apart, or a frame without its time: not known to be.
-    assert!(!one_exposure(&[
-        (Some(20.0), Some(400)),
-        (Some(25.0), Some(400))
-    ]));
-    assert!(!one_exposure(&[(Some(20.0), Some(400)), (None, Some(400))]));
-    assert!(!one_exposure(&[]));
+    let same = [(Some(0.333), Some(800)), (Some(1.0 / 6.0), Some(1600))];
+    assert_eq!(of(&same), Exposures::One);
     // Without an ISO, ISO 100 as for the dark-current weights.
-    assert!(one_exposure(&[(Some(2.0), None), (Some(2.0), Some(100))]));
+    let no_iso = [(Some(2.0), None), (Some(2.0), Some(100))];
+    assert_eq!(of(&no_iso), Exposures::One);
     // Known to differ: a third of a stop apart, every time known.
-    assert!(exposures_differ(&[
-        (Some(20.0), Some(400)),
-        (Some(25.0), Some(400))
-    ]));
-    assert!(!exposures_differ(&astro));
-    assert!(!exposures_differ(&[
-        (Some(20.0), Some(400)),
-        (None, Some(1600))
-    ]));
-    assert!(!exposures_differ(&[]));
+    let bracket = [(Some(20.0), Some(400)), (Some(25.0), Some(400))];
+    assert_eq!(of(&bracket), Exposures::Differ);
+    // A frame without its time, or no frame: not known either way.
+    assert_eq!(
+        of(&[(Some(20.0), Some(400)), (None, Some(400))]),
+        Exposures::Unknown
+    );
+    assert_eq!(
+        of(&[(Some(20.0), Some(400)), (None, Some(1600))]),
+        Exposures::Unknown
+    );
+    assert_eq!(of(&[]), Exposures::Unknown);
 }
 
 /// Five frames of a drifting sky near black (mean 3, σ `sd` over the

@@ -19,7 +19,7 @@ use std::time::Instant;
 use rayon::prelude::*;
 
 use crate::camera::FrameMeta;
-use crate::detect::{detect, exposures_differ, judge_still, one_exposure, Context};
+use crate::detect::{detect, judge_still, Context, Exposures};
 use crate::error::{Error, SkipReason, Skipped};
 use crate::plural::plural;
 use crate::rank::{rank, End};

@@ -77,8 +77,7 @@ pub fn context(frames: &[CountedFrame], stats: &Stats) -> Context {
         .map(|f| (f.meta.exposure_s, f.meta.iso))
         .collect();
     let mut ctx = Context::new(&weights, &thumbs, views);
-    ctx.one_exposure = one_exposure(&exposures);
-    ctx.exposures_differ = exposures_differ(&exposures);
+    ctx.exposures = Exposures::of(&exposures);
     judge_still(&ctx, stats)
 }
 
