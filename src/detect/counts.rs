@@ -12,6 +12,18 @@
 //! [`super::Context::views`]): a burst of 5 frames of one view is seen 5
 //! times but is one look.
 
+use crate::params::{CHANCE_MIN, STRENGTH_MIN};
+
+/// The fewest views of different scenes that can make a defect sure,
+/// however smooth the scene: a view in which it stood out is at best a
+/// chance of [`CHANCE_MIN`], so it takes ⌈[`STRENGTH_MIN`] / −log₁₀
+/// [`CHANCE_MIN`]⌉ of them (4: 3 reach at most 10^−4.97). A kind of defect
+/// that shows in fewer frames than this (a hot pixel with fewer long
+/// frames) can be told from the scene only by stillness and shape.
+pub fn fewest_sure_views() -> u64 {
+    (f64::from(STRENGTH_MIN) / -CHANCE_MIN.log10()).ceil() as u64
+}
+
 /// −log₁₀ of the binomial tail P(X ≥ k) for X ~ Binomial(m, p), for real
 /// `k` and `m` (counts scaled to views), through the regularised incomplete
 /// beta function: P(X ≥ k) = I_p(k, m − k + 1). 0 when `k` ≤ 0.
@@ -107,6 +119,15 @@ fn ln_gamma(x: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fewest_sure_views_are_the_fewest_whose_chance_falls_under_the_bar() {
+        let n = fewest_sure_views();
+        assert_eq!(n, 4);
+        let sure = |k: u64| strength(k as f64, k as f64, CHANCE_MIN) >= f64::from(STRENGTH_MIN);
+        assert!(sure(n));
+        assert!(!sure(n - 1));
+    }
 
     /// P(X ≥ k) summed term by term, in f64 with exact binomial
     /// coefficients: the independent computation.

@@ -23,6 +23,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 pub use context::{rate_per_second, Context, Exposures};
+pub use counts::fewest_sure_views;
 pub use motion::judge_still;
 pub use score::{scene_moved, Features};
 pub use support::Strength;

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use super::FEW_FRAMES;
-use crate::detect::{Context, Detection};
+use crate::detect::{fewest_sure_views, Context, Detection};
 use crate::params::{
     CROWDED_BLOCK, CROWDED_TILE, SCENE_LIKE_ONE_KIND, SCENE_LIKE_REPORTS, SCENE_LIKE_WEAK,
 };
@@ -15,6 +15,7 @@ use crate::similarity::TOO_ALIKE;
 /// found.
 pub(super) fn of(ctx: &Context, detection: &Detection) -> Vec<String> {
     let frames = ctx.frames;
+    let fewest = fewest_sure_views();
     let mut w = Vec::new();
     if ctx.revealing == 0 {
         w.push(
@@ -23,6 +24,19 @@ pub(super) fn of(ctx: &Context, detection: &Detection) -> Vec<String> {
              long exposures cannot be found; add some"
                 .to_string(),
         );
+    } else if ctx.revealing < fewest && frames >= fewest {
+        w.push(format!(
+            "only {} long or high-ISO enough to show dark current (1/30 s at ISO 100, or the same \
+             exposure × gain): hot pixels show in no other, and fewer than {fewest} views cannot \
+             tell one from a point of light in their scenes, so hot pixels are reported only where \
+             their stillness or shape shows them; add long exposures of {fewest} or more \
+             different scenes",
+            if ctx.revealing == 1 {
+                "1 frame was".to_string()
+            } else {
+                format!("{} frames were", ctx.revealing)
+            }
+        ));
     } else if !ctx.separates_dark() {
         w.push(
             "every frame has the same exposure × ISO: dark current cannot be told from a constant \
@@ -48,9 +62,10 @@ pub(super) fn of(ctx: &Context, detection: &Detection) -> Vec<String> {
     if frames < FEW_FRAMES {
         w.push(format!(
             "only {frames} frames: the result is weak; a defect is reported only where so few frames \
-             make a coincidence of scene details improbable (never with 3 or fewer), and \
+             make a coincidence of scene details improbable (never with {} or fewer), and \
              {FEW_FRAMES} or more photos of different scenes separate defects from scene details \
-             far better"
+             far better",
+            fewest - 1
         ));
     }
     if !detection.crowded_tiles.is_empty() {
@@ -134,6 +149,42 @@ mod tests {
             seen: 10,
             could_show: 12,
         }
+    }
+
+    #[test]
+    fn too_few_long_frames_to_tell_hot_pixels_are_said_so() {
+        let none = Detection {
+            threshold: 8.0,
+            defects: Vec::new(),
+            crowded_tiles: Vec::new(),
+        };
+        // `frames` frames, `long` of them long enough for dark current
+        // (weight 15, the others 0).
+        let series = |frames: u64, long: u64| {
+            let mut ctx = Context::unknown(frames);
+            ctx.revealing = long;
+            ctx.dark_sum = 15.0 * long as f64;
+            ctx.dark_sq = 225.0 * long as f64;
+            of(&ctx, &none)
+        };
+        let says = |w: &[String]| {
+            w.iter()
+                .any(|m| m.contains("enough to show dark current (1/30"))
+        };
+        // A burst of 3 night frames among daylight ones.
+        let w = series(5, 3);
+        assert!(says(&w), "{w:?}");
+        assert!(w.iter().any(|m| m.starts_with("only 3 frames were long")));
+        assert!(series(12, 1)
+            .iter()
+            .any(|m| m.starts_with("only 1 frame was long")));
+        // 4 long frames can be enough; none at all has its own warning.
+        assert!(!says(&series(12, 4)));
+        assert!(series(12, 0)
+            .iter()
+            .any(|m| m.starts_with("no frame was long")));
+        // With 3 frames in all, the warning about so few frames says it.
+        assert!(!says(&series(3, 2)));
     }
 
     #[test]
