@@ -408,9 +408,17 @@ impl<'a> Scorer<'a> {
         // A point held apart in every frame has its count weighed against
         // how often its neighbourhood reaches the level it held, where its
         // shape is a defect's (the edge of a still lamp in a moving tile is
-        // held as well).
+        // held as well): its stillness or shape scored (one view, a dark
+        // reference), or, where neither is scored (frames of different
+        // scenes over a reference the linear sums resolve), its rise in the
+        // 8-bit means sitting on its photosite alone.
+        let on_its_photosite = || {
+            let d8 = f.mean - f.reference;
+            let sharp8 = sharpness(&p.mean, p.local, i, f.reference, d8);
+            sharp_factor(linear_sharpness(f.reference, d8, sharp8)) >= 1.0
+        };
         let held = held
-            .filter(|_| f.still >= self.gate_from)
+            .filter(|_| f.still >= self.gate_from || on_its_photosite())
             .map(|level| (level, f.sign));
         f.strength = strength_of(self.ctx, p, i, per_view, share, held);
         let support = support_of(&f.strength, f.sign);
