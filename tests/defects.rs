@@ -626,6 +626,8 @@ fn scoring_follows_the_bench_rules() {
         dark_rate: None,
         seen: 2,
         could_show: 2,
+        views: 2.0,
+        found_by: hotpix::detect::FoundBy::Frames,
     };
     let mut made_up = report.clone();
     made_up.defects = vec![

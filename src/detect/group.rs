@@ -7,7 +7,7 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use super::context::rate_per_second;
-use super::score::{scene_moved, Features, Scorer};
+use super::score::{self, scene_moved, Features, Scorer};
 use super::{Defect, Kind, Photosite};
 use crate::evidence::{Layout, RING};
 use crate::params::{
@@ -250,6 +250,8 @@ fn describe(
         dark_rate,
         seen,
         could_show,
+        views: (score::views(scorer.ctx, scorer.ctx.view_at(px, py)) * 10.0).round() as f32 / 10.0,
+        found_by: f.found_by,
     }
 }
 

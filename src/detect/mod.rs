@@ -78,6 +78,35 @@ impl Kind {
     }
 }
 
+/// What carried a defect over the threshold, strongest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FoundBy {
+    /// Its frames: it showed in most of those that could show it, over
+    /// different views of the scene, more often than its neighbourhood
+    /// shows anything by chance.
+    #[default]
+    Frames,
+    /// Its stillness: pinned at one value while the scene around it moved
+    /// or scaled with the exposures.
+    Stillness,
+    /// Its shape alone: its excess sits on one photosite, where the frames
+    /// show one view of the scene (a static foreground, a burst), so that
+    /// they cannot show it coming back where the scene changed. A small
+    /// sharp light of that scene looks the same.
+    Shape,
+}
+
+impl FoundBy {
+    pub fn name(self) -> &'static str {
+        match self {
+            FoundBy::Frames => "frames",
+            FoundBy::Stillness => "stillness",
+            FoundBy::Shape => "shape",
+        }
+    }
+}
+
 /// One photosite of a defect: a pixel and the channel it shows in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Photosite {
@@ -128,6 +157,12 @@ pub struct Defect {
     /// ... out of the frames that could show it (whose surroundings did not
     /// clip; for a hot one, the frames long or high-ISO enough).
     pub could_show: u32,
+    /// How many different views of the scene the frames show where it is
+    /// (to 0.1): the frames' number where every frame shows its own, 1
+    /// where they all show one (a tripod's static foreground, a burst).
+    pub views: f32,
+    /// What carried it over the threshold.
+    pub found_by: FoundBy,
 }
 
 /// The result of detection.
@@ -197,7 +232,9 @@ pub fn detect(stats: &Stats, ctx: &Context, threshold: Option<f64>) -> Detection
                 }
             }
         }
-        group::defects(&scorer, &flags)
+        // Described as judged: a crowded tile as one view.
+        let judged_ctx = ctx.with_one_view(&origins(grid, crowded));
+        group::defects(&scorer.judging(&judged_ctx), &flags)
     };
     let mut judged = merged(&crowded);
     let refuted = crowd.refuted(&defects, &judged, &crowded);

@@ -43,6 +43,8 @@ use crate::params::{
 };
 use crate::stats::Stats;
 
+use super::FoundBy;
+
 /// What the detector reads of one subpixel, and its score.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Features {
@@ -70,6 +72,8 @@ pub struct Features {
     /// Which way it stands out: +1 brighter, −1 darker.
     pub sign: f32,
     pub score: f32,
+    /// What carried its score (see [`super::FoundBy`]).
+    pub found_by: FoundBy,
     /// Its frames supported it, but its shape is the scene's (light the
     /// lens spread, part of a larger shape), or it moved as only light
     /// passing over it moves a photosite of an astro series, or it stood
@@ -308,6 +312,7 @@ impl<'a> Scorer<'a> {
             pinned: stuck,
             sign,
             score: magnitude,
+            found_by: FoundBy::Frames,
             vetoed: false,
         };
         // On one view of an astro series (one exposure × gain), a point that
@@ -368,17 +373,29 @@ impl<'a> Scorer<'a> {
         } else {
             f.still.min(self.gate_from) * (share / SEEN_SHARE) as f32
         };
+        // Stillness where it alone carries it (a still scene point scales
+        // with the exposures or moves with its noise; a small sharp light
+        // of it has a defect's shape).
+        let mut one_view_by = if f.pinned >= self.gate_from {
+            FoundBy::Stillness
+        } else {
+            FoundBy::Shape
+        };
         // On frames known to differ in exposure a scene point scales with
         // them: one held while they change shows it across the frames, in
         // texture that hides it from the per-frame threshold too; but not
         // one clipped, which the clipping holds (a lamp, a deep shadow).
         let differ = self.ctx.exposures == Exposures::Differ;
         let one_view = if differ && (DEAD_MEAN..SATURATED_MEAN).contains(&f.mean) {
+            if f.pinned > one_view {
+                one_view_by = FoundBy::Stillness;
+            }
             one_view.max(f.pinned)
         } else {
             one_view
         };
         if alike >= ALIKE_ONE_VIEW {
+            f.found_by = one_view_by;
             return one_view;
         }
         // A subpixel moving much more than its neighbours is bright in some
@@ -443,8 +460,9 @@ impl<'a> Scorer<'a> {
         // coincidence, not a photosite (counting stillness and shape there
         // too gave every run of 2 of the nine P6000 photos reports, up to
         // 673).
-        if alike >= ALIKE_PARTLY_FROM {
-            counted.max(one_view)
+        if alike >= ALIKE_PARTLY_FROM && one_view > counted {
+            f.found_by = one_view_by;
+            one_view
         } else {
             counted
         }
@@ -458,15 +476,21 @@ impl<'a> Scorer<'a> {
 /// down; a still scene repeats its noise in every frame. Frames falling into
 /// g groups of one view each make about 1/g of the pairs alike, so no more
 /// than 1/alike views count, and from [`ALIKE_ONE_VIEW`] one.
-fn mean_noise(ctx: &Context, frame_noise: f32, (per_view, alike): (f64, f32)) -> f32 {
-    let views = if alike >= ALIKE_ONE_VIEW {
+fn mean_noise(ctx: &Context, frame_noise: f32, view: (f64, f32)) -> f32 {
+    frame_noise / views(ctx, view).sqrt() as f32
+}
+
+/// How many independent views `ctx`'s frames show where they show
+/// `per_view` views a frame and a share `alike` of their pairs are alike
+/// (see [`mean_noise`]).
+pub(super) fn views(ctx: &Context, (per_view, alike): (f64, f32)) -> f64 {
+    if alike >= ALIKE_ONE_VIEW {
         1.0
     } else {
         (per_view * ctx.frames as f64)
             .min(1.0 / f64::from(alike).max(1e-6))
             .max(1.0)
-    };
-    frame_noise / views.sqrt() as f32
+    }
 }
 
 /// The least noise of an 8-bit mean over a dark reference on `ctx`'s

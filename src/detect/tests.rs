@@ -654,13 +654,27 @@ fn between_varied_and_one_view_stillness_counts_as_on_one_view() {
     // scenes), what no static scene gives (stillness, an excess on one
     // photosite) is reported as it would be on one view: more views only
     // make a static scene point less likely.
-    for alike in [ALIKE_PARTLY_FROM, 0.35, ALIKE_ONE_VIEW] {
+    // The frames show 3 views, and where a share `alike` of their pairs
+    // are alike no more than 1 / alike (0.35: 2.9), on one view 1.
+    for (alike, views) in [(ALIKE_PARTLY_FROM, 3.0), (0.35, 2.9), (ALIKE_ONE_VIEW, 1.0)] {
         let (p, o) = (detected(&pinned, alike), detected(&offset, alike));
         assert_eq!(p.len(), 1, "alike {alike}: {p:?}");
         assert_eq!(o.len(), 1, "alike {alike}: {o:?}");
         assert_eq!(p[0].kind, Kind::Stuck);
         assert_eq!(o[0].kind, Kind::Warm);
+        // Each says what carried it, and how many views its frames show.
+        assert_eq!(p[0].found_by, FoundBy::Stillness);
+        assert_eq!(o[0].found_by, FoundBy::Shape);
+        assert_eq!(o[0].views, views, "alike {alike}");
     }
+    // On frames of different scenes where the counts make it sure, they
+    // carried it.
+    let shown = one_point(130.0, 10.0, 20 * 24, 0, seen_bright(24, 0));
+    let mut ctx = Context::unknown(FRAMES);
+    ctx.tiles = crate::similarity::TileViews::uniform(24.0, 0.0);
+    let d = detect(&shown, &ctx, None).defects;
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!((d[0].found_by, d[0].views), (FoundBy::Frames, 24.0));
 }
 
 #[test]

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use super::FEW_FRAMES;
-use crate::detect::{fewest_sure_views, Context, Detection};
+use crate::detect::{fewest_sure_views, Context, Detection, FoundBy};
 use crate::params::{
     CROWDED_BLOCK, CROWDED_TILE, SCENE_LIKE_ONE_KIND, SCENE_LIKE_REPORTS, SCENE_LIKE_WEAK,
 };
@@ -84,6 +84,23 @@ pub(super) fn of(ctx: &Context, detection: &Detection) -> Vec<String> {
             if n == 1 { "it" } else { "them" }
         ));
     }
+    let by_shape = detection
+        .defects
+        .iter()
+        .filter(|d| d.found_by == FoundBy::Shape)
+        .count();
+    if by_shape > 0 {
+        w.push(format!(
+            "{} of {} rest on shape alone (found_by \"shape\"): where {} the frames show one \
+             view of the scene (a static foreground under a moving sky, a tripod, a burst), so \
+             they cannot show a defect coming back where the scene changed, and a small sharp \
+             light of that scene (a distant lamp, a lit window, a still star) looks the same; \
+             look at them (--crops), or add frames of different scenes there",
+            by_shape,
+            plural(detection.defects.len() as u64, "report"),
+            if by_shape == 1 { "it lies" } else { "they lie" }
+        ));
+    }
     if let Some(why) = scene_like(detection) {
         w.push(format!(
             "{} reports, {why}: this looks like the scene rather than the sensor (stars, lamps or \
@@ -148,6 +165,8 @@ mod tests {
             dark_rate: None,
             seen: 10,
             could_show: 12,
+            views: 12.0,
+            found_by: FoundBy::Frames,
         }
     }
 
@@ -213,5 +232,38 @@ mod tests {
         };
         let why = scene_like(&stars).unwrap();
         assert!(why.contains("270 of them warm on channel R"), "{why}");
+    }
+
+    #[test]
+    fn reports_resting_on_shape_alone_are_said_so() {
+        let with = |by: &[FoundBy]| Detection {
+            threshold: 8.0,
+            defects: by
+                .iter()
+                .map(|&found_by| Defect {
+                    found_by,
+                    ..defect(Kind::Warm, Channel::G, 30.0)
+                })
+                .collect(),
+            crowded_tiles: Vec::new(),
+        };
+        let ctx = Context::unknown(20);
+        let says = |w: &[String]| {
+            w.iter()
+                .find(|m| m.contains("rest on shape alone"))
+                .cloned()
+        };
+        assert_eq!(
+            says(&of(&ctx, &with(&[FoundBy::Frames, FoundBy::Stillness]))),
+            None
+        );
+        let one = says(&of(&ctx, &with(&[FoundBy::Frames, FoundBy::Shape]))).unwrap();
+        assert!(
+            one.starts_with("1 of 2 reports rest on shape alone"),
+            "{one}"
+        );
+        assert!(one.contains("where it lies"), "{one}");
+        let all = says(&of(&ctx, &with(&[FoundBy::Shape; 3]))).unwrap();
+        assert!(all.starts_with("3 of 3 reports"), "{all}");
     }
 }

@@ -153,6 +153,8 @@ pub(crate) mod tests {
                     dark_rate: Some(40.0),
                     seen: 10,
                     could_show: 12,
+                    views: 12.0,
+                    found_by: crate::detect::FoundBy::Frames,
                 })
                 .collect(),
             lowest_variance: Vec::new(),

@@ -8,10 +8,11 @@ use crate::rank::RankedSubpixel;
 
 /// The header, fixed: scripts may index columns by position (columns are
 /// only ever added at the end). For a defect, `channel` is the peak's
-/// channel, `channels` every flagged channel, and `seen` of `could_show`
-/// the frames it stood out in of those that could show it.
+/// channel, `channels` every flagged channel, `seen` of `could_show` the
+/// frames it stood out in of those that could show it, `views` the views of
+/// the scene its frames show there and `found_by` what carried it.
 pub const HEADER: &str =
-    "list,rank,x,y,channel,mean,variance,stddev,kind,channels,score,reference,offset,dark_rate,photosites,seen,could_show";
+    "list,rank,x,y,channel,mean,variance,stddev,kind,channels,score,reference,offset,dark_rate,photosites,seen,could_show,views,found_by";
 
 pub fn write(report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     writeln!(out, "{HEADER}")?;
@@ -19,7 +20,7 @@ pub fn write(report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<(
         let channels: String = d.channels.iter().map(|c| c.name()).collect();
         writeln!(
             out,
-            "defect,{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            "defect,{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
             rank + 1,
             d.x,
             d.y,
@@ -35,7 +36,9 @@ pub fn write(report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<(
             d.dark_rate.map_or(String::new(), |r| r.to_string()),
             photosites(d),
             d.seen,
-            d.could_show
+            d.could_show,
+            d.views,
+            d.found_by.name()
         )?;
     }
     write_list(out, "lowest_variance", &report.lowest_variance)?;
@@ -59,7 +62,7 @@ fn write_list(
     for (rank, s) in rows.iter().enumerate() {
         writeln!(
             out,
-            "{list},{},{},{},{},{},{},{},,,,,,,,,",
+            "{list},{},{},{},{},{},{},{},,,,,,,,,,,",
             rank + 1,
             s.x,
             s.y,

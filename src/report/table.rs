@@ -102,7 +102,7 @@ fn write_defects(out: &mut dyn Write, defects: &[Defect]) -> std::io::Result<()>
     }
     writeln!(
         out,
-        "  {:>4}  {:>6}  {:>6}  {:<8}  {:<3}  {:>8}  {:>7}  {:>7}  {:>9}  {:>7}  {:>9}  {:>5}  {:>9}",
+        "  {:>4}  {:>6}  {:>6}  {:<8}  {:<3}  {:>8}  {:>7}  {:>7}  {:>9}  {:>7}  {:>9}  {:>5}  {:>9}  {:>5}  by",
         "#",
         "x",
         "y",
@@ -115,13 +115,14 @@ fn write_defects(out: &mut dyn Write, defects: &[Defect]) -> std::io::Result<()>
         "offset",
         "rate/s",
         "sites",
-        "seen"
+        "seen",
+        "views"
     )?;
     for (i, d) in defects.iter().enumerate() {
         let channels: String = d.channels.iter().map(|c| c.name()).collect();
         writeln!(
             out,
-            "  {:>4}  {:>6}  {:>6}  {:<8}  {:<3}  {:>8.2}  {:>7.2}  {:>7.2}  {:>9.2}  {:>7.1}  {:>9}  {:>5}  {:>9}",
+            "  {:>4}  {:>6}  {:>6}  {:<8}  {:<3}  {:>8.2}  {:>7.2}  {:>7.2}  {:>9.2}  {:>7.1}  {:>9}  {:>5}  {:>9}  {:>5.1}  {}",
             i + 1,
             d.x,
             d.y,
@@ -134,7 +135,9 @@ fn write_defects(out: &mut dyn Write, defects: &[Defect]) -> std::io::Result<()>
             d.offset,
             d.dark_rate.map_or("-".to_string(), |r| format!("{r:.1}")),
             d.photosites.len(),
-            format!("{}/{}", d.seen, d.could_show)
+            format!("{}/{}", d.seen, d.could_show),
+            d.views,
+            d.found_by.name()
         )?;
     }
     Ok(())
