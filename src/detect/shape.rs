@@ -26,21 +26,22 @@ pub(super) fn ring_around(
     (n >= 5).then_some((members, n))
 }
 
-/// How far the ring 2 pixels around a bright subpixel rises above the ring
-/// at [`MARGIN`] (the 8-bit means' medians), as a share of how far the
-/// subpixel itself does: near 0 for a photosite (demosaicing spreads it one
-/// pixel, not two), a tenth or more of it for light the lens spread (a
-/// star's or a lamp's halo). `reference` is the ring median at 2.
-fn halo(mean: &[f32], layout: Layout, i: usize, reference: f32) -> f32 {
+/// How far the ring 2 pixels around a subpixel rises above the ring at
+/// [`MARGIN`] (the 8-bit means' medians) the way the subpixel stands out
+/// (`sign`: +1 brighter, −1 darker), as a share of how far the subpixel
+/// itself does: near 0 for a photosite (demosaicing spreads it one pixel,
+/// not two), a tenth or more of it for light the lens spread (a star's or a
+/// lamp's halo; a dark gap's, darker). `reference` is the ring median at 2.
+fn halo(mean: &[f32], layout: Layout, i: usize, reference: f32, sign: f32) -> f32 {
     let Some((mut members, n)) = ring_around(mean, layout, i, MARGIN) else {
         return 0.0;
     };
     let far = median_of(&mut members[..n]);
-    let rise = mean[i] - far;
+    let rise = (mean[i] - far) * sign;
     if rise <= 0.0 {
         return 0.0;
     }
-    (reference - far) / rise
+    (reference - far) * sign / rise
 }
 
 /// How far the rings 2 and [`MARGIN`] (4) pixels around a subpixel reach
@@ -135,7 +136,9 @@ fn ray(mean: &[f32], layout: Layout, i: usize, reference: f32, sign: f32) -> f32
     best / own
 }
 
-/// Whether a bright subpixel's light is spread as the lens spreads light:
+/// Whether a subpixel standing out the way `sign` says (+1 brighter, −1
+/// darker) is spread as the lens spreads light, which blurs a dark point of
+/// the scene (a gap, a hole) as it blurs a light:
 /// its ring 2 pixels out keeps over [`HALO_MAX`] of its rise (see
 /// [`halo`]), or, in luma, [`HALO_WIDE`] where its pixel is lit beyond a
 /// defect's 2x2 square (see [`lit_beyond_a_square`]) by [`NOISE_FLOOR`]
@@ -143,8 +146,8 @@ fn ray(mean: &[f32], layout: Layout, i: usize, reference: f32, sign: f32) -> f32
 /// around it, and sharpening pulls the ring 2 pixels out down; subsampled
 /// chroma (4:2:0) and chroma noise reduction spread its colour further, but
 /// not its luma. A lens blurs luma and colour alike.
-fn lens_spread(mean: &[f32], layout: Layout, i: usize, reference: f32) -> bool {
-    if halo(mean, layout, i, reference) > HALO_MAX {
+fn lens_spread(mean: &[f32], layout: Layout, i: usize, reference: f32, sign: f32) -> bool {
+    if halo(mean, layout, i, reference, sign) > HALO_MAX {
         return true;
     }
     let ring = |dist: usize| luma_ring(mean, layout, i, dist);
@@ -157,12 +160,14 @@ fn lens_spread(mean: &[f32], layout: Layout, i: usize, reference: f32) -> bool {
     }
     let own = luma(mean, layout, i);
     let (near, far) = (median_of(&mut r2[..n2]), median_of(&mut r4[..n4]));
-    if own - far <= 0.0 || (near - far) / (own - far) < HALO_WIDE {
+    if (own - far) * sign <= 0.0 || (near - far) / (own - far) < HALO_WIDE {
         return false;
     }
-    let mut lit = r1;
+    let mut lit = r1.map(|v| v * sign);
     lit.sort_unstable_by(|a, b| b.total_cmp(a));
-    own > near && lit[3] - near >= NOISE_FLOOR && beyond_a_square(r1, own, near)
+    (own - near) * sign > 0.0
+        && lit[3] - near * sign >= NOISE_FLOOR
+        && beyond_a_square(r1, own, near)
 }
 
 /// The luma (the mean of the channels' means) of the pixel of subpixel `i`.
@@ -229,7 +234,7 @@ pub(super) fn scene_shape(
     reference: f32,
     sign: f32,
 ) -> bool {
-    (sign > 0.0 && lens_spread(mean, layout, i, reference))
+    lens_spread(mean, layout, i, reference, sign)
         || beyond(mean, layout, i, reference, sign) > BEYOND_MAX
         || through(mean, layout, i, reference, sign) > THROUGH_MAX
         || ray(mean, layout, i, reference, sign) > RAY_MAX

@@ -1006,9 +1006,20 @@ fn a_point_on_a_line_running_through_it_is_not_a_photosite() {
 /// `corners` of its rise (30 levels, 8-bit) on its 4 side and 4 corner
 /// neighbours, `ring` of it on its ring 2 pixels out.
 fn spread_point(sides: f32, corners: f32, ring: f32) -> Vec<((usize, usize), Point)> {
-    let (plain, warm) = (plain_point, warm_point());
+    spread_around(warm_point(), 30.0, (sides, corners, ring))
+}
+
+/// `centre` at (6, 6) over the background's 100, its rise `rise` (8-bit,
+/// negative for a darker point) lent to its neighbours in the shares
+/// (`sides`, `corners`, `ring`) of [`spread_point`].
+fn spread_around(
+    centre: Point,
+    rise: f32,
+    (sides, corners, ring): (f32, f32, f32),
+) -> Vec<((usize, usize), Point)> {
+    let plain = plain_point;
     let (x, y) = (6usize, 6usize);
-    let mut at = vec![((x, y), warm)];
+    let mut at = vec![((x, y), centre)];
     for dy in -2isize..=2 {
         for dx in -2isize..=2 {
             let share = match (dx.abs(), dy.abs()) {
@@ -1018,7 +1029,7 @@ fn spread_point(sides: f32, corners: f32, ring: f32) -> Vec<((usize, usize), Poi
                 _ => ring,
             };
             let p = ((x as isize + dx) as usize, (y as isize + dy) as usize);
-            at.push((p, plain(100.0 + 30.0 * share)));
+            at.push((p, plain(100.0 + rise * share)));
         }
     }
     at
@@ -1048,6 +1059,23 @@ fn a_point_lit_all_round_and_beyond_is_light_the_lens_spread() {
     // A sixth 2 pixels out around a sharper photosite (its sides lent a
     // third of its rise over that ring): not lit beyond a square, a defect.
     assert_eq!(found(&spread_point(0.45, 0.2, 0.17)).len(), 1);
+}
+
+/// A lens blurs darkness as it blurs light: a dark point of the scene (a
+/// gap, a hole) darkens its neighbours and the ring 2 pixels out after
+/// them, where a dead or cold photosite darkens only what demosaicing
+/// lends it. On a tripod bracket (hotpix-synth `tripod`, seed 0) a point of
+/// the scene black in blue, its pixel and the ring around it dark in every
+/// channel, passed as a dead photosite.
+#[test]
+fn a_point_darkened_all_round_and_beyond_is_the_lens_blurring_the_scene() {
+    let found =
+        |at: &[((usize, usize), Point)]| detect(&points(13, 13, at), &varied(), None).defects;
+    let demosaiced = found(&spread_around(cold_point(), -30.0, (0.7, 0.45, 0.0)));
+    assert_eq!(demosaiced.len(), 1, "{demosaiced:?}");
+    assert_eq!(demosaiced[0].kind, Kind::Dead);
+    let blurred = found(&spread_around(cold_point(), -30.0, (0.75, 0.7, 0.17)));
+    assert!(blurred.is_empty(), "{blurred:?}");
 }
 
 /// A subpixel's mean, σ and Σ excess.
