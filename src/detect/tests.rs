@@ -304,6 +304,10 @@ fn a_tile_crowded_with_points_seen_in_every_frame_is_judged_as_one_view() {
     assert_eq!(d.crowded_tiles, [[0, 0]]);
     let found: Vec<_> = d.defects.iter().map(|d| (d.x, d.y)).collect();
     assert_eq!(found, [(56, 56), (100, 30)], "{:?}", d.defects);
+    // Each says how it was judged: the pinned photosite as one view, by its
+    // stillness; the lone star beside the crowd by its frames, 8 views.
+    let said: Vec<_> = d.defects.iter().map(|d| (d.found_by, d.views)).collect();
+    assert_eq!(said, [(FoundBy::Stillness, 1.0), (FoundBy::Frames, 8.0)]);
     // The pictures score as the detection did: the crowded tile's stars
     // under the threshold, the pinned photosite and the lone star above.
     let judged = ctx.with_one_view(&d.crowded_tiles);
@@ -543,6 +547,13 @@ fn a_crowd_that_passes_as_one_view_keeps_its_first_verdicts() {
     assert_eq!(first, [true, false]);
     assert!(d.crowded_tiles.is_empty(), "{:?}", d.crowded_tiles);
     assert_eq!(d.defects.len(), 6, "{:?}", d.defects);
+    assert!(
+        d.defects
+            .iter()
+            .all(|d| (d.found_by, d.views) == (FoundBy::Frames, 8.0)),
+        "{:?}",
+        d.defects
+    );
 }
 
 #[test]
