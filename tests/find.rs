@@ -326,6 +326,24 @@ fn each_defect_says_what_carried_it_over_how_many_views() {
         assert_eq!(d["found_by"], "frames", "{d}");
         assert!((8.0..=12.0).contains(&views), "{d}");
     }
+    // The table's last two columns, one decimal for the views.
+    let table = run(&["find", &series()]);
+    let mut lines = table
+        .stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("Defects:"));
+    let header = lines.nth(1).unwrap();
+    assert!(header.trim_end().ends_with("seen  views  by"), "{header}");
+    for (d, row) in defects.iter().zip(lines) {
+        let cells: Vec<&str> = row.split_whitespace().collect();
+        let n = cells.len();
+        assert_eq!(
+            cells[n - 2],
+            format!("{:.1}", d["views"].as_f64().unwrap()),
+            "{row}"
+        );
+        assert_eq!(cells[n - 1], d["found_by"].as_str().unwrap(), "{row}");
+    }
 }
 
 #[test]

@@ -85,15 +85,17 @@ pub enum FoundBy {
     /// Its frames: it showed in most of those that could show it, over
     /// different views of the scene, more often than its neighbourhood
     /// shows anything by chance.
-    #[default]
     Frames,
     /// Its stillness: pinned at one value while the scene around it moved
     /// or scaled with the exposures.
     Stillness,
     /// Its shape alone: its excess sits on one photosite, where the frames
-    /// show one view of the scene (a static foreground, a burst), so that
-    /// they cannot show it coming back where the scene changed. A small
-    /// sharp light of that scene looks the same.
+    /// show one view of the scene or mostly one (a static foreground, a
+    /// burst, a tripod moved now and then), so that they cannot show it
+    /// coming back where the scene changed. A small sharp light of that
+    /// scene looks the same. The weakest claim, and what a subpixel never
+    /// scored says.
+    #[default]
     Shape,
 }
 
@@ -158,8 +160,10 @@ pub struct Defect {
     /// clip; for a hot one, the frames long or high-ISO enough).
     pub could_show: u32,
     /// How many different views of the scene the frames show where it is
-    /// (to 0.1): the frames' number where every frame shows its own, 1
-    /// where they all show one (a tripod's static foreground, a burst).
+    /// (to 0.1): the frames' number where every frame shows its own, fewer
+    /// where some pairs of frames show one view (no more than 1 / the share
+    /// of such pairs), 1 from half of them (a tripod's static foreground, a
+    /// burst).
     pub views: f32,
     /// What carried it over the threshold.
     pub found_by: FoundBy,

@@ -38,8 +38,8 @@ use crate::evidence::{median_of, Layout, MinMax, Seen};
 use crate::params::{
     ALIKE_ONE_VIEW, ALIKE_PARTLY_FROM, DEAD_MEAN, INTERMITTENT_MOVES, INTERMITTENT_MOVES_STEADY,
     JPEG_NOISE_MIN, LINEAR_COARSE_BELOW, NOISE_FLOOR, PINNED_FROM, SATURATED_MEAN,
-    SCENE_MOVED_FROM, SCENE_MOVED_FULL, SEEN_SHARE, SEEN_SHARE_INTERMITTENT, STRENGTH_MIN,
-    STUCK_FULL_LEVELS,
+    SCENE_MOVED_FROM, SCENE_MOVED_FULL, SEEN_SHARE, SEEN_SHARE_INTERMITTENT, SHARP_FULL,
+    STRENGTH_MIN, STUCK_FULL_LEVELS,
 };
 use crate::stats::Stats;
 
@@ -312,7 +312,7 @@ impl<'a> Scorer<'a> {
             pinned: stuck,
             sign,
             score: magnitude,
-            found_by: FoundBy::Frames,
+            found_by: FoundBy::default(),
             vetoed: false,
         };
         // On one view of an astro series (one exposure × gain), a point that
@@ -368,32 +368,7 @@ impl<'a> Scorer<'a> {
                 s.could_bright.max(s.could_dark),
             ))
             .max(if held.is_some() { 1.0 } else { 0.0 });
-        let one_view = if share >= SEEN_SHARE {
-            f.still
-        } else {
-            f.still.min(self.gate_from) * (share / SEEN_SHARE) as f32
-        };
-        // Stillness where it alone carries it (a still scene point scales
-        // with the exposures or moves with its noise; a small sharp light
-        // of it has a defect's shape).
-        let mut one_view_by = if f.pinned >= self.gate_from {
-            FoundBy::Stillness
-        } else {
-            FoundBy::Shape
-        };
-        // On frames known to differ in exposure a scene point scales with
-        // them: one held while they change shows it across the frames, in
-        // texture that hides it from the per-frame threshold too; but not
-        // one clipped, which the clipping holds (a lamp, a deep shadow).
-        let differ = self.ctx.exposures == Exposures::Differ;
-        let one_view = if differ && (DEAD_MEAN..SATURATED_MEAN).contains(&f.mean) {
-            if f.pinned > one_view {
-                one_view_by = FoundBy::Stillness;
-            }
-            one_view.max(f.pinned)
-        } else {
-            one_view
-        };
+        let (one_view, one_view_by) = self.one_view(f, share);
         if alike >= ALIKE_ONE_VIEW {
             f.found_by = one_view_by;
             return one_view;
@@ -427,12 +402,13 @@ impl<'a> Scorer<'a> {
         // shape is a defect's (the edge of a still lamp in a moving tile is
         // held as well): its stillness or shape scored (one view, a dark
         // reference), or, where neither is scored (frames of different
-        // scenes over a reference the linear sums resolve), its rise in the
-        // 8-bit means sitting on its photosite alone.
+        // scenes over a reference the linear sums resolve), a brighter
+        // point's rise in the 8-bit means sitting on its photosite alone (a
+        // darker one's sharpness is not measured: it needs its stillness).
         let on_its_photosite = || {
             let d8 = f.mean - f.reference;
             let sharp8 = sharpness(&p.mean, p.local, i, f.reference, d8);
-            sharp_factor(linear_sharpness(f.reference, d8, sharp8)) >= 1.0
+            linear_sharpness(f.reference, d8, sharp8) >= SHARP_FULL
         };
         let held = held
             .filter(|_| f.still >= self.gate_from || on_its_photosite())
@@ -464,7 +440,36 @@ impl<'a> Scorer<'a> {
             f.found_by = one_view_by;
             one_view
         } else {
+            f.found_by = FoundBy::Frames;
             counted
+        }
+    }
+
+    /// The score of `f` from what a static scene cannot give (its stillness
+    /// and shape: all that counts on one view), where it showed in a share
+    /// `share` of the frames that could show it, and which of the two
+    /// carries it.
+    fn one_view(&self, f: &Features, share: f64) -> (f32, FoundBy) {
+        let one_view = if share >= SEEN_SHARE {
+            f.still
+        } else {
+            f.still.min(self.gate_from) * (share / SEEN_SHARE) as f32
+        };
+        // Stillness where it alone carries it (a still scene point scales
+        // with the exposures or moves with its noise; a small sharp light
+        // of it has a defect's shape).
+        let pinned_carries = f.pinned >= self.gate_from;
+        // On frames known to differ in exposure a scene point scales with
+        // them: one held while they change shows it across the frames, in
+        // texture that hides it from the per-frame threshold too; but not
+        // one clipped, which the clipping holds (a lamp, a deep shadow).
+        let differ = self.ctx.exposures == Exposures::Differ;
+        if differ && (DEAD_MEAN..SATURATED_MEAN).contains(&f.mean) && f.pinned > one_view {
+            (f.pinned, FoundBy::Stillness)
+        } else if pinned_carries {
+            (one_view, FoundBy::Stillness)
+        } else {
+            (one_view, FoundBy::Shape)
         }
     }
 }

@@ -1576,8 +1576,8 @@ fn a_point_held_far_beyond_its_sky_is_weighed_against_how_often_the_sky_reaches_
     assert!(d.defects.is_empty(), "{:?}", d.defects);
 }
 
-/// The same over a sky at 18 levels, where the linear sums are fine enough
-/// that no 8-bit shape is scored on frames of different scenes: the held
+/// The same over a sky at 18 levels (16 and up), where the linear sums are
+/// fine enough that no 8-bit shape is scored on frames of different scenes: the held
 /// level is weighed wherever the point sits on its photosite alone (a hot
 /// pixel 50 levels over a drifting sky of 5 frames, hotpix-synth `sky5`
 /// seed 414, was missed for want of it), and still not where a trail

@@ -92,10 +92,10 @@ pub(super) fn of(ctx: &Context, detection: &Detection) -> Vec<String> {
     if by_shape > 0 {
         w.push(format!(
             "{} of {} rest on shape alone (found_by \"shape\"): where {} the frames show one \
-             view of the scene (a static foreground under a moving sky, a tripod, a burst), so \
-             they cannot show a defect coming back where the scene changed, and a small sharp \
-             light of that scene (a distant lamp, a lit window, a still star) looks the same; \
-             look at them (--crops), or add frames of different scenes there",
+             view of the scene or mostly one (a static foreground under a moving sky, a tripod, \
+             a burst), so they cannot show a defect coming back where the scene changed, and a \
+             small sharp light of that scene (a distant lamp, a lit window, a still star) looks \
+             the same; look at them (--crops), or add frames of different scenes there",
             by_shape,
             plural(detection.defects.len() as u64, "report"),
             if by_shape == 1 { "it lies" } else { "they lie" }
