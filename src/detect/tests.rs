@@ -1577,11 +1577,12 @@ fn a_point_held_far_beyond_its_sky_is_weighed_against_how_often_the_sky_reaches_
 }
 
 /// The same over a sky at 18 levels (16 and up), where the linear sums are
-/// fine enough that no 8-bit shape is scored on frames of different scenes: the held
-/// level is weighed wherever the point sits on its photosite alone (a hot
-/// pixel 50 levels over a drifting sky of 5 frames, hotpix-synth `sky5`
-/// seed 414, was missed for want of it), and still not where a trail
-/// crossed its neighbours.
+/// fine enough that no 8-bit shape is scored on frames of different
+/// scenes: the held level is weighed wherever the point sits on its
+/// photosite alone (a hot pixel 50 levels over a drifting sky of 5 frames,
+/// detection.py's sky5 at seed offset 400, hotpix-synth `night-sky` seed
+/// 422, was missed for want of it), and still not where a trail crossed
+/// its neighbours.
 #[test]
 fn over_a_brighter_sky_a_sharp_point_held_apart_is_weighed_the_same() {
     let mut ctx = Context::unknown(5);
