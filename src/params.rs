@@ -378,20 +378,21 @@ pub const SCENE_LIKE_ONE_KIND: f64 = 0.8;
 /// A bright subpixel whose ring at 2 pixels rises above its ring at 4 by more
 /// than this share of its own rise is light the lens spread (a star, a lamp,
 /// a glint), not a photosite; and a dark one whose ring at 2 falls as far
-/// below its ring at 4 (a gap, a hole: the lens blurs darkness alike). Measured
-/// on bright points; on dark ones applied as the same physics, checked on
-/// detection.py's four seeds (tripod 1 false report fewer, oldstyle 1 stuck
-/// more found, nothing else changed). Physics: demosaicing spreads a photosite one
-/// pixel, so its ring at 2 stays at the background (measured: at most 0.21 of
+/// below its ring at 4 (a gap, a hole: the lens blurs darkness alike).
+/// Measured on bright points; on dark ones applied as the same physics,
+/// checked on detection.py's four seeds (tripod 1 false report fewer,
+/// oldstyle 1 stuck more found, nothing else changed). Physics: demosaicing
+/// spreads a photosite one pixel, so its ring at 2 stays at the background (measured: at most 0.21 of
 /// the rise for the generated hot, warm and stuck photosites of night skies,
 /// mostly under 0.1), while a star or a lamp through the lens and the
 /// anti-aliasing filter keeps a tenth to a third of its rise 2 pixels out.
 pub const HALO_MAX: f32 = 0.25;
 
 /// ... and a bright subpixel whose pixel is lit beyond a defect's 2x2
-/// square in luma (a dark one, darkened so; as for [`HALO_MAX`]) ([`CLIPPED_SQUARE_SHARE`]: the 4th brightest of its 8
-/// neighbours rises that share of its rise in linear light, and
-/// [`NOISE_FLOOR`] levels at least) is such light as soon as the ring 2
+/// square in luma (a dark one darkened so, as for [`HALO_MAX`]; lit beyond
+/// it: the 4th brightest of its 8 neighbours rises [`CLIPPED_SQUARE_SHARE`]
+/// of its rise in linear light, and [`NOISE_FLOOR`] levels at least) is
+/// such light as soon as the ring 2
 /// pixels out keeps this share of its luma's rise. Physics: demosaicing
 /// lends a photosite's light one pixel around it and nothing 2 pixels out
 /// (sharpening pulls that ring down); subsampled chroma and chroma noise

@@ -223,8 +223,9 @@ fn beyond_a_square(neighbours: [f32; 8], own: f32, reference: f32) -> bool {
 
 /// Whether the shape around subpixel `i` of the 8-bit means is the
 /// scene's, whatever the frames say: light spread over its rings by the
-/// lens (a star, a lamp; or darkness, a gap: see [`lens_spread`]), or part of a larger shape of the scene that
-/// reaches further than the subpixel itself (a window, a tree top), or a
+/// lens (a star, a lamp; or darkness, a gap: see [`lens_spread`]), or part
+/// of a larger shape of the scene that reaches further than the subpixel
+/// itself (a window, a tree top), or a
 /// line running through it (a star trailing along a column), or a shape it
 /// ends (a tree's tip, a lamp's rim).
 pub(super) fn scene_shape(

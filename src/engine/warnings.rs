@@ -12,8 +12,16 @@ use crate::plural::plural;
 use crate::similarity::TOO_ALIKE;
 
 /// The warnings about the series `ctx` describes and what its detection
-/// found.
+/// found, in that order.
 pub(super) fn of(ctx: &Context, detection: &Detection) -> Vec<String> {
+    let mut w = about_series(ctx);
+    w.extend(about_result(detection));
+    w
+}
+
+/// What is wrong with the series itself: its exposures, its views, its
+/// number of frames.
+fn about_series(ctx: &Context) -> Vec<String> {
     let frames = ctx.frames;
     let fewest = fewest_sure_views();
     let mut w = Vec::new();
@@ -31,11 +39,7 @@ pub(super) fn of(ctx: &Context, detection: &Detection) -> Vec<String> {
              tell one from a point of light in their scenes, so hot pixels are reported only where \
              their stillness or shape shows them; add long exposures of {fewest} or more \
              different scenes",
-            if ctx.revealing == 1 {
-                "1 frame was".to_string()
-            } else {
-                format!("{} frames were", ctx.revealing)
-            }
+            plural(ctx.revealing, "frame") + if ctx.revealing == 1 { " was" } else { " were" }
         ));
     } else if !ctx.separates_dark() {
         w.push(
@@ -68,6 +72,13 @@ pub(super) fn of(ctx: &Context, detection: &Detection) -> Vec<String> {
             fewest - 1
         ));
     }
+    w
+}
+
+/// What is wrong with what the detection gave: crowded tiles judged again,
+/// reports resting on shape alone, reports that look like the scene.
+fn about_result(detection: &Detection) -> Vec<String> {
+    let mut w = Vec::new();
     if !detection.crowded_tiles.is_empty() {
         let n = detection.crowded_tiles.len();
         w.push(format!(

@@ -273,16 +273,15 @@ fn ring_median(rgb: &[u8], (w, h): (usize, usize), (x, y, c): (usize, usize, usi
 /// way, because a photosite clipped in one colour can come out of the colour matrix and the
 /// chroma smoothing as a dark hole. (Before 2026-12-08 the truth asked only the first.)
 fn shows(g: &DefectGroup, own: i32, beside: f32) -> bool {
-    moved(g, own as f32) && beside.abs() >= VISIBLE_LEVELS as f32
+    moved(g, own) && beside.abs() >= VISIBLE_LEVELS as f32
 }
 
 /// Whether a developed difference counts as the defect showing: brighter for hot, warm,
 /// blinking and stuck-high, darker for dead, either way for stuck-mid.
-fn moved(g: &DefectGroup, diff: f32) -> bool {
-    let v = VISIBLE_LEVELS as f32;
+fn moved(g: &DefectGroup, diff: i32) -> bool {
     match (g.kind, g.stuck) {
-        (DefectKind::Dead, _) => -diff >= v,
-        (DefectKind::Stuck, Some(StuckLevel::Mid)) => diff.abs() >= v,
-        _ => diff >= v,
+        (DefectKind::Dead, _) => -diff >= VISIBLE_LEVELS,
+        (DefectKind::Stuck, Some(StuckLevel::Mid)) => diff.abs() >= VISIBLE_LEVELS,
+        _ => diff >= VISIBLE_LEVELS,
     }
 }
